@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * picket.h: the umbrella header.  Include this one file to use the library;
+ * each module's API is in its own header next to it.
+ */
+#ifndef PICKET_H
+#define PICKET_H
+
+#include "picket/version.h"
+#include "picket/util.h"
+
+#endif /* PICKET_H */
