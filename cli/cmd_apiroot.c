@@ -49,7 +49,8 @@ static int run(int argc, char **argv)
     char **pos = argv + optind;
     if (npos < 1) return cli_usage_error("apiroot", "which action: add, list?");
     int add = !strcmp(pos[0], "add");
-    if (!add && strcmp(pos[0], "list")) return cli_usage_error("apiroot", "unknown action '%s'", pos[0]);
+    if (!add && strcmp(pos[0], "list"))
+        return cli_usage_error("apiroot", "unknown action '%s'", pos[0]);
     if (npos != (add ? 2 : 1))
         return cli_usage_error("apiroot", add ? "add takes one PATH" : "list takes no argument");
     pk_taxii_db *db;

@@ -120,11 +120,11 @@ static json_t *demo_envelope(void)
             snprintf(pattern, sizeof pattern, "[email-addr:value = 'hr%d@talent-example.org']", i);
             snprintf(name, sizeof name, "Recruitment approach sender hr%d@talent-example.org", i);
         }
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:[s]}", "type",
-                              "indicator", "spec_version", "2.1", "id", id, "created", now,
-                              "modified", now, "name", name, "pattern", pattern, "pattern_type",
-                              "stix", "valid_from", now, "indicator_types", "malicious-activity",
-                              "object_marking_refs", tlp[i % 3]);
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:[s]}", "type", "indicator",
+                      "spec_version", "2.1", "id", id, "created", now, "modified", now, "name",
+                      name, "pattern", pattern, "pattern_type", "stix", "valid_from", now,
+                      "indicator_types", "malicious-activity", "object_marking_refs", tlp[i % 3]);
         if (!o || json_array_append_new(objs, o)) cli_oom();
         if (i % 10 == 0) {
             if (refs) {
@@ -169,7 +169,8 @@ static int demo_setup(const char *db_path, char token[PK_TAXII_TOKEN_LEN + 1])
             pk_taxii_collection_grant(db, id, "picket-demo", 1, 1, &err))
             goto fail;
         json_t *env = demo_envelope();
-        pk_status s = pk_taxii_collection_import(db, id, "picket-demo", env, &stored, &failed, &err);
+        pk_status s =
+            pk_taxii_collection_import(db, id, "picket-demo", env, &stored, &failed, &err);
         json_decref(env);
         if (s) goto fail;
         if (!cli_opt.quiet)

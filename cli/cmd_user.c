@@ -41,8 +41,10 @@ enum { OPT_ORG = 0x2001, OPT_ADMIN, OPT_REVOKE };
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        CLI_COMMON_LONGOPTS,         {"org", required_argument, 0, OPT_ORG},
-        {"admin", no_argument, 0, OPT_ADMIN}, {"revoke", no_argument, 0, OPT_REVOKE},
+        CLI_COMMON_LONGOPTS,
+        {"org", required_argument, 0, OPT_ORG},
+        {"admin", no_argument, 0, OPT_ADMIN},
+        {"revoke", no_argument, 0, OPT_REVOKE},
         {0, 0, 0, 0},
     };
     const char *org = NULL;
@@ -59,7 +61,8 @@ static int run(int argc, char **argv)
     }
     int npos = argc - optind;
     char **pos = argv + optind;
-    if (npos < 1) return cli_usage_error("user", "which action: add, list, remove, rotate, red-share?");
+    if (npos < 1)
+        return cli_usage_error("user", "which action: add, list, remove, rotate, red-share?");
     const char *act = pos[0];
     int want;
     if (!strcmp(act, "add") || !strcmp(act, "remove") || !strcmp(act, "rotate"))
@@ -92,8 +95,7 @@ static int run(int argc, char **argv)
             else
                 printf("%s\n", token);
             if (!cli_opt.quiet && !cli_opt.json)
-                fprintf(stderr, "picket user: the token of '%s' is shown only this once\n",
-                        pos[1]);
+                fprintf(stderr, "picket user: the token of '%s' is shown only this once\n", pos[1]);
         }
     } else if (!strcmp(act, "remove")) {
         s = pk_taxii_user_remove(db, pos[1], &err);

@@ -101,19 +101,19 @@ PK_API pk_status pk_taxii_collection_import(pk_taxii_db *db, const char *id, con
 /* ------------------------------------------------------------------------ */
 
 typedef struct pk_taxii_config {
-    const char *db_path;       /* the store file */
-    const char *listen;        /* "HOST:PORT"; default "127.0.0.1:8470" (port 0: any) */
-    const char *tls_cert;      /* PEM file; with tls_key, serve HTTPS */
-    const char *tls_key;       /* PEM file */
-    unsigned threads;          /* worker threads (default 4) */
-    size_t max_body;           /* bytes in a request body (default 16 MiB) -> 413 */
-    size_t max_objects;        /* objects in one envelope (default 10000) -> 413 */
-    size_t max_header;         /* bytes of request headers (default 16 KiB) -> 431 */
-    unsigned max_connections;  /* open connections (default 256) -> 429 */
-    unsigned page_max;         /* most objects per page (default 1000) */
-    unsigned page_default;     /* objects per page without `limit` (default 100) */
-    FILE *access_log;          /* JSON lines, one per request; NULL: none */
-    const char *title;         /* discovery title */
+    const char *db_path;      /* the store file */
+    const char *listen;       /* "HOST:PORT"; default "127.0.0.1:8470" (port 0: any) */
+    const char *tls_cert;     /* PEM file; with tls_key, serve HTTPS */
+    const char *tls_key;      /* PEM file */
+    unsigned threads;         /* worker threads (default 4) */
+    size_t max_body;          /* bytes in a request body (default 16 MiB) -> 413 */
+    size_t max_objects;       /* objects in one envelope (default 10000) -> 413 */
+    size_t max_header;        /* bytes of request headers (default 16 KiB) -> 431 */
+    unsigned max_connections; /* open connections (default 256) -> 429 */
+    unsigned page_max;        /* most objects per page (default 1000) */
+    unsigned page_default;    /* objects per page without `limit` (default 100) */
+    FILE *access_log;         /* JSON lines, one per request; NULL: none */
+    const char *title;        /* discovery title */
 } pk_taxii_config;
 
 /** Fill `cfg` with the defaults above. */

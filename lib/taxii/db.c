@@ -158,8 +158,9 @@ pk_status pk_taxii_db_open(const char *path, pk_taxii_db **out, pk_error *err)
             goto fail;
         }
     }
-    if (exec(db, "INSERT OR IGNORE INTO taxii_apiroot(path, title, description) VALUES('" DEFAULT_ROOT
-                 "', 'picket', 'The default API root')") ||
+    if (exec(db,
+             "INSERT OR IGNORE INTO taxii_apiroot(path, title, description) VALUES('" DEFAULT_ROOT
+             "', 'picket', 'The default API root')") ||
         exec(db, "COMMIT")) {
         s = db_error(db, err, path);
         goto fail;
@@ -514,8 +515,8 @@ pk_status pk_taxii_collection_add(pk_taxii_db *db, const char *apiroot, const ch
 
 pk_status pk_taxii_collection_list(pk_taxii_db *db, json_t **out, pk_error *err)
 {
-    static const char *const keys[] = {"id",    "api_root", "title",  "description",
-                                       "alias", "objects",  "rid",    NULL};
+    static const char *const keys[] = {"id",    "api_root", "title", "description",
+                                       "alias", "objects",  "rid",   NULL};
     *out = json_array();
     if (!*out) return pk_error_set(err, PK_ENOMEM, "out of memory");
     sqlite3_stmt *st = stmt(db, "SELECT c.id, r.path, c.title, c.description, c.alias,"
@@ -612,7 +613,7 @@ static json_t *collection_json(sqlite3_stmt *st, int can_read, int can_write)
 }
 
 #define COLL_SELECT                                                                                \
-    "SELECT c.id, c.title, c.description, c.alias, c.rid, g.can_read, g.can_write"               \
+    "SELECT c.id, c.title, c.description, c.alias, c.rid, g.can_read, g.can_write"                 \
     " FROM taxii_collection c JOIN taxii_apiroot r ON r.rid=c.apiroot"                             \
     " LEFT JOIN taxii_grant g ON g.coll=c.rid AND g.org=?2 WHERE r.path=?1"
 
@@ -750,10 +751,11 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
     int64_t after = f->added_after > f->next ? f->added_after : f->next;
     bind_i(&b, c->rid);
     bind_i(&b, after);
-    pk_status s = pk_buf_addf(
-        &q, "SELECT %s, o.stix_id, o.date_added, o.version, o.granular, o.org, o.tlp"
-            " FROM taxii_object o WHERE o.coll = ?1 AND o.date_added > ?2",
-        mode == PKI_TXQ_OBJECTS ? "o.json" : "o.spec_version");
+    pk_status s =
+        pk_buf_addf(&q,
+                    "SELECT %s, o.stix_id, o.date_added, o.version, o.granular, o.org, o.tlp"
+                    " FROM taxii_object o WHERE o.coll = ?1 AND o.date_added > ?2",
+                    mode == PKI_TXQ_OBJECTS ? "o.json" : "o.spec_version");
     if (!s && stix_id) {
         s = pk_buf_adds(&q, " AND o.stix_id = ?");
         bind_s(&b, stix_id);
@@ -903,11 +905,11 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
     int64_t t0 = pki_tx_now_us();
     pki_tx_time_format_us(t0, now);
     json_t *succ = json_array(), *fail = json_array();
-    json_t *st_json = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:I,s:[]}", "id", sid, "status",
-                                "complete", "request_timestamp", now, "total_count",
-                                (json_int_t)json_array_size(objects), "success_count",
-                                (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0,
-                                "failures", fail, "pending_count", (json_int_t)0, "pendings");
+    json_t *st_json =
+        json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:I,s:[]}", "id", sid, "status", "complete",
+                  "request_timestamp", now, "total_count", (json_int_t)json_array_size(objects),
+                  "success_count", (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0,
+                  "failures", fail, "pending_count", (json_int_t)0, "pendings");
     if (!st_json) return pk_error_set(err, PK_ENOMEM, "out of memory");
     pk_status s = PK_OK;
     if (exec(db, "BEGIN IMMEDIATE")) {
@@ -1005,8 +1007,7 @@ out:
 }
 
 pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                          const char *stix_id, const pki_tx_filter *f, long *deleted,
-                          pk_error *err)
+                          const char *stix_id, const pki_tx_filter *f, long *deleted, pk_error *err)
 {
     pk_buf q;
     binds b;

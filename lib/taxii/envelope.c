@@ -11,11 +11,24 @@
 
 /* STIX 2.1 Cyber-observable types: they have no created/modified. */
 static const char *const sco_types[] = {
-    "artifact",      "autonomous-system", "directory",     "domain-name",
-    "email-addr",    "email-message",     "file",          "ipv4-addr",
-    "ipv6-addr",     "mac-addr",          "mutex",         "network-traffic",
-    "process",       "software",          "url",           "user-account",
-    "windows-registry-key", "x509-certificate",
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
 };
 
 static int is_sco(const char *type)
@@ -46,8 +59,7 @@ int pki_tx_valid_id(const char *s)
     memcpy(type, s, tn);
     type[tn] = '\0';
     pk_uuid u;
-    return pki_tx_valid_type(type) && strlen(d + 2) == 36 &&
-           pk_uuid_parse(d + 2, 36, &u) == PK_OK;
+    return pki_tx_valid_type(type) && strlen(d + 2) == 36 && pk_uuid_parse(d + 2, 36, &u) == PK_OK;
 }
 
 #define FAIL(...)                                                                                  \
@@ -98,8 +110,7 @@ pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t wh
         if (sm == PK_ENOTFOUND && strcmp(type, "marking-definition") != 0)
             FAIL("modified: missing (required on every SDO and SRO)");
     }
-    if (sc == PK_OK && sm == PK_OK && modified < created)
-        FAIL("modified: earlier than created");
+    if (sc == PK_OK && sm == PK_OK && modified < created) FAIL("modified: earlier than created");
     json_t *refs = json_object_get(obj, "object_marking_refs");
     if (refs) {
         size_t i;

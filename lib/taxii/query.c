@@ -131,8 +131,7 @@ static pk_status split_list(pki_tx_filter *f, const char *key, const char *val, 
             len--;
         if (len == 0)
             return pk_error_set(err, PK_EINVAL, "%s: empty item in the list '%s'", key, val);
-        if (*n >= max)
-            return pk_error_set(err, PK_ELIMIT, "%s: more than %zu values", key, max);
+        if (*n >= max) return pk_error_set(err, PK_ELIMIT, "%s: more than %zu values", key, max);
         char *s = pk_arena_strndup(f->arena, p, len);
         if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
         items[(*n)++] = s;
@@ -171,8 +170,8 @@ pk_status pki_tx_filter_add(pki_tx_filter *f, unsigned allowed, const char *key,
     case PKI_TXF_ADDED_AFTER: {
         int64_t t;
         if (pki_tx_time_parse_us(val, PK_TIME_RFC3339, &t) != PK_OK)
-            return pk_error_set(err, PK_EINVAL,
-                                "added_after: '%.64s' is not an RFC 3339 timestamp", val);
+            return pk_error_set(err, PK_EINVAL, "added_after: '%.64s' is not an RFC 3339 timestamp",
+                                val);
         if (t > f->added_after) f->added_after = t;
         return PK_OK;
     }

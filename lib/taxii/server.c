@@ -551,7 +551,8 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, 
         return send_error(r, c, 403, "this account may not read this collection", NULL);
     }
     if (kind == R_OBJECTS && post) return do_post(r, c, db, &a, &coll);
-    if (kind == R_OBJECTS) return do_listing(r, c, db, &a, &coll, PKI_TXQ_OBJECTS, NULL, PKI_TXF_ALL);
+    if (kind == R_OBJECTS)
+        return do_listing(r, c, db, &a, &coll, PKI_TXQ_OBJECTS, NULL, PKI_TXF_ALL);
     if (kind == R_MANIFEST)
         return do_listing(r, c, db, &a, &coll, PKI_TXQ_MANIFEST, NULL, PKI_TXF_ALL);
     if (!pki_tx_valid_id(seg[4])) return send_error(r, c, 404, "not a STIX identifier", NULL);
@@ -574,9 +575,8 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     pk_taxii_server *srv = cls;
     req *r = *con_cls;
@@ -685,8 +685,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             json_str(&line, r->account);
         else
             pk_buf_adds(&line, "null");
-        pk_buf_adds(&line, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "}\n"
-                                                                        : ",\"aborted\":true}\n");
+        pk_buf_adds(&line,
+                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "}\n" : ",\"aborted\":true}\n");
         if (line.data) {
             pthread_mutex_lock(&srv->log_mu);
             fwrite(line.data, 1, line.len, srv->cfg.access_log);

@@ -126,13 +126,13 @@ unsigned pki_tlp_visible_mask(int same_org, int red_shared);
 /* The checks an object must pass to be stored.  On failure `why` says what is
  * wrong (property and reason).  Fills the indexed fields on success. */
 typedef struct pki_tx_obj {
-    json_t *obj;       /* borrowed */
-    const char *id;    /* borrowed from obj */
-    const char *type;  /* borrowed from obj */
+    json_t *obj;      /* borrowed */
+    const char *id;   /* borrowed from obj */
+    const char *type; /* borrowed from obj */
     const char *spec_version;
-    int64_t version;   /* modified, else created, else 0 (then date_added stands in) */
-    int tlp;           /* object level */
-    int granular;      /* granular level */
+    int64_t version; /* modified, else created, else 0 (then date_added stands in) */
+    int tlp;         /* object level */
+    int granular;    /* granular level */
 } pki_tx_obj;
 pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t why_n);
 /* A STIX type name / identifier as the grammar allows. */
@@ -148,8 +148,7 @@ typedef struct pki_tx_account {
     char name[128];
 } pki_tx_account;
 
-pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token,
-                        pki_tx_account *acct);
+pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *acct);
 /* Discovery: the API roots as paths; caller frees the JSON. */
 pk_status pki_txdb_apiroots(pk_taxii_db *db, json_t **out);
 /* 1 when `path` is an API root; *info gets {"title","description"} (may be NULL). */
