@@ -8,5 +8,6 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/privacy.h"
 
 #endif /* PICKET_H */
