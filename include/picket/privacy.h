@@ -119,8 +119,8 @@ PK_API pk_status pk_voprf_finalize(const uint8_t *input, size_t input_len,
 /** Evaluate (server, section 3.3.1/3.3.2): the PRF output of `input` under sk
  * directly, to check a redeemed token. */
 PK_API pk_status pk_voprf_evaluate(pk_voprf_mode mode, const uint8_t sk[PK_VOPRF_NS],
-                                   const uint8_t *input, size_t input_len,
-                                   uint8_t out[PK_VOPRF_NH], pk_error *err);
+                                   const uint8_t *input, size_t input_len, uint8_t out[PK_VOPRF_NH],
+                                   pk_error *err);
 
 /** Hex helpers shared by the privacy code and its tools: lower-case output
  * (`out` holds 2n+1 bytes); parsing accepts either case and needs exactly

@@ -351,9 +351,12 @@ static int lincomb(uint8_t out[PK_VOPRF_NE], const uint8_t *a, const uint8_t *P,
                : crypto_scalarmult_ristretto255_base(x, a) != 0;
     int yz = crypto_scalarmult_ristretto255(y, b, Q) != 0;
     if (xz && yz) return -1;
-    if (xz) memcpy(out, y, PK_VOPRF_NE);
-    else if (yz) memcpy(out, x, PK_VOPRF_NE);
-    else if (crypto_core_ristretto255_add(out, x, y) != 0) return -1;
+    if (xz)
+        memcpy(out, y, PK_VOPRF_NE);
+    else if (yz)
+        memcpy(out, x, PK_VOPRF_NE);
+    else if (crypto_core_ristretto255_add(out, x, y) != 0)
+        return -1;
     return 0;
 }
 
@@ -396,9 +399,9 @@ static void finalize_hash(const uint8_t *input, size_t input_len, const uint8_t 
     crypto_hash_sha512_final(&h, out);
 }
 
-pk_status pk_voprf_finalize(const uint8_t *input, size_t input_len, const uint8_t blind[PK_VOPRF_NS],
-                            const uint8_t evaluated[PK_VOPRF_NE], uint8_t out[PK_VOPRF_NH],
-                            pk_error *err)
+pk_status pk_voprf_finalize(const uint8_t *input, size_t input_len,
+                            const uint8_t blind[PK_VOPRF_NS], const uint8_t evaluated[PK_VOPRF_NE],
+                            uint8_t out[PK_VOPRF_NH], pk_error *err)
 {
     uint8_t inv[PK_VOPRF_NS], N[PK_VOPRF_NE];
     if (ensure_sodium() != 0) return pk_error_set(err, PK_EINTERNAL, "libsodium failed to start");

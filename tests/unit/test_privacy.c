@@ -32,7 +32,7 @@ static long hxv(const json_t *s, uint8_t *out, size_t cap)
     const char *t = json_string_value(s);
     if (!t || strlen(t) % 2 || strlen(t) / 2 > cap) return -1;
     return pk_privacy_hex_decode(t, strlen(t), out, strlen(t) / 2) == PK_OK ? (long)strlen(t) / 2
-                                                                              : -1;
+                                                                            : -1;
 }
 
 /* Item i of a field that is a string (one element) or an array (a batch). */
@@ -95,12 +95,11 @@ static void check_mode(json_t *root, const char *name, pk_voprf_mode mode, int *
             wproof[5] ^= 1;
             uint8_t other_sk[32], other_pk[32];
             seed[0] ^= 1;
-            CHECK_INT(pk_voprf_derive_keypair(mode, seed, 32, info, (size_t)il, other_sk,
-                                              other_pk, NULL),
-                      PK_OK);
+            CHECK_INT(
+                pk_voprf_derive_keypair(mode, seed, 32, info, (size_t)il, other_sk, other_pk, NULL),
+                PK_OK);
             seed[0] ^= 1;
-            CHECK_INT(pk_voprf_verify_proof(mode, other_pk, C, D, batch, wproof, NULL),
-                      PK_ECRYPTO);
+            CHECK_INT(pk_voprf_verify_proof(mode, other_pk, C, D, batch, wproof, NULL), PK_ECRYPTO);
         }
         for (size_t i = 0; i < batch; i++) {
             uint8_t out[64], direct[64];
@@ -109,8 +108,7 @@ static void check_mode(json_t *root, const char *name, pk_voprf_mode mode, int *
                       PK_OK);
             REQUIRE(hx(item(v, "Output", i), want, 64) == 0);
             CHECK(memcmp(out, want, 64) == 0);
-            CHECK_INT(pk_voprf_evaluate(mode, sk, inputs[i], (size_t)ilen[i], direct, &err),
-                      PK_OK);
+            CHECK_INT(pk_voprf_evaluate(mode, sk, inputs[i], (size_t)ilen[i], direct, &err), PK_OK);
             CHECK(memcmp(direct, want, 64) == 0);
         }
         ++*nvec;
