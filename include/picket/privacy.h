@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "picket/util.h"
 
 #ifdef __cplusplus
@@ -127,6 +129,63 @@ PK_API pk_status pk_voprf_evaluate(pk_voprf_mode mode, const uint8_t sk[PK_VOPRF
  * `n` bytes' worth of digits.  PK_EPARSE otherwise. */
 PK_API void pk_privacy_hex_encode(const uint8_t *p, size_t n, char *out);
 PK_API pk_status pk_privacy_hex_decode(const char *s, size_t slen, uint8_t *out, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Scrubbing                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define PK_PRIVACY_MAX_OBJECTS 1000 /* objects in one anonymous report */
+
+/** What pk_privacy_scrub did, for `--dry-run` and the intake's answer. */
+typedef struct pk_scrub_stats {
+    size_t kept;               /* objects in the result */
+    size_t dropped_objects;    /* identities, sightings, unknown types, emptied objects */
+    size_t dropped_properties; /* created_by_ref, external_references, custom x_ ... */
+    size_t refs_dropped;       /* references to objects not kept */
+    size_t timestamps_cut;     /* timestamps that had a time of day */
+    size_t redacted;           /* occurrences of a submitter's name replaced */
+} pk_scrub_stats;
+
+PK_API void pk_scrub_stats_clear(pk_scrub_stats *st);
+
+/**
+ * Scrub an incident report (a STIX 2.1 bundle) for anonymous submission.
+ * The result, a new bundle in `*out` (caller owns it), keeps only the object
+ * types and properties on picket's allow-list (see docs/internals/privacy.md):
+ * identities, sightings, locations, notes and unknown types go, and with them
+ * created_by_ref, external_references, granular markings, extensions,
+ * non-TLP markings and custom properties other than x_picket_kind,
+ * x_picket_sector and x_picket_date.  Every object and the bundle get fresh
+ * random ids and references are rewritten to match (dangling ones dropped,
+ * and objects left meaningless by that dropped too); every timestamp is cut
+ * to 00:00:00.000Z of its day; each of the `n_names` strings in `names` (the
+ * submitter's account, organisation, domains) is replaced by "[redacted]"
+ * wherever it occurs in a string, ignoring case.  Objects come out ordered by
+ * their new ids.  PK_EPARSE/PK_EVALIDATE when `in` is not a bundle,
+ * PK_ELIMIT past PK_PRIVACY_MAX_OBJECTS.  Thread safe.
+ */
+PK_API pk_status pk_privacy_scrub(const json_t *in, const char *const *names, size_t n_names,
+                                  json_t **out, pk_scrub_stats *stats, pk_error *err);
+
+/**
+ * The observables of a (scrubbed) report that count towards release, as a
+ * new JSON array of distinct strings "path=value" with the value normalised
+ * (lower-case domains, e-mail addresses and hashes):
+ * "user-account:linkedin=jane.doe", "email-addr:value=a@b.example",
+ * "url:value=...", "domain-name:value=...", "ipv4-addr:value=...",
+ * "ipv6-addr:value=...", "file:hashes.SHA-256=...".
+ */
+PK_API pk_status pk_privacy_observables(const json_t *bundle, json_t **out, pk_error *err);
+
+/** A report skeleton for `kind` as a new bundle: an incident with
+ * x_picket_kind, x_picket_sector and x_picket_date, an observed-data and the
+ * SCOs that kind usually has.  Kinds: "cyber-intrusion",
+ * "recruitment-approach", "insider", "theft-of-technology",
+ * "suspicious-visit", "other".  NULL for an unknown kind. */
+PK_API json_t *pk_privacy_template(const char *kind);
+
+/** The kinds pk_privacy_template knows, NULL-terminated. */
+PK_API const char *const *pk_privacy_kinds(void);
 
 #ifdef __cplusplus
 }

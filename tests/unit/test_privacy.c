@@ -206,3 +206,160 @@ TEST(expand_xmd_lengths)
     memset(big, 'D', sizeof big);
     CHECK_INT(pk_voprf_expand_xmd((const uint8_t *)"abc", 3, big, sizeof big, b, 64), PK_OK);
 }
+
+/* ---- scrubbing ---- */
+
+static const char *report_json =
+    "{\"type\":\"bundle\",\"id\":\"bundle--11111111-1111-4111-8111-111111111111\",\"objects\":["
+    "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--22222222-2222-4222-8222-"
+    "222222222222\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-14T09:26:53."
+    "123Z\",\"name\":\"Acme Aerospace\",\"identity_class\":\"organization\"},"
+    "{\"type\":\"incident\",\"spec_version\":\"2.1\",\"id\":\"incident--33333333-3333-4333-8333-"
+    "333333333333\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-15T17:01:02Z\","
+    "\"created_by_ref\":\"identity--22222222-2222-4222-8222-222222222222\",\"name\":\"Recruiter "
+    "approached an ACME engineer\",\"description\":\"Contact via alice.smith\","
+    "\"x_picket_kind\":\"recruitment-approach\",\"x_internal_ticket\":\"SEC-4711\","
+    "\"external_references\":[{\"source_name\":\"acme-jira\",\"url\":\"https://jira.acme/"
+    "SEC-4711\"}"
+    "],\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\","
+    "\"marking-definition--44444444-4444-4444-8444-444444444444\"]},"
+    "{\"type\":\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--55555555-5555-"
+    "4555-"
+    "8555-555555555555\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-14T09:26:"
+    "53."
+    "123Z\",\"first_observed\":\"2026-03-10T08:15:00Z\",\"last_observed\":\"2026-03-12T23:59:59Z\","
+    "\"number_observed\":2,\"object_refs\":[\"user-account--66666666-6666-4666-8666-666666666666\","
+    "\"identity--22222222-2222-4222-8222-222222222222\"]},"
+    "{\"type\":\"user-account\",\"spec_version\":\"2.1\",\"id\":\"user-account--66666666-6666-4666-"
+    "8666-666666666666\",\"account_type\":\"linkedin\",\"user_id\":\"Jane-Recruiter\","
+    "\"credential\":\"hunter2\"},"
+    "{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--77777777-7777-4777-"
+    "8777-777777777777\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-14T09:26:"
+    "53."
+    "123Z\",\"relationship_type\":\"targets\",\"source_ref\":\"incident--33333333-3333-4333-8333-"
+    "333333333333\",\"target_ref\":\"identity--22222222-2222-4222-8222-222222222222\"},"
+    "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--88888888-8888-4888-8888-"
+    "888888888888\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-14T09:26:53."
+    "123Z\",\"sighting_of_ref\":\"incident--33333333-3333-4333-8333-333333333333\"}"
+    "]}";
+
+TEST(scrub_drops_identity_custom_and_times)
+{
+    json_error_t je;
+    json_t *in = json_loads(report_json, 0, &je);
+    REQUIRE(in != NULL);
+    const char *names[] = {"acme", "alice.smith"};
+    json_t *out = NULL;
+    pk_scrub_stats st;
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_privacy_scrub(in, names, 2, &out, &st, &err), PK_OK);
+    json_decref(in);
+    REQUIRE(out != NULL);
+    char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    REQUIRE(text != NULL);
+    /* Exactly incident, observed-data, user-account remain. */
+    CHECK_INT(json_array_size(json_object_get(out, "objects")), 3);
+    CHECK_INT(st.kept, 3);
+    CHECK_INT(st.dropped_objects, 3); /* identity, sighting, relationship to the identity */
+    const char *gone[] = {
+        "identity", "created_by_ref", "x_internal_ticket", "SEC-4711", "acme",
+        "ACME",     "Acme",           "alice.smith",       "09:26",    "17:01",
+        "08:15",    "23:59",          "hunter2",           "44444444", "11111111",
+        "33333333", "66666666",       "55555555",          "jira",     "sighting"};
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        if (strstr(text, gone[i])) PKT_FAIL("scrubbed report still contains \"%s\"", gone[i]);
+    CHECK(strstr(text, "\"2026-03-14T00:00:00.000Z\"") != NULL);
+    CHECK(strstr(text, "\"2026-03-15T00:00:00.000Z\"") != NULL);
+    CHECK(strstr(text, "Recruiter approached an [redacted] engineer") != NULL);
+    CHECK(strstr(text, "Contact via [redacted]") != NULL);
+    CHECK(strstr(text, "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb") != NULL);
+    CHECK(strstr(text, "\"x_picket_kind\":\"recruitment-approach\"") != NULL);
+    /* The observed-data points at the user-account's new id, and only at it. */
+    json_t *objs = json_object_get(out, "objects"), *o, *od = NULL, *ua = NULL;
+    size_t i;
+    json_array_foreach(objs, i, o)
+    {
+        const char *t = json_string_value(json_object_get(o, "type"));
+        if (strcmp(t, "observed-data") == 0) od = o;
+        if (strcmp(t, "user-account") == 0) ua = o;
+    }
+    REQUIRE(od && ua);
+    json_t *refs = json_object_get(od, "object_refs");
+    CHECK_INT(json_array_size(refs), 1);
+    CHECK_STR(json_string_value(json_array_get(refs, 0)),
+              json_string_value(json_object_get(ua, "id")));
+    json_t *obs = NULL;
+    CHECK_INT(pk_privacy_observables(out, &obs, NULL), PK_OK);
+    CHECK_INT(json_array_size(obs), 1);
+    CHECK_STR(json_string_value(json_array_get(obs, 0)), "user-account:linkedin=jane-recruiter");
+    json_decref(obs);
+    /* Two scrubs of the same report share no id. */
+    json_t *in2 = json_loads(report_json, 0, &je), *out2 = NULL;
+    CHECK_INT(pk_privacy_scrub(in2, NULL, 0, &out2, NULL, NULL), PK_OK);
+    CHECK(strcmp(json_string_value(json_object_get(out, "id")),
+                 json_string_value(json_object_get(out2, "id"))) != 0);
+    json_decref(in2);
+    json_decref(out2);
+    free(text);
+    json_decref(out);
+}
+
+TEST(scrub_refuses_what_is_not_a_bundle)
+{
+    json_t *a = json_pack("{s:s}", "type", "incident"), *out = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_privacy_scrub(a, NULL, 0, &out, NULL, &err), PK_EVALIDATE);
+    CHECK_STR(err.message, "a report must be a STIX bundle (type \"bundle\")");
+    json_decref(a);
+    a = json_pack("{s:s, s:s}", "type", "bundle", "objects", "x");
+    CHECK_INT(pk_privacy_scrub(a, NULL, 0, &out, NULL, &err), PK_EVALIDATE);
+    CHECK_STR(err.message, "the bundle has no \"objects\" array");
+    json_decref(a);
+    CHECK(out == NULL);
+}
+
+static void scrub_under_failure(void *ctx)
+{
+    json_t *out = NULL;
+    const char *names[] = {"acme"};
+    pk_status rc = pk_privacy_scrub((const json_t *)ctx, names, 1, &out, NULL, NULL);
+    if (rc == PK_OK) {
+        CHECK(out != NULL);
+        json_decref(out);
+    } else {
+        CHECK_INT(rc, PK_ENOMEM);
+        CHECK(out == NULL);
+    }
+}
+
+TEST(scrub_survives_every_allocation_failure)
+{
+    pk_init();
+    json_error_t je;
+    json_t *in = json_loads(report_json, 0, &je);
+    REQUIRE(in != NULL);
+    long n = pkt_each_alloc_failure(scrub_under_failure, in);
+    CHECK(n > 20);
+    json_decref(in);
+}
+
+TEST(templates_scrub_cleanly_for_every_kind)
+{
+    for (const char *const *k = pk_privacy_kinds(); *k; k++) {
+        json_t *t = pk_privacy_template(*k), *out = NULL, *obs = NULL;
+        REQUIRE(t != NULL);
+        pk_scrub_stats st;
+        CHECK_INT(pk_privacy_scrub(t, NULL, 0, &out, &st, NULL), PK_OK);
+        CHECK_INT(st.dropped_objects, 0);
+        CHECK_INT(st.dropped_properties, 0);
+        CHECK_INT(st.kept, json_array_size(json_object_get(t, "objects")));
+        CHECK_INT(pk_privacy_observables(out, &obs, NULL), PK_OK);
+        CHECK(json_array_size(obs) >= 1);
+        json_decref(obs);
+        json_decref(out);
+        json_decref(t);
+    }
+    CHECK(pk_privacy_template("espionage-by-pigeon") == NULL);
+}
