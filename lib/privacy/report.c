@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kinds[] = {"cyber-intrusion",     "recruitment-approach",
-                                    "insider",             "theft-of-technology",
-                                    "suspicious-visit",    "other",
+static const char *const kinds[] = {"cyber-intrusion",
+                                    "recruitment-approach",
+                                    "insider",
+                                    "theft-of-technology",
+                                    "suspicious-visit",
+                                    "other",
                                     NULL};
 
 const char *const *pk_privacy_kinds(void)
@@ -217,12 +220,12 @@ json_t *pk_privacy_template(const char *kind)
         "names of your people, projects, sites, exact times.",
         "x_picket_kind", kinds[k], "x_picket_sector",
         "your sector, e.g. aerospace, energy, semiconductors", "x_picket_date", day);
-    json_t *rel = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship", "spec_version", "2.1",
-        "id", "relationship--00000000-0000-4000-8000-0000000000a2", "created", day, "modified", day,
-        "relationship_type", "related-to", "source_ref",
-        "incident--00000000-0000-4000-8000-0000000000a0", "target_ref",
-        "observed-data--00000000-0000-4000-8000-0000000000a1");
+    json_t *rel =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "relationship",
+                  "spec_version", "2.1", "id", "relationship--00000000-0000-4000-8000-0000000000a2",
+                  "created", day, "modified", day, "relationship_type", "related-to", "source_ref",
+                  "incident--00000000-0000-4000-8000-0000000000a0", "target_ref",
+                  "observed-data--00000000-0000-4000-8000-0000000000a1");
     if (!od || !inc || !rel) {
         json_decref(od);
         json_decref(inc);

@@ -14,9 +14,9 @@
 #include <string.h>
 
 /* Properties every kept object may carry. */
-static const char *const common_props[] = {"type",       "spec_version", "id",   "created",
-                                           "modified",   "revoked",      "labels", "confidence",
-                                           "lang",       "object_marking_refs", NULL};
+static const char *const common_props[] = {
+    "type", "spec_version",        "id", "created", "modified", "revoked", "labels", "confidence",
+    "lang", "object_marking_refs", NULL};
 
 /* Per type, what may stay besides the common properties.  Anything else
  * (created_by_ref, external_references, granular_markings, extensions,
@@ -312,8 +312,8 @@ void pk_scrub_stats_clear(pk_scrub_stats *st)
     if (st) memset(st, 0, sizeof *st);
 }
 
-pk_status pk_privacy_scrub(const json_t *in, const char *const *names, size_t n_names,
-                           json_t **out, pk_scrub_stats *stats, pk_error *err)
+pk_status pk_privacy_scrub(const json_t *in, const char *const *names, size_t n_names, json_t **out,
+                           pk_scrub_stats *stats, pk_error *err)
 {
     pk_scrub_stats local;
     pk_scrub_stats *st = stats ? stats : &local;

@@ -363,3 +363,209 @@ TEST(templates_scrub_cleanly_for_every_kind)
     }
     CHECK(pk_privacy_template("espionage-by-pigeon") == NULL);
 }
+
+/* ---- tokens, intake and release, in process ---- */
+
+static void temp_db(char *path, size_t n)
+{
+    snprintf(path, n, "%s/picket-privacy-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+}
+
+static void remove_db(const char *path)
+{
+    char p[600];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+/* Fetch n tokens for org at time now; returns the token array or NULL. */
+static json_t *fetch_tokens(pk_intake *in, const char *org, int64_t now, size_t n, pk_status *st,
+                            pk_error *err)
+{
+    json_t *req = NULL, *pend = NULL, *resp = NULL, *keys = NULL, *toks = NULL;
+    *st = pk_privacy_token_request(n, &req, &pend, err);
+    if (*st == PK_OK) *st = pk_intake_issue(in, org, now, req, &resp, err);
+    if (*st == PK_OK) *st = pk_intake_keys(in, now, &keys, err);
+    if (*st == PK_OK) *st = pk_privacy_token_finish(pend, resp, keys, &toks, err);
+    json_decref(req);
+    json_decref(pend);
+    json_decref(resp);
+    json_decref(keys);
+    return toks;
+}
+
+static json_t *submission(const json_t *token, const char *recruiter)
+{
+    json_t *t = pk_privacy_template("recruitment-approach");
+    json_t *objs = json_object_get(t, "objects"), *o;
+    static int serial;
+    char other[64];
+    size_t i;
+    serial++;
+    json_array_foreach(objs, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        if (strcmp(type, "user-account") == 0)
+            json_object_set_new(o, "user_id", json_string(recruiter));
+        else if (strcmp(type, "email-addr") == 0 || strcmp(type, "url") == 0) {
+            /* Only the recruiter's profile is shared between reports. */
+            snprintf(other, sizeof other, "https://x%d.example/%s", serial, type);
+            json_object_set_new(o, "value", json_string(other));
+        }
+    }
+    return json_pack("{s:O, s:o}", "token", token, "report", t);
+}
+
+TEST(intake_issue_redeem_and_refusals)
+{
+    char db[512];
+    temp_db(db, sizeof db);
+    pk_intake_config cfg;
+    pk_intake_config_default(&cfg);
+    cfg.quota = 5;
+    cfg.epoch_seconds = 1000;
+    pk_intake *in = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    REQUIRE(pk_intake_open(db, &cfg, &in, &err) == PK_OK);
+    const int64_t now = 1000000; /* epoch 1000 */
+    pk_status st;
+    json_t *toks = fetch_tokens(in, "Acme", now, 4, &st, &err);
+    CHECK_INT(st, PK_OK);
+    REQUIRE(toks && json_array_size(toks) == 4);
+
+    /* Over quota: 4 of 5 used, 2 more refused, nothing issued. */
+    json_t *more = fetch_tokens(in, "Acme", now, 2, &st, &err);
+    CHECK_INT(st, PK_EPERM);
+    CHECK(more == NULL);
+    CHECK(strstr(err.message, "over quota: organisation 'Acme' may get 5 tokens per epoch and has "
+                              "1 left in epoch 1000") != NULL);
+    /* Another organisation has its own quota. */
+    more = fetch_tokens(in, "Globex", now, 5, &st, &err);
+    CHECK_INT(st, PK_OK);
+    json_decref(more);
+
+    /* Redeem one; the second time it is spent. */
+    json_t *resp = NULL, *req = submission(json_array_get(toks, 0), "jane-recruiter");
+    CHECK_INT(pk_intake_submit(in, now + 10, req, &resp, &err), PK_OK);
+    CHECK(json_is_true(json_object_get(resp, "accepted")));
+    json_decref(resp);
+    resp = NULL;
+    CHECK_INT(pk_intake_submit(in, now + 20, req, &resp, &err), PK_EEXIST);
+    CHECK_STR(err.message, "token refused: it has been spent already");
+    json_decref(req);
+
+    /* Forged: a right-looking output that the server never made. */
+    json_t *forged = json_deep_copy(json_array_get(toks, 1));
+    char *out = pk_strdup(json_string_value(json_object_get(forged, "output")));
+    out[0] = out[0] == '0' ? '1' : '0';
+    json_object_set_new(forged, "output", json_string(out));
+    pk_free(out);
+    req = submission(forged, "x");
+    json_decref(forged);
+    CHECK_INT(pk_intake_submit(in, now, req, &resp, &err), PK_ECRYPTO);
+    CHECK_STR(err.message, "token refused: it is not genuine (not issued by this server for epoch "
+                           "1000)");
+    json_decref(req);
+
+    /* Expired: epoch 1000 with one grace epoch is fine in 1001, not in 1002. */
+    req = submission(json_array_get(toks, 2), "y");
+    CHECK_INT(pk_intake_submit(in, 1002 * 1000, req, &resp, &err), PK_ETIMEOUT);
+    CHECK_STR(err.message, "token refused: its epoch 1000 expired at 1970-01-12T14:20:00Z (current "
+                           "epoch 1002); fetch new tokens");
+    CHECK_INT(pk_intake_submit(in, 1001 * 1000 + 5, req, &resp, &err), PK_OK);
+    json_decref(resp);
+    json_decref(req);
+
+    /* A report that is not a bundle does not spend the token. */
+    req =
+        json_pack("{s:O, s:{s:s}}", "token", json_array_get(toks, 3), "report", "type", "incident");
+    CHECK_INT(pk_intake_submit(in, now, req, &resp, &err), PK_EVALIDATE);
+    json_object_set_new(req, "report", pk_privacy_template("insider"));
+    CHECK_INT(pk_intake_submit(in, now, req, &resp, &err), PK_OK);
+    json_decref(resp);
+    json_decref(req);
+
+    /* A server that singles a member out with a key of its own is caught. */
+    json_t *rq = NULL, *pend = NULL, *keys = NULL, *tk = NULL;
+    CHECK_INT(pk_privacy_token_request(2, &rq, &pend, NULL), PK_OK);
+    CHECK_INT(pk_intake_issue(in, "Globex2", now, rq, &resp, NULL), PK_OK);
+    CHECK_INT(pk_intake_keys(in, now + 1000 * 5, &keys, NULL), PK_OK); /* other epochs */
+    CHECK_INT(pk_privacy_token_finish(pend, resp, keys, &tk, &err), PK_ECRYPTO);
+    CHECK(strstr(err.message, "which its published key list does not have") != NULL);
+    json_decref(keys);
+    CHECK_INT(pk_intake_keys(in, now, &keys, NULL), PK_OK);
+    json_object_set_new(resp, "public_key",
+                        json_string(json_string_value(json_object_get(
+                            json_array_get(json_object_get(keys, "epochs"), 0), "public_key"))));
+    CHECK_INT(pk_privacy_token_finish(pend, resp, keys, &tk, &err), PK_ECRYPTO);
+    CHECK(strstr(err.message, "not the one it publishes") != NULL);
+    json_decref(keys);
+    json_decref(resp);
+    json_decref(rq);
+    json_decref(pend);
+
+    json_t *inbox = NULL;
+    CHECK_INT(pk_intake_inbox(in, &inbox, NULL), PK_OK);
+    CHECK_INT(json_array_size(inbox), 3);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(inbox, 0), "day")), "1970-01-12");
+    json_decref(inbox);
+    json_decref(toks);
+    pk_intake_close(in);
+    remove_db(db);
+}
+
+TEST(release_only_at_k_as_one_aggregated_sighting)
+{
+    char db[512];
+    temp_db(db, sizeof db);
+    pk_intake *in = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    REQUIRE(pk_intake_open(db, NULL, &in, &err) == PK_OK); /* k = 3 */
+    const int64_t now = 1764374400 + 3600 * 13 + 17;       /* 2025-11-29T13:00:17Z */
+    pk_status st;
+    json_t *toks = fetch_tokens(in, "Acme", now, 4, &st, &err);
+    REQUIRE(st == PK_OK);
+    json_t *rel = NULL, *resp = NULL;
+    for (int i = 0; i < 4; i++) {
+        /* Reports 0-2 share the recruiter (written differently); 3 does not. */
+        static const char *const who[] = {"Jane-Recruiter", "jane-recruiter", "JANE-RECRUITER",
+                                          "someone-else"};
+        json_t *req = submission(json_array_get(toks, (size_t)i), who[i]);
+        CHECK_INT(pk_intake_submit(in, now, req, &resp, &err), PK_OK);
+        json_decref(req);
+        json_decref(resp);
+        CHECK_INT(pk_intake_release(in, now, &rel, &err), PK_OK);
+        json_t *objs = json_object_get(rel, "objects");
+        if (i < 2) {
+            CHECK_INT(json_array_size(objs), 0);
+        } else if (i == 2) {
+            /* The SCO, its observed-data, the indicator and one sighting. */
+            CHECK_INT(json_array_size(objs), 4);
+            json_t *sig = json_array_get(objs, 3);
+            CHECK_STR(json_string_value(json_object_get(sig, "type")), "sighting");
+            CHECK_INT(json_integer_value(json_object_get(sig, "count")), 3);
+            CHECK(json_object_get(sig, "where_sighted_refs") == NULL);
+            CHECK_STR(json_string_value(json_object_get(sig, "created")),
+                      "2025-11-29T00:00:00.000Z");
+            CHECK_STR(json_string_value(json_object_get(json_array_get(objs, 2), "pattern")),
+                      "[user-account:account_type = 'linkedin' AND user-account:user_id = "
+                      "'jane-recruiter']");
+            CHECK_INT(pk_intake_release_done(in, rel, &err), PK_OK);
+        } else {
+            /* Nothing new crossed k: the fourth report shares nothing. */
+            CHECK_INT(json_array_size(objs), 0);
+        }
+        json_decref(rel);
+        rel = NULL;
+    }
+    json_decref(toks);
+    pk_intake_close(in);
+    remove_db(db);
+}
