@@ -8,5 +8,6 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/pattern.h"
 
 #endif /* PICKET_H */
