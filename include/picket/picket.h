@@ -8,6 +8,7 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/pattern.h"
 #include "picket/privacy.h"
 
 #endif /* PICKET_H */
