@@ -25,8 +25,8 @@ pk_status pk_privacy_token_request(size_t n, json_t **request, json_t **pending,
     if (sodium_init() < 0) return pk_error_set(err, PK_EINTERNAL, "libsodium failed to start");
     json_t *blinded = json_array(), *inputs = json_array(), *blinds = json_array();
     json_t *req = json_pack("{s:O}", "blinded", blinded);
-    json_t *pend = json_pack("{s:o, s:o, s:o}", "inputs", inputs, "blinds", blinds, "blinded",
-                             blinded);
+    json_t *pend =
+        json_pack("{s:o, s:o, s:o}", "inputs", inputs, "blinds", blinds, "blinded", blinded);
     pk_status rc = PK_ENOMEM;
     if (!req || !pend) {
         json_decref(req);
@@ -73,8 +73,8 @@ static const char *published_key(const json_t *keys, json_int_t epoch)
     return NULL;
 }
 
-pk_status pk_privacy_token_finish(const json_t *pending, const json_t *response,
-                                  const json_t *keys, json_t **tokens, pk_error *err)
+pk_status pk_privacy_token_finish(const json_t *pending, const json_t *response, const json_t *keys,
+                                  json_t **tokens, pk_error *err)
 {
     *tokens = NULL;
     const json_t *inputs = json_object_get(pending, "inputs");

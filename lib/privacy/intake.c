@@ -71,8 +71,8 @@ static pk_status load_seed(pk_intake *in, pk_error *err)
         sqlite3_finalize(st);
         st = NULL;
         randombytes_buf(in->seed, sizeof in->seed);
-        if (sqlite3_prepare_v2(in->db, "INSERT INTO privacy_meta(key, value) VALUES('seed', ?)",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(in->db, "INSERT INTO privacy_meta(key, value) VALUES('seed', ?)", -1,
+                               &st, NULL) != SQLITE_OK)
             goto fail;
         sqlite3_bind_blob(st, 1, in->seed, 32, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) goto fail;
@@ -129,7 +129,8 @@ void pk_intake_close(pk_intake *in)
 
 int64_t pk_intake_epoch(const pk_intake *in, int64_t now)
 {
-    return now >= 0 ? now / in->cfg.epoch_seconds : -((-now + in->cfg.epoch_seconds - 1) / in->cfg.epoch_seconds);
+    return now >= 0 ? now / in->cfg.epoch_seconds
+                    : -((-now + in->cfg.epoch_seconds - 1) / in->cfg.epoch_seconds);
 }
 
 /* The key pair of an epoch: DeriveKeyPair(seed, "picket intake epoch N"). */
@@ -191,8 +192,9 @@ static pk_status decode_elements(const json_t *arr, uint8_t **out, size_t *m, pk
     *out = NULL;
     *m = json_array_size(arr);
     if (!json_is_array(arr) || *m == 0)
-        return pk_error_set(err, PK_EVALIDATE, "\"blinded\" must be a non-empty array of hex "
-                                               "strings");
+        return pk_error_set(err, PK_EVALIDATE,
+                            "\"blinded\" must be a non-empty array of hex "
+                            "strings");
     if (*m > PK_PRIVACY_MAX_BATCH)
         return pk_error_set(err, PK_ELIMIT, "at most %d tokens per request", PK_PRIVACY_MAX_BATCH);
     uint8_t *buf = pk_malloc(*m * 32);
@@ -201,8 +203,8 @@ static pk_status decode_elements(const json_t *arr, uint8_t **out, size_t *m, pk
         const char *h = json_string_value(json_array_get(arr, i));
         if (!h || pk_privacy_hex_decode(h, strlen(h), buf + 32 * i, 32) != PK_OK) {
             pk_free(buf);
-            return pk_error_set(err, PK_EPARSE,
-                                "blinded element %zu is not 64 hexadecimal digits", i);
+            return pk_error_set(err, PK_EPARSE, "blinded element %zu is not 64 hexadecimal digits",
+                                i);
         }
     }
     *out = buf;
@@ -218,8 +220,7 @@ pk_status pk_intake_issue(pk_intake *in, const char *org, int64_t now, const jso
     int64_t epoch = pk_intake_epoch(in, now);
     const json_t *je = json_object_get(req, "epoch");
     if (je && (!json_is_integer(je) || json_integer_value(je) != epoch))
-        return pk_error_set(err, PK_EINVAL,
-                            "tokens are issued for the current epoch (%lld) only",
+        return pk_error_set(err, PK_EINVAL, "tokens are issued for the current epoch (%lld) only",
                             (long long)epoch);
     uint8_t *C = NULL, *D = NULL;
     size_t m;
@@ -248,9 +249,8 @@ pk_status pk_intake_issue(pk_intake *in, const char *org, int64_t now, const jso
     if ((rc = exec(in, "BEGIN IMMEDIATE", err)) != PK_OK) goto out;
     in_tx = 1;
     long long issued = 0;
-    if (sqlite3_prepare_v2(in->db,
-                           "SELECT issued FROM privacy_quota WHERE org = ? AND epoch = ?", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(in->db, "SELECT issued FROM privacy_quota WHERE org = ? AND epoch = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         goto dberr;
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, epoch);
@@ -408,8 +408,9 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     }
     int64_t epoch = json_integer_value(je), cur = pk_intake_epoch(in, now);
     if (epoch > cur)
-        return pk_error_set(err, PK_ECRYPTO, "token refused: it is for epoch %lld, which has not "
-                                             "started (current epoch %lld)",
+        return pk_error_set(err, PK_ECRYPTO,
+                            "token refused: it is for epoch %lld, which has not "
+                            "started (current epoch %lld)",
                             (long long)epoch, (long long)cur);
     if (cur - epoch > (int64_t)in->cfg.grace_epochs) {
         char until[PK_TIME_STRLEN];
@@ -426,8 +427,9 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     sodium_memzero(sk, sizeof sk);
     if (rc != PK_OK) return rc;
     if (sodium_memcmp(want, y, sizeof y) != 0)
-        return pk_error_set(err, PK_ECRYPTO, "token refused: it is not genuine (not issued by "
-                                             "this server for epoch %lld)",
+        return pk_error_set(err, PK_ECRYPTO,
+                            "token refused: it is not genuine (not issued by "
+                            "this server for epoch %lld)",
                             (long long)epoch);
 
     /* Scrub before anything is written; a report we cannot use does not
@@ -467,8 +469,8 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     }
     if (r != SQLITE_DONE) goto dberr;
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(in->db, "INSERT INTO privacy_inbox(id, day, bundle) VALUES(?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(in->db, "INSERT INTO privacy_inbox(id, day, bundle) VALUES(?, ?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
         goto dberr;
     sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
@@ -480,9 +482,8 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     if ((rc = exec(in, "COMMIT", err)) != PK_OK) goto out;
     in_tx = 0;
     *resp = json_pack("{s:b, s:s, s:I, s:I, s:I}", "accepted", 1, "day", day, "objects",
-                      (json_int_t)stats.kept, "dropped_objects",
-                      (json_int_t)stats.dropped_objects, "dropped_properties",
-                      (json_int_t)stats.dropped_properties);
+                      (json_int_t)stats.kept, "dropped_objects", (json_int_t)stats.dropped_objects,
+                      "dropped_properties", (json_int_t)stats.dropped_properties);
     rc = *resp ? PK_OK : pk_error_set(err, PK_ENOMEM, "out of memory");
     goto out;
 dberr:
@@ -589,32 +590,33 @@ static pk_status release_objects(const char *key, long long count, const char *f
     /* modified: the day, plus the count in milliseconds so that a higher
      * count on the same day is still a later version. */
     char modified[PK_TIME_STRLEN];
-    snprintf(modified, sizeof modified, "%.10sT00:00:%02lld.%03lldZ", day,
-             count / 1000 % 60, count % 1000);
+    snprintf(modified, sizeof modified, "%.10sT00:00:%02lld.%03lldZ", day, count / 1000 % 60,
+             count % 1000);
     char created[PK_TIME_STRLEN];
     snprintf(created, sizeof created, "%.10sT00:00:00.000Z", first_day);
     if (rc == PK_OK) {
         json_object_set_new(scoj, "id", json_string(sco_id));
-        json_t *ind = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s, s:s}", "type", "indicator",
-            "spec_version", "2.1", "id", ind_id, "created", created, "modified", modified, "name",
-            ind_name, "indicator_types", "anomalous-activity", "pattern", pat.data, "pattern_type",
-            "stix", "valid_from", created);
-        json_t *sig = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "type", "sighting",
-                                "spec_version", "2.1", "id", sig_id, "created", created,
-                                "modified", modified, "sighting_of_ref", ind_id, "count",
-                                (json_int_t)count, "summary", 1);
+        json_t *ind =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s, s:s}", "type", "indicator",
+                      "spec_version", "2.1", "id", ind_id, "created", created, "modified", modified,
+                      "name", ind_name, "indicator_types", "anomalous-activity", "pattern",
+                      pat.data, "pattern_type", "stix", "valid_from", created);
+        json_t *sig =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "type", "sighting",
+                      "spec_version", "2.1", "id", sig_id, "created", created, "modified", modified,
+                      "sighting_of_ref", ind_id, "count", (json_int_t)count, "summary", 1);
         /* observed_data_refs must point at observed-data: wrap the SCO. */
         char od_id[128];
         snprintf(od_id, sizeof od_id, "observed-data--%s", us);
-        json_t *od = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s]}", "type",
-                               "observed-data", "spec_version", "2.1", "id", od_id, "created",
-                               created, "modified", modified, "first_observed", created,
-                               "last_observed", created, "number_observed", (json_int_t)count,
-                               "object_refs", sco_id);
+        json_t *od =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:[s]}", "type", "observed-data",
+                      "spec_version", "2.1", "id", od_id, "created", created, "modified", modified,
+                      "first_observed", created, "last_observed", created, "number_observed",
+                      (json_int_t)count, "object_refs", sco_id);
         if (sig) json_object_set_new(sig, "observed_data_refs", json_pack("[s]", od_id));
-        if (!ind || !sig || !od || json_array_append(objs, scoj) || json_array_append_new(objs, od) ||
-            json_array_append_new(objs, ind) || json_array_append_new(objs, sig))
+        if (!ind || !sig || !od || json_array_append(objs, scoj) ||
+            json_array_append_new(objs, od) || json_array_append_new(objs, ind) ||
+            json_array_append_new(objs, sig))
             rc = PK_ENOMEM;
     }
     json_decref(scoj);
