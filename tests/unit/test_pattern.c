@@ -59,8 +59,10 @@ TEST(parse_comparison_operators)
     check_canon("[file:size NOT IN (1,2.5)]", "[file:size NOT IN (1, 2.5)]");
     check_canon("[file:size IN ()]", "[file:size IN ()]");
     check_canon("[file:name LIKE 'x%_']", "[file:name LIKE 'x%_']");
-    check_canon("[file:name NOT MATCHES '^a.*\\\\.exe$']", "[file:name NOT MATCHES '^a.*\\\\.exe$']");
-    check_canon("[ipv4-addr:value ISSUBSET '10.0.0.0/8']", "[ipv4-addr:value ISSUBSET '10.0.0.0/8']");
+    check_canon("[file:name NOT MATCHES '^a.*\\\\.exe$']",
+                "[file:name NOT MATCHES '^a.*\\\\.exe$']");
+    check_canon("[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+                "[ipv4-addr:value ISSUBSET '10.0.0.0/8']");
     check_canon("[ipv6-addr:value NOT ISSUPERSET '2001:db8::/32']",
                 "[ipv6-addr:value NOT ISSUPERSET '2001:db8::/32']");
     check_canon("[EXISTS file:hashes.MD5]", "[EXISTS file:hashes.MD5]");
@@ -197,13 +199,12 @@ TEST(parse_errors_name_the_column)
     check_err("[x:h = h'abc']", PK_EPARSE, 8, "even number");
     check_err("[a:x = 1] within 2 seconds", PK_EPARSE, 11, "upper case");
     check_err("[a:x = 1] WITHIN 5 SECONDS WITHIN 6 SECONDS", PK_EVALIDATE, 28, "duplicate WITHIN");
-    check_err("([a:x = 1] REPEATS 2 TIMES REPEATS 3 TIMES)", PK_EVALIDATE, 28,
-              "duplicate REPEATS");
+    check_err("([a:x = 1] REPEATS 2 TIMES REPEATS 3 TIMES)", PK_EVALIDATE, 28, "duplicate REPEATS");
     check_err("[a:x = 1] START t'2016-06-01T01:30:00Z' STOP t'2016-06-01T02:20:00Z' "
               "START t'2016-06-01T01:30:00Z' STOP t'2016-06-01T02:20:00Z'",
               PK_EVALIDATE, 70, "duplicate START");
-    check_err("[a:x = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00Z'",
-              PK_EVALIDATE, 46, "later than START");
+    check_err("[a:x = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00Z'", PK_EVALIDATE,
+              46, "later than START");
     check_err("[a:x = 1 AND b:y = 2]", PK_EVALIDATE, 14, "same object type");
     check_err("[(a:x = 1 OR b:y = 2) AND a:z = 3]", PK_EVALIDATE, 3, "same object type");
     check_err("[a:x < true]", PK_EVALIDATE, 8, "boolean");
@@ -290,8 +291,8 @@ TEST(anchors)
         if (!p) continue;
         const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
         if (a->count != cases[i].count || a->exact != cases[i].exact)
-            PKT_FAIL("%s: %zu anchors exact=%d, expected %zu exact=%d", cases[i].pattern,
-                     a->count, a->exact, cases[i].count, cases[i].exact);
+            PKT_FAIL("%s: %zu anchors exact=%d, expected %zu exact=%d", cases[i].pattern, a->count,
+                     a->exact, cases[i].count, cases[i].exact);
         if (cases[i].first && a->count) CHECK_STR(a->anchor[0].path->text, cases[i].first);
         pk_pattern_free(p);
     }
