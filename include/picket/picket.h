@@ -10,5 +10,6 @@
 #include "picket/util.h"
 #include "picket/pattern.h"
 #include "picket/privacy.h"
+#include "picket/taxii.h"
 
 #endif /* PICKET_H */

@@ -13,4 +13,10 @@
  */
 #define PKI_VOPRF_DRAFT09 0x100
 
+/* 1 when property name `k` is a reference (ends in _ref or _refs). */
+int pki_is_ref_prop(const char *k);
+/* When s (n bytes) is an RFC 3339 timestamp, write it cut to its day as
+ * YYYY-MM-DDT00:00:00.000Z and return 1; else 0. */
+int pki_cut_to_day(const char *s, size_t n, char out[PK_TIME_STRLEN]);
+
 #endif
