@@ -304,6 +304,50 @@ PK_API pk_status pk_intake_inbox(pk_intake *in, json_t **out, pk_error *err);
 PK_API pk_status pk_intake_release(pk_intake *in, int64_t now, json_t **out, pk_error *err);
 PK_API pk_status pk_intake_release_done(pk_intake *in, const json_t *release, pk_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* The intake's HTTP routes, for whichever server carries them               */
+/* ------------------------------------------------------------------------ */
+
+#define PK_PRIVACY_PREFIX "/privacy/"
+
+/** What pk_privacy_route() says about a request. */
+enum {
+    PK_PRIVACY_ROUTE = 1u,  /* the path is ours: hand it to pk_privacy_service_handle */
+    PK_PRIVACY_AUTH = 2u,   /* authenticate first and pass the account's organisation */
+    PK_PRIVACY_ADMIN = 4u,  /* and only an administrator may */
+    PK_PRIVACY_NO_LOG = 8u, /* write no access-log line, keep no address or time for it */
+};
+
+/**
+ * Routes: GET /privacy/keys (published epoch keys, no account),
+ * POST /privacy/tokens (issuance, authenticated), POST /privacy/reports
+ * (a token and a report, no account, never logged), GET /privacy/inbox
+ * (the scrubbed reports, administrators).  0 when `path` is not under
+ * PK_PRIVACY_PREFIX.
+ */
+PK_API unsigned pk_privacy_route(const char *method, const char *path);
+
+typedef struct pk_privacy_service pk_privacy_service;
+
+/** One intake for a whole server; its calls are serialised by a mutex. */
+PK_API pk_status pk_privacy_service_new(const char *db_path, const pk_intake_config *cfg,
+                                        pk_privacy_service **out, pk_error *err);
+PK_API void pk_privacy_service_free(pk_privacy_service *s);
+/** The intake inside, for the release job; hold the lock around its use. */
+PK_API pk_intake *pk_privacy_service_intake(pk_privacy_service *s);
+PK_API void pk_privacy_service_lock(pk_privacy_service *s, int lock);
+
+/**
+ * Answer one request: returns the HTTP status and sets `*resp` (JSON text,
+ * pk_free it) to the answer or to a TAXII-style error message {"title",
+ * "description", "http_status"}.  `org` is the authenticated account's
+ * organisation (NULL when none), `admin` whether it is an administrator.
+ * Thread safe.
+ */
+PK_API int pk_privacy_service_handle(pk_privacy_service *s, const char *method, const char *path,
+                                     const char *body, size_t body_len, const char *org, int admin,
+                                     char **resp, size_t *resp_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -799,7 +799,7 @@ static pk_status parse_cmp_and(parser *ps, pk_pattern_node **out)
 {
     nvec v = {0};
     pk_status st;
-    pk_pattern_node *x;
+    pk_pattern_node *x = NULL;
     for (;;) {
         if ((st = parse_compare(ps, &x))) goto done;
         if (push_flat(&v, x, PK_PN_CAND)) {
@@ -834,7 +834,7 @@ static pk_status parse_cmp_or(parser *ps, pk_pattern_node **out)
 {
     nvec v = {0};
     pk_status st;
-    pk_pattern_node *x;
+    pk_pattern_node *x = NULL;
     for (;;) {
         if ((st = parse_cmp_and(ps, &x))) goto done;
         if (push_flat(&v, x, PK_PN_COR)) {
@@ -882,7 +882,7 @@ static pk_status parse_ts_qual(parser *ps, pk_time *t, const char *which)
 static pk_status parse_obs_q(parser *ps, pk_pattern_node **out)
 {
     pk_status st;
-    pk_pattern_node *x;
+    pk_pattern_node *x = NULL;
     size_t at = ps->t.start;
     if (ps->t.kind == T_LBRACK) {
         if (++ps->depth > PK_PATTERN_MAX_DEPTH)
@@ -996,7 +996,7 @@ static pk_status parse_obs_level(parser *ps, pk_pattern_node **out, int level)
     static const pk_pattern_node_kind kinds[] = {PK_PN_FOLLOWEDBY, PK_PN_OOR, PK_PN_OAND};
     nvec v = {0};
     pk_status st;
-    pk_pattern_node *x;
+    pk_pattern_node *x = NULL;
     for (;;) {
         st = level == 2 ? parse_obs_q(ps, &x) : parse_obs_level(ps, &x, level + 1);
         if (st) goto done;

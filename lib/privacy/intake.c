@@ -292,9 +292,10 @@ pk_status pk_intake_issue(pk_intake *in, const char *org, int64_t now, const jso
     char hex[129];
     json_t *ev = json_array();
     pk_privacy_hex_encode(pk, 32, hex);
-    res = json_pack("{s:s, s:I, s:s, s:o, s:I}", "suite", PK_PRIVACY_SUITE, "epoch",
+    res = json_pack("{s:s, s:I, s:s, s:o, s:I, s:s}", "suite", PK_PRIVACY_SUITE, "epoch",
                     (json_int_t)epoch, "public_key", hex, "evaluated", ev, "remaining",
-                    (json_int_t)((long long)in->cfg.quota - issued - (long long)m));
+                    (json_int_t)((long long)in->cfg.quota - issued - (long long)m), "organisation",
+                    org);
     if (!res) {
         rc = pk_error_set(err, PK_ENOMEM, "out of memory");
         goto out;

@@ -379,3 +379,101 @@ TEST(parse_survives_every_allocation_failure)
                                     "WITHIN 5 SECONDS");
     CHECK(n > 5);
 }
+
+/* ---- data-driven cases: the JSON files in tests/cases/pattern ---------- */
+
+#include <dirent.h>
+#include <jansson.h>
+
+static int run_case_file(const char *path)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) {
+        PKT_FAIL("%s:%d: %s", path, je.line, je.text);
+        return 0;
+    }
+    pk_pattern_spec spec = PK_PATTERN_SPEC_AUTO;
+    const char *sv = json_string_value(json_object_get(doc, "spec"));
+    if (sv && strcmp(sv, "2.0") == 0) spec = PK_PATTERN_SPEC_20;
+    if (sv && strcmp(sv, "2.1") == 0) spec = PK_PATTERN_SPEC_21;
+    pk_pattern_obs *obs = NULL;
+    pk_error e;
+    int n = 0;
+    if (pk_pattern_obs_new(&obs, &e) ||
+        pk_pattern_obs_add(obs, json_object_get(doc, "observations"), spec, &e)) {
+        PKT_FAIL("%s: observations: %s", path, e.message);
+        goto done;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "cases"), i, c)
+    {
+        const char *pat = json_string_value(json_object_get(c, "pattern"));
+        json_t *want = json_object_get(c, "match"), *werr = json_object_get(c, "error");
+        pk_pattern *p = NULL;
+        pk_status st = pk_pattern_parse(pat, strlen(pat), spec, &p, &e);
+        n++;
+        if (json_is_integer(werr)) {
+            if (st == PK_OK || e.column != json_integer_value(werr))
+                PKT_FAIL("%s: %s: expected an error at column %lld, got %s (column %ld: %s)", path,
+                         pat, (long long)json_integer_value(werr), st ? "an error" : "success",
+                         e.column, e.message);
+            pk_pattern_free(p);
+            continue;
+        }
+        if (st) {
+            PKT_FAIL("%s: %s: column %ld: %s", path, pat, e.column, e.message);
+            continue;
+        }
+        pk_pattern_result r;
+        st = pk_pattern_eval(p, obs, &r, &e);
+        if (json_is_string(werr)) {
+            if (st == PK_OK || !strstr(e.message, json_string_value(werr)))
+                PKT_FAIL("%s: %s: expected evaluation error \"%s\", got \"%s\"", path, pat,
+                         json_string_value(werr), st ? e.message : "success");
+        } else if (st) {
+            PKT_FAIL("%s: %s: evaluation failed: %s", path, pat, e.message);
+        } else {
+            pk_buf got, exp;
+            pk_buf_init(&got, 0);
+            pk_buf_init(&exp, 0);
+            for (size_t k = 0; k < r.count; k++)
+                pk_buf_addf(&got, "%s ", pk_pattern_obs_id(obs, r.index[k]));
+            size_t k;
+            json_t *id;
+            json_array_foreach(want, k, id) pk_buf_addf(&exp, "%s ", json_string_value(id));
+            if (strcmp(got.data ? got.data : "", exp.data ? exp.data : "") != 0)
+                PKT_FAIL("%s: %s\n    matched:  [%s]\n    expected: [%s]", path, pat,
+                         got.data ? got.data : "", exp.data ? exp.data : "");
+            pk_buf_free(&got);
+            pk_buf_free(&exp);
+        }
+        pk_pattern_result_free(&r);
+        pk_pattern_free(p);
+    }
+done:
+    pk_pattern_obs_free(obs);
+    json_decref(doc);
+    return n;
+}
+
+TEST(data_driven_cases)
+{
+    const char *dir = PK_SOURCE_DIR "/tests/cases/pattern";
+    DIR *d = opendir(dir);
+    REQUIRE(d != NULL);
+    struct dirent *de;
+    int files = 0, cases = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        cases += run_case_file(path);
+        files++;
+    }
+    closedir(d);
+    printf("     %d rule files, %d cases\n", files, cases);
+    CHECK(files >= 19);
+}
