@@ -47,6 +47,7 @@ typedef struct req {
     char method[16];
     char path[512];
     char account[128];
+    unsigned ext; /* ext_route flags of this request (0: TAXII) */
 } req;
 
 void pk_taxii_config_default(pk_taxii_config *cfg)
@@ -440,6 +441,36 @@ static enum MHD_Result discovery(req *r, struct MHD_Connection *c, pk_taxii_db *
     return send_json(r, c, 200, j, NULL);
 }
 
+/* A request for the extension (the anonymous intake): authenticate only when
+ * it asks, hand it the body, send its JSON back. */
+static enum MHD_Result ext_request(req *r, struct MHD_Connection *c, const char *url,
+                                   const char *method, pk_taxii_db *db)
+{
+    const pk_taxii_config *cfg = &r->srv->cfg;
+    char org[256] = "";
+    int admin = 0;
+    if (r->ext & PK_TAXII_EXT_AUTH) {
+        pki_tx_account a;
+        if (!authenticate(db, c, r, &a)) {
+            hdr h[2] = {{"WWW-Authenticate", "Basic realm=\"picket\", Bearer realm=\"picket\""},
+                        {NULL, NULL}};
+            return send_error(r, c, 401,
+                              "send the account name and token with HTTP Basic, or the token as "
+                              "Authorization: Bearer",
+                              h);
+        }
+        if (pki_txdb_org_name(db, a.org, org, sizeof org) != PK_OK)
+            return send_error(r, c, 500, "store failure", NULL);
+        admin = a.admin;
+    }
+    char *resp = NULL;
+    size_t len = 0;
+    int status = cfg->ext_handle(cfg->ext_ud, method, url, r->body.data, r->body.len,
+                                 org[0] ? org : NULL, admin, &resp, &len);
+    if (!resp) return send_error(r, c, 500, "out of memory", NULL);
+    return send_body(r, c, status, resp, len, "application/json", NULL);
+}
+
 static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, const char *method,
                              pk_taxii_db *db)
 {
@@ -452,6 +483,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, 
     int post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
     const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 
+    if (r->ext & PK_TAXII_EXT_ROUTE) return ext_request(r, c, url, method, db);
     if (n == 1 && !strcmp(seg[0], "taxii2")) {
         if (!get) return method_not_allowed(r, c, "GET");
         if (!pki_tx_accept_ok(accept))
@@ -588,6 +620,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pk_buf_init(&r->body, srv->cfg.max_body);
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
+        if (srv->cfg.ext_route && srv->cfg.ext_handle) r->ext = srv->cfg.ext_route(method, url);
         *con_cls = r;
         atomic_fetch_add(&srv->inflight, 1);
         /* Limits answered before any body is read. */
@@ -658,7 +691,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r) return;
     *con_cls = NULL;
-    if (srv->cfg.access_log) {
+    if (srv->cfg.access_log && !(r->ext & PK_TAXII_EXT_NO_LOG)) {
         char remote[INET6_ADDRSTRLEN] = "-", ts[PK_TIME_STRLEN];
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
