@@ -8,5 +8,7 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/stix.h"
+#include "picket/store.h"
 
 #endif /* PICKET_H */
