@@ -11,6 +11,7 @@ DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 FUZZ_SECONDS ?= 60
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps run check install uninstall fuzz bench format clean
 

@@ -10,5 +10,8 @@
 #include "picket/util.h"
 #include "picket/stix.h"
 #include "picket/store.h"
+#include "picket/pattern.h"
+#include "picket/privacy.h"
+#include "picket/taxii.h"
 
 #endif /* PICKET_H */
