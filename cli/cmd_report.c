@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "report_release.h"
 
 static int run(int argc, char **argv);
 
@@ -26,6 +27,7 @@ const struct cli_cmd cli_cmd_report = {
     "       picket report submit FILE --server URL [--wallet FILE] [--redact NAME]...\n"
     "                            [--proxy URL] [--dry-run]\n"
     "       picket report inbox [--db PATH]\n"
+    "       picket report release --collection C [--db PATH]\n"
     "\n"
     "template KIND prints a STIX 2.1 bundle to fill in: an incident with its kind,\n"
     "sector and date, an observed-data and the SCOs such incidents usually have.\n"
@@ -61,6 +63,11 @@ const struct cli_cmd cli_cmd_report = {
     "inbox prints the scrubbed anonymous reports stored in the database --db, one\n"
     "JSON object per line ({\"day\", \"report\"}), for the hosting organisation.\n"
     "\n"
+    "release publishes, into the TAXII collection C (id or alias), the observables\n"
+    "that k distinct reports share, each as one aggregated sighting with a count\n"
+    "and no where_sighted_refs.  picket serve --release-collection does the same\n"
+    "on a timer; run this from cron instead if you prefer.\n"
+    "\n"
     "Exit status: 1 when the server refuses (token spent, expired or not genuine,\n"
     "quota used up).\n"
     "\n"
@@ -83,10 +90,11 @@ enum {
     OPT_REDACT,
     OPT_PROXY,
     OPT_DRY_RUN,
+    OPT_COLLECTION,
 };
 
 struct opts {
-    const char *server, *user, *token, *wallet, *proxy;
+    const char *server, *user, *token, *wallet, *proxy, *collection;
     long count;
     int dry_run;
     const char *redact[64];
@@ -494,6 +502,23 @@ static int cmd_inbox(void)
     return EXIT_PK_OK;
 }
 
+static int cmd_release(const char *collection)
+{
+    pk_intake *in = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    size_t n = 0;
+    if (pk_intake_open(cli_db_path(), NULL, &in, &err) != PK_OK ||
+        cli_report_release(in, cli_db_path(), collection, &n, &err) != PK_OK) {
+        cli_report(VERB, &err);
+        pk_intake_close(in);
+        return EXIT_PK_INTERNAL;
+    }
+    pk_intake_close(in);
+    if (!cli_opt.quiet) printf("%zu aggregated sightings released to %s\n", n, collection);
+    return EXIT_PK_OK;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
@@ -505,6 +530,7 @@ static int run(int argc, char **argv)
                                              {"redact", required_argument, 0, OPT_REDACT},
                                              {"proxy", required_argument, 0, OPT_PROXY},
                                              {"dry-run", no_argument, 0, OPT_DRY_RUN},
+                                             {"collection", required_argument, 0, OPT_COLLECTION},
                                              {0, 0, 0, 0}};
     struct opts o;
     memset(&o, 0, sizeof o);
@@ -547,12 +573,16 @@ static int run(int argc, char **argv)
         case OPT_DRY_RUN:
             o.dry_run = 1;
             break;
+        case OPT_COLLECTION:
+            o.collection = optarg;
+            break;
         default:
             return cli_usage_error(VERB, "unexpected option");
         }
     }
     if (optind >= argc)
-        return cli_usage_error(VERB, "missing subcommand (template, tokens, submit, inbox)");
+        return cli_usage_error(VERB,
+                               "missing subcommand (template, tokens, submit, inbox, release)");
     const char *sub = argv[optind++];
     pk_init();
     if (!strcmp(sub, "template")) return cmd_template(argc - optind, argv + optind);
@@ -573,6 +603,11 @@ static int run(int argc, char **argv)
     if (!strcmp(sub, "inbox")) {
         if (optind < argc) return cli_usage_error(VERB, "unexpected argument '%s'", argv[optind]);
         return cmd_inbox();
+    }
+    if (!strcmp(sub, "release")) {
+        if (optind < argc) return cli_usage_error(VERB, "unexpected argument '%s'", argv[optind]);
+        if (!o.collection) return cli_usage_error(VERB, "release needs --collection");
+        return cmd_release(o.collection);
     }
     return cli_usage_error(VERB, "unknown subcommand '%s'", sub);
 }

@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "report_release.h"
 
 static int run(int argc, char **argv);
 
@@ -41,6 +43,15 @@ const struct cli_cmd cli_cmd_serve = {
     "  --max-header BYTES     request headers (default 16384) -> 431\n"
     "  --max-connections N    open connections (default 256) -> 429\n"
     "  --page-max N           most objects per page (default 1000)\n"
+    "Anonymous intake (see picket report):\n"
+    "  --release-k N          reports that must share an observable before it is\n"
+    "                         released to the sharing collection (default 3)\n"
+    "  --release-collection C the collection (id or alias) released sightings go to;\n"
+    "                         without it nothing is released\n"
+    "  --release-interval S   seconds between release runs (default 86400)\n"
+    "  --token-quota N        anonymous tokens per organisation per epoch (default 20)\n"
+    "  --epoch-seconds S      lifetime of a token key (default 604800, a week)\n"
+    "  --epoch-grace N        epochs a token stays redeemable after its own (default 1)\n"
     "\n"
     "Examples:\n"
     "  picket serve --db intel.db --listen 0.0.0.0:8470 --tls-cert c.pem --tls-key k.pem\n"
@@ -62,7 +73,57 @@ enum {
     OPT_MAX_HEADER,
     OPT_MAX_CONN,
     OPT_PAGE_MAX,
+    OPT_RELEASE_K,
+    OPT_RELEASE_COLL,
+    OPT_RELEASE_INTERVAL,
+    OPT_TOKEN_QUOTA,
+    OPT_EPOCH_SECONDS,
+    OPT_EPOCH_GRACE,
 };
+
+/* ---- the anonymous intake ------------------------------------------------ */
+
+static int intake_handle(void *ud, const char *method, const char *path, const char *body,
+                         size_t body_len, const char *org, int admin, char **resp, size_t *resp_len)
+{
+    return pk_privacy_service_handle(ud, method, path, body, body_len, org, admin, resp, resp_len);
+}
+
+/* The release job runs on a timer, never when a report arrives, so that no
+ * stored date_added tells when the k-th report came. */
+struct releaser {
+    pk_privacy_service *svc;
+    const char *db_path, *collection;
+    unsigned long long interval;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+};
+
+static void *release_loop(void *arg)
+{
+    struct releaser *rl = arg;
+    pthread_mutex_lock(&rl->mu);
+    while (!rl->stop) {
+        pthread_mutex_unlock(&rl->mu);
+        pk_error err;
+        pk_error_clear(&err);
+        size_t n = 0;
+        pk_privacy_service_lock(rl->svc, 1);
+        pk_status s = cli_report_release(pk_privacy_service_intake(rl->svc), rl->db_path,
+                                         rl->collection, &n, &err);
+        pk_privacy_service_lock(rl->svc, 0);
+        if (s) cli_report("serve", &err);
+        pthread_mutex_lock(&rl->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)rl->interval;
+        while (!rl->stop && pthread_cond_timedwait(&rl->cv, &rl->mu, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&rl->mu);
+    return NULL;
+}
 
 static int parse_num(const char *opt, const char *v, unsigned long long max,
                      unsigned long long *out)
@@ -206,13 +267,22 @@ static int run(int argc, char **argv)
         {"max-header", required_argument, 0, OPT_MAX_HEADER},
         {"max-connections", required_argument, 0, OPT_MAX_CONN},
         {"page-max", required_argument, 0, OPT_PAGE_MAX},
+        {"release-k", required_argument, 0, OPT_RELEASE_K},
+        {"release-collection", required_argument, 0, OPT_RELEASE_COLL},
+        {"release-interval", required_argument, 0, OPT_RELEASE_INTERVAL},
+        {"token-quota", required_argument, 0, OPT_TOKEN_QUOTA},
+        {"epoch-seconds", required_argument, 0, OPT_EPOCH_SECONDS},
+        {"epoch-grace", required_argument, 0, OPT_EPOCH_GRACE},
         {0, 0, 0, 0},
     };
     pk_taxii_config cfg;
     pk_taxii_config_default(&cfg);
     const char *log_path = NULL;
     int demo = 0, c, rc;
-    unsigned long long n, grace = 10;
+    unsigned long long n, grace = 10, release_interval = 86400;
+    pk_intake_config icfg;
+    pk_intake_config_default(&icfg);
+    const char *release_coll = NULL;
     while ((c = getopt_long(argc, argv, ":" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN:
@@ -257,6 +327,34 @@ static int run(int argc, char **argv)
             if (parse_num("--page-max", optarg, 100000, &n)) return EXIT_PK_USAGE;
             cfg.page_max = (unsigned)n;
             continue;
+        case OPT_RELEASE_K:
+            if (parse_num("--release-k", optarg, 1000000, &n)) return EXIT_PK_USAGE;
+            icfg.release_k = (unsigned)n;
+            continue;
+        case OPT_RELEASE_COLL:
+            release_coll = optarg;
+            continue;
+        case OPT_RELEASE_INTERVAL:
+            if (parse_num("--release-interval", optarg, 366ull * 86400, &release_interval))
+                return EXIT_PK_USAGE;
+            continue;
+        case OPT_TOKEN_QUOTA:
+            if (parse_num("--token-quota", optarg, 1000000, &n)) return EXIT_PK_USAGE;
+            icfg.quota = (unsigned)n;
+            continue;
+        case OPT_EPOCH_SECONDS:
+            if (parse_num("--epoch-seconds", optarg, 10ull * 366 * 86400, &n)) return EXIT_PK_USAGE;
+            icfg.epoch_seconds = (int64_t)n;
+            continue;
+        case OPT_EPOCH_GRACE:
+            /* 0 is allowed: a token only in its own epoch. */
+            if (!strcmp(optarg, "0")) {
+                icfg.grace_epochs = 0;
+                continue;
+            }
+            if (parse_num("--epoch-grace", optarg, 1000, &n)) return EXIT_PK_USAGE;
+            icfg.grace_epochs = (unsigned)n;
+            continue;
         }
         if ((rc = cli_common_option(&cli_cmd_serve, c, argv)) != 0) return cli_finish(rc);
     }
@@ -284,11 +382,30 @@ static int run(int argc, char **argv)
     pk_taxii_server *srv;
     pk_error err;
     pk_error_clear(&err);
+    pk_privacy_service *svc = NULL;
+    if (pk_privacy_service_new(cfg.db_path, &icfg, &svc, &err)) {
+        cli_report("serve", &err);
+        if (log && log != stdout) fclose(log);
+        return EXIT_PK_INTERNAL;
+    }
+    cfg.ext_route = pk_privacy_route;
+    cfg.ext_handle = intake_handle;
+    cfg.ext_ud = svc;
     if (pk_taxii_server_start(&cfg, &srv, &err)) {
         cli_report("serve", &err);
+        pk_privacy_service_free(svc);
         if (log && log != stdout) fclose(log);
         return err.code == PK_EINVAL ? EXIT_PK_USAGE : EXIT_PK_INTERNAL;
     }
+    struct releaser rl = {svc,
+                          cfg.db_path,
+                          release_coll,
+                          release_interval,
+                          PTHREAD_MUTEX_INITIALIZER,
+                          PTHREAD_COND_INITIALIZER,
+                          0};
+    pthread_t rl_thread;
+    int rl_running = release_coll && pthread_create(&rl_thread, NULL, release_loop, &rl) == 0;
     const char *lp = cfg.listen, *colon = strrchr(lp, ':');
     printf("picket serve: listening on %s://%.*s:%u/taxii2/\n", cfg.tls_cert ? "https" : "http",
            (int)(colon - lp), lp, pk_taxii_server_port(srv));
@@ -303,6 +420,14 @@ static int run(int argc, char **argv)
     sigwait(&set, &sig);
     if (!cli_opt.quiet) fprintf(stderr, "picket serve: stopping (signal %d)\n", sig);
     pk_taxii_server_stop(srv, (int)grace * 1000);
+    if (rl_running) {
+        pthread_mutex_lock(&rl.mu);
+        rl.stop = 1;
+        pthread_cond_signal(&rl.cv);
+        pthread_mutex_unlock(&rl.mu);
+        pthread_join(rl_thread, NULL);
+    }
+    pk_privacy_service_free(svc);
     if (log && log != stdout) fclose(log);
     return EXIT_PK_OK;
 }

@@ -114,7 +114,23 @@ typedef struct pk_taxii_config {
     unsigned page_default;    /* objects per page without `limit` (default 100) */
     FILE *access_log;         /* JSON lines, one per request; NULL: none */
     const char *title;        /* discovery title */
+    /* Routes served beside TAXII (picket's anonymous intake, /privacy/...).
+     * ext_route(method, path) returns 0 when the path is not the extension's,
+     * else PK_TAXII_EXT_* flags; ext_handle answers it (JSON in *resp, freed
+     * with pk_free) and returns the HTTP status.  NULL: no extension. */
+    unsigned (*ext_route)(const char *method, const char *path);
+    int (*ext_handle)(void *ud, const char *method, const char *path, const char *body,
+                      size_t body_len, const char *org, int admin, char **resp, size_t *resp_len);
+    void *ext_ud;
 } pk_taxii_config;
+
+/** Flags ext_route returns. */
+enum {
+    PK_TAXII_EXT_ROUTE = 1u,  /* the extension answers this path */
+    PK_TAXII_EXT_AUTH = 2u,   /* authenticate first; pass the account's organisation */
+    PK_TAXII_EXT_ADMIN = 4u,  /* (passes whether the account is an administrator) */
+    PK_TAXII_EXT_NO_LOG = 8u, /* no access-log line and no client address kept for it */
+};
 
 /** Fill `cfg` with the defaults above. */
 PK_API void pk_taxii_config_default(pk_taxii_config *cfg);

@@ -412,6 +412,20 @@ pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pk
     return s;
 }
 
+pk_status pki_txdb_org_name(pk_taxii_db *db, int64_t org, char *out, size_t n)
+{
+    sqlite3_stmt *st = stmt(db, "SELECT name FROM taxii_org WHERE rid=?1");
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_int64(st, 1, org);
+    pk_status s = PK_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        s = PK_OK;
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
 /* ---- API roots and collections ------------------------------------------- */
 
 static int valid_root(const char *s)

@@ -31,6 +31,9 @@ struct pk_taxii_server {
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     pthread_mutex_t log_mu;
+    /* Writers of this process take turns here rather than in SQLite's busy
+     * handler, which sleeps in steps of up to 100 ms. */
+    pthread_mutex_t write_mu;
     atomic_int connections; /* open connections */
     atomic_int inflight;    /* requests begun and not completed */
 };
@@ -47,6 +50,7 @@ typedef struct req {
     char method[16];
     char path[512];
     char account[128];
+    unsigned ext; /* ext_route flags of this request (0: TAXII) */
 } req;
 
 void pk_taxii_config_default(pk_taxii_config *cfg)
@@ -353,7 +357,9 @@ static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db
     json_t *status = NULL;
     pk_error err;
     pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
     pk_status s = pki_txdb_add(db, coll, a, objects, &status, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
     json_decref(env);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     return send_json(r, c, 202, status, NULL);
@@ -374,7 +380,9 @@ static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *
     long n = 0;
     pk_error err;
     pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
     pk_status s = pki_txdb_delete(db, coll, a, stix_id, &f, &n, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_filter_free(&f);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     if (n == 0) return send_error(r, c, 404, "no such object that this account may delete", NULL);
@@ -440,6 +448,36 @@ static enum MHD_Result discovery(req *r, struct MHD_Connection *c, pk_taxii_db *
     return send_json(r, c, 200, j, NULL);
 }
 
+/* A request for the extension (the anonymous intake): authenticate only when
+ * it asks, hand it the body, send its JSON back. */
+static enum MHD_Result ext_request(req *r, struct MHD_Connection *c, const char *url,
+                                   const char *method, pk_taxii_db *db)
+{
+    const pk_taxii_config *cfg = &r->srv->cfg;
+    char org[256] = "";
+    int admin = 0;
+    if (r->ext & PK_TAXII_EXT_AUTH) {
+        pki_tx_account a;
+        if (!authenticate(db, c, r, &a)) {
+            hdr h[2] = {{"WWW-Authenticate", "Basic realm=\"picket\", Bearer realm=\"picket\""},
+                        {NULL, NULL}};
+            return send_error(r, c, 401,
+                              "send the account name and token with HTTP Basic, or the token as "
+                              "Authorization: Bearer",
+                              h);
+        }
+        if (pki_txdb_org_name(db, a.org, org, sizeof org) != PK_OK)
+            return send_error(r, c, 500, "store failure", NULL);
+        admin = a.admin;
+    }
+    char *resp = NULL;
+    size_t len = 0;
+    int status = cfg->ext_handle(cfg->ext_ud, method, url, r->body.data, r->body.len,
+                                 org[0] ? org : NULL, admin, &resp, &len);
+    if (!resp) return send_error(r, c, 500, "out of memory", NULL);
+    return send_body(r, c, status, resp, len, "application/json", NULL);
+}
+
 static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, const char *method,
                              pk_taxii_db *db)
 {
@@ -452,6 +490,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, 
     int post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
     const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 
+    if (r->ext & PK_TAXII_EXT_ROUTE) return ext_request(r, c, url, method, db);
     if (n == 1 && !strcmp(seg[0], "taxii2")) {
         if (!get) return method_not_allowed(r, c, "GET");
         if (!pki_tx_accept_ok(accept))
@@ -588,6 +627,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pk_buf_init(&r->body, srv->cfg.max_body);
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
+        if (srv->cfg.ext_route && srv->cfg.ext_handle) r->ext = srv->cfg.ext_route(method, url);
         *con_cls = r;
         atomic_fetch_add(&srv->inflight, 1);
         /* Limits answered before any body is read. */
@@ -658,7 +698,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r) return;
     *con_cls = NULL;
-    if (srv->cfg.access_log) {
+    if (srv->cfg.access_log && !(r->ext & PK_TAXII_EXT_NO_LOG)) {
         char remote[INET6_ADDRSTRLEN] = "-", ts[PK_TIME_STRLEN];
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -744,6 +784,7 @@ static void server_free(pk_taxii_server *srv)
     pthread_mutex_destroy(&srv->pool_mu);
     pthread_cond_destroy(&srv->pool_cv);
     pthread_mutex_destroy(&srv->log_mu);
+    pthread_mutex_destroy(&srv->write_mu);
     pk_free(srv);
 }
 
@@ -756,6 +797,7 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_mutex_init(&srv->pool_mu, NULL);
     pthread_cond_init(&srv->pool_cv, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->write_mu, NULL);
     if (!srv->cfg.threads) srv->cfg.threads = 4;
     if (!srv->cfg.page_default) srv->cfg.page_default = 100;
     if (!srv->cfg.page_max) srv->cfg.page_max = 1000;

@@ -149,6 +149,8 @@ typedef struct pki_tx_account {
 } pki_tx_account;
 
 pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *acct);
+/* The name of organisation `org` (a row id) into out.  PK_ENOTFOUND. */
+pk_status pki_txdb_org_name(pk_taxii_db *db, int64_t org, char *out, size_t n);
 /* Discovery: the API roots as paths; caller frees the JSON. */
 pk_status pki_txdb_apiroots(pk_taxii_db *db, json_t **out);
 /* 1 when `path` is an API root; *info gets {"title","description"} (may be NULL). */
