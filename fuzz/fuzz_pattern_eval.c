@@ -38,16 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pk_pattern *p = NULL;
     pk_error err;
     if (pk_pattern_parse(text, plen, spec, &p, &err) != PK_OK) return 0;
-    json_t *doc = nul ? json_loadb(nul + 1, n - plen - 1, 0, NULL)
-                      : json_loads(builtin, 0, NULL);
+    json_t *doc = nul ? json_loadb(nul + 1, n - plen - 1, 0, NULL) : json_loads(builtin, 0, NULL);
     pk_pattern_obs *obs = NULL;
     if (doc && pk_pattern_obs_new(&obs, &err) == PK_OK &&
         pk_pattern_obs_add(obs, doc, spec, &err) == PK_OK) {
         pk_pattern_result r;
         if (pk_pattern_eval(p, obs, &r, &err) == PK_OK) {
             for (size_t i = 0; i < r.count; i++)
-                if (r.index[i] >= pk_pattern_obs_count(obs) ||
-                    (i && r.index[i] <= r.index[i - 1]))
+                if (r.index[i] >= pk_pattern_obs_count(obs) || (i && r.index[i] <= r.index[i - 1]))
                     abort();
             pk_pattern_result_free(&r);
         }
