@@ -613,8 +613,13 @@ static int blist_push(ectx *cx, blist *l, const binding *b, const pk_pattern_nod
     return 0;
 }
 
-static int arena_fail(ectx *cx)
+static int arena_fail(ectx *cx, size_t need)
 {
+    /* The arena says NULL both past its cap and when memory runs out. */
+    if (pk_arena_used(cx->a) + need + ((size_t)1 << 17) < EVAL_ARENA_CAP) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+        return -1;
+    }
     cx->st = pk_error_set(cx->err, PK_ELIMIT,
                           "evaluating this pattern needs more than %zu MiB of partial matches",
                           EVAL_ARENA_CAP >> 20);
@@ -637,7 +642,7 @@ static int disjoint(const binding *a, const binding *b)
 static int merge(ectx *cx, const binding *a, const binding *b, binding *out)
 {
     uint32_t *v = pk_arena_alloc(cx->a, (size_t)(a->n + b->n) * sizeof *v);
-    if (!v) return arena_fail(cx);
+    if (!v) return arena_fail(cx, (size_t)(a->n + b->n) * sizeof *v);
     uint32_t i = 0, j = 0, k = 0;
     while (i < a->n || j < b->n) {
         if (j >= b->n || (i < a->n && a->idx[i] < b->idx[j]))
@@ -707,7 +712,7 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
             if (cx->st) return -1;
             if (!hit) continue;
             uint32_t *v = pk_arena_alloc(cx->a, sizeof *v);
-            if (!v) return arena_fail(cx);
+            if (!v) return arena_fail(cx, sizeof *v);
             v[0] = (uint32_t)i;
             binding b = {v, 1, d->first, d->last, d->number};
             if (blist_push(cx, out, &b, x)) return -1;

@@ -31,6 +31,9 @@ struct pk_taxii_server {
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     pthread_mutex_t log_mu;
+    /* Writers of this process take turns here rather than in SQLite's busy
+     * handler, which sleeps in steps of up to 100 ms. */
+    pthread_mutex_t write_mu;
     atomic_int connections; /* open connections */
     atomic_int inflight;    /* requests begun and not completed */
 };
@@ -354,7 +357,9 @@ static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db
     json_t *status = NULL;
     pk_error err;
     pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
     pk_status s = pki_txdb_add(db, coll, a, objects, &status, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
     json_decref(env);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     return send_json(r, c, 202, status, NULL);
@@ -375,7 +380,9 @@ static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *
     long n = 0;
     pk_error err;
     pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
     pk_status s = pki_txdb_delete(db, coll, a, stix_id, &f, &n, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_filter_free(&f);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     if (n == 0) return send_error(r, c, 404, "no such object that this account may delete", NULL);
@@ -777,6 +784,7 @@ static void server_free(pk_taxii_server *srv)
     pthread_mutex_destroy(&srv->pool_mu);
     pthread_cond_destroy(&srv->pool_cv);
     pthread_mutex_destroy(&srv->log_mu);
+    pthread_mutex_destroy(&srv->write_mu);
     pk_free(srv);
 }
 
@@ -789,6 +797,7 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_mutex_init(&srv->pool_mu, NULL);
     pthread_cond_init(&srv->pool_cv, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->write_mu, NULL);
     if (!srv->cfg.threads) srv->cfg.threads = 4;
     if (!srv->cfg.page_default) srv->cfg.page_default = 100;
     if (!srv->cfg.page_max) srv->cfg.page_max = 1000;

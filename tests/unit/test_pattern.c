@@ -477,3 +477,186 @@ TEST(data_driven_cases)
     printf("     %d rule files, %d cases\n", files, cases);
     CHECK(files >= 19);
 }
+
+/* ---- the evaluation API ------------------------------------------------- */
+
+static json_t *load(const char *s)
+{
+    json_t *j = json_loads(s, 0, NULL);
+    if (!j) fprintf(stderr, "  bad test JSON: %s\n", s);
+    return j;
+}
+
+#define OD21(id, t, refs)                                                                          \
+    "{\"type\":\"observed-data\",\"id\":\"" id "\",\"first_observed\":\"" t                        \
+    "\",\"last_observed\":\"" t "\",\"number_observed\":1,\"object_refs\":" refs "}"
+
+static size_t eval_count(const char *pattern, const pk_pattern_obs *obs, pk_status *st)
+{
+    pk_pattern *p = parse_ok(pattern);
+    pk_pattern_result r;
+    pk_error e;
+    if (!p) return (size_t)-1;
+    *st = pk_pattern_eval(p, obs, &r, &e);
+    size_t n = r.count;
+    pk_pattern_result_free(&r);
+    pk_pattern_free(p);
+    return n;
+}
+
+TEST(obs_refs_across_documents)
+{
+    /* object_refs may point into a document added later */
+    pk_pattern_obs *obs;
+    pk_error e;
+    pk_status st;
+    REQUIRE(pk_pattern_obs_new(&obs, &e) == PK_OK);
+    json_t *a =
+        load("[" OD21("observed-data--1", "2020-01-01T00:00:00Z", "[\"ipv4-addr--1\"]") "]");
+    json_t *b =
+        load("{\"type\":\"bundle\",\"objects\":[{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\","
+             "\"value\":\"10.1.1.1\"}]}");
+    REQUIRE(a && b);
+    CHECK_INT(pk_pattern_obs_add(obs, a, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    CHECK_INT(eval_count("[ipv4-addr:value = '10.1.1.1']", obs, &st), 0);
+    CHECK_INT(pk_pattern_obs_add(obs, b, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    json_decref(a);
+    json_decref(b); /* the set keeps its own references */
+    CHECK_INT(eval_count("[ipv4-addr:value = '10.1.1.1']", obs, &st), 1);
+    CHECK_INT(st, PK_OK);
+    CHECK_INT(pk_pattern_obs_count(obs), 1);
+    CHECK_STR(pk_pattern_obs_id(obs, 0), "observed-data--1");
+    CHECK(pk_pattern_obs_id(obs, 1) == NULL);
+    pk_pattern_obs_free(obs);
+    pk_pattern_obs_free(NULL);
+}
+
+TEST(obs_add_rejects_bad_observed_data_and_keeps_nothing)
+{
+    pk_pattern_obs *obs;
+    pk_error e;
+    REQUIRE(pk_pattern_obs_new(&obs, &e) == PK_OK);
+    json_t *bad = load("[" OD21("observed-data--ok", "2020-01-01T00:00:00Z",
+                                "[]") ","
+                                      "{\"type\":\"observed-data\",\"id\":\"observed-data--bad\","
+                                      "\"first_observed\":\"yesterday\",\"object_refs\":[]}]");
+    REQUIRE(bad);
+    CHECK_INT(pk_pattern_obs_add(obs, bad, PK_PATTERN_SPEC_AUTO, &e), PK_EVALIDATE);
+    CHECK_STR(e.object_id, "observed-data--bad");
+    CHECK_STR(e.property, "first_observed");
+    CHECK_INT(pk_pattern_obs_count(obs), 0);
+    json_decref(bad);
+    json_t *num =
+        load("[{\"type\":\"observed-data\",\"id\":\"observed-data--n\",\"first_observed\":"
+             "\"2020-01-01T00:00:00Z\",\"number_observed\":0,\"object_refs\":[]}]");
+    CHECK_INT(pk_pattern_obs_add(obs, num, PK_PATTERN_SPEC_AUTO, &e), PK_EVALIDATE);
+    CHECK_STR(e.property, "number_observed");
+    json_decref(num);
+    json_t *notobj = load("[1]");
+    CHECK_INT(pk_pattern_obs_add(obs, notobj, PK_PATTERN_SPEC_AUTO, &e), PK_EVALIDATE);
+    json_decref(notobj);
+    json_t *neither = load("{\"type\":\"observed-data\",\"id\":\"observed-data--x\","
+                           "\"first_observed\":\"2020-01-01T00:00:00Z\"}");
+    CHECK_INT(pk_pattern_obs_add(obs, neither, PK_PATTERN_SPEC_AUTO, &e), PK_EVALIDATE);
+    CHECK_STR(e.property, "object_refs");
+    json_decref(neither);
+    CHECK_INT(pk_pattern_obs_count(obs), 0);
+    pk_pattern_obs_free(obs);
+}
+
+TEST(eval_bounds_fail_cleanly)
+{
+    /* 40 observed-data each matching [x:v = 1]: an AND of four of them has
+     * 40*39*38*37 combinations, past PK_PATTERN_MAX_BINDINGS. */
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    pk_buf_adds(&b, "[");
+    for (int i = 0; i < 40; i++)
+        pk_buf_addf(&b,
+                    "%s{\"type\":\"observed-data\",\"id\":\"observed-data--%d\",\"first_observed\":"
+                    "\"2020-01-01T00:00:%02dZ\",\"object_refs\":[\"x--%d\"]},"
+                    "{\"type\":\"x\",\"id\":\"x--%d\",\"v\":1}",
+                    i ? "," : "", i, i, i, i);
+    pk_buf_adds(&b, "]");
+    json_t *j = load(b.data);
+    pk_buf_free(&b);
+    REQUIRE(j);
+    pk_pattern_obs *obs;
+    pk_error e;
+    pk_status st;
+    REQUIRE(pk_pattern_obs_new(&obs, &e) == PK_OK);
+    CHECK_INT(pk_pattern_obs_add(obs, j, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    json_decref(j);
+    CHECK_INT(eval_count("[x:v = 1] AND [x:v = 1]", obs, &st), 40);
+    CHECK_INT(st, PK_OK);
+    eval_count("[x:v = 1] AND [x:v = 1] AND [x:v = 1] AND [x:v = 1]", obs, &st);
+    CHECK_INT(st, PK_ELIMIT);
+    CHECK_INT(eval_count("[x:v = 1] REPEATS 40 TIMES WITHIN 39 SECONDS", obs, &st), 40);
+    CHECK_INT(eval_count("[x:v = 1] REPEATS 40 TIMES WITHIN 38 SECONDS", obs, &st), 0);
+    CHECK_INT(eval_count("[x:v = 1] REPEATS 1000000 TIMES", obs, &st), 0);
+    CHECK_INT(st, PK_OK);
+    CHECK_INT(eval_count("[x:v = 1] REPEATS 3 TIMES FOLLOWEDBY [x:v = 1]", obs, &st), 40);
+    /* thousands of OR terms and deep (bounded) nesting evaluate */
+    pk_buf_init(&b, 0);
+    for (int i = 0; i < 3000; i++)
+        pk_buf_addf(&b, "%s[x:v = %d]", i ? " OR " : "", i + 2);
+    pk_buf_adds(&b, " OR [x:v = 1]");
+    CHECK_INT(eval_count(b.data, obs, &st), 40);
+    pk_buf_reset(&b);
+    for (int i = 0; i < 60; i++)
+        pk_buf_adds(&b, "(");
+    pk_buf_adds(&b, "[x:v = 1]");
+    for (int i = 0; i < 60; i++)
+        pk_buf_adds(&b, ") WITHIN 100 SECONDS");
+    pk_pattern *p;
+    CHECK_INT(pk_pattern_parse(b.data, b.len, PK_PATTERN_SPEC_AUTO, &p, &e), PK_OK);
+    pk_pattern_free(p);
+    CHECK_INT(eval_count(b.data, obs, &st), 40);
+    pk_buf_free(&b);
+    pk_pattern_obs_free(obs);
+}
+
+struct eval_ctx {
+    const char *data, *pattern;
+    size_t want;
+};
+
+static void eval_under_failure(void *vctx)
+{
+    struct eval_ctx *c = vctx;
+    pk_pattern_obs *obs = NULL;
+    pk_pattern *p = NULL;
+    pk_error e;
+    pk_pattern_result r = {0};
+    json_t *j = json_loads(c->data, 0, NULL);
+    if (!j) return; /* jansson's own allocation failed */
+    pk_status st = pk_pattern_obs_new(&obs, &e);
+    if (!st) st = pk_pattern_obs_add(obs, j, PK_PATTERN_SPEC_AUTO, &e);
+    if (!st) st = pk_pattern_parse(c->pattern, strlen(c->pattern), PK_PATTERN_SPEC_AUTO, &p, &e);
+    if (!st) st = pk_pattern_eval(p, obs, &r, &e);
+    if (st)
+        CHECK_INT(st, PK_ENOMEM);
+    else
+        CHECK_INT(r.count, c->want);
+    pk_pattern_result_free(&r);
+    pk_pattern_free(p);
+    pk_pattern_obs_free(obs);
+    json_decref(j);
+}
+
+TEST(eval_survives_every_allocation_failure)
+{
+    struct eval_ctx c = {
+        "[" OD21("observed-data--1", "2020-01-01T00:00:00Z",
+                 "[\"x--1\"]") "," OD21("observed-data--2", "2020-01-01T00:00:05Z",
+                                        "[\"x--2\"]") ","
+                                                      "{\"type\":\"x\",\"id\":\"x--1\",\"v\":"
+                                                      "\"abc\",\"r_ref\":\"x--2\"},{\"type\":"
+                                                      "\"x\",\"id\":\"x--2\",\"v\":\"abd\","
+                                                      "\"b_bin\":\"aGk=\"}]",
+        "([x:v MATCHES '^ab' AND x:r_ref.v = 'abd'] FOLLOWEDBY [x:b_bin = h'6869']) "
+        "WITHIN 5 SECONDS",
+        2};
+    long n = pkt_each_alloc_failure(eval_under_failure, &c);
+    CHECK(n > 10);
+}
