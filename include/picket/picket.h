@@ -8,5 +8,6 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/match.h"
 
 #endif /* PICKET_H */
