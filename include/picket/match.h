@@ -33,7 +33,7 @@ typedef enum pk_ioc_type {
     PK_IOC_NONE = 0,
     PK_IOC_IPV4 = 1,
     PK_IOC_IPV6 = 2,
-    PK_IOC_CIDR = 3, /* an IPv4 or IPv6 network; hits every address inside */
+    PK_IOC_CIDR = 3,   /* an IPv4 or IPv6 network; hits every address inside */
     PK_IOC_DOMAIN = 4, /* hits the name itself and every subdomain */
     PK_IOC_URL = 5,
     PK_IOC_EMAIL = 6,
@@ -141,11 +141,11 @@ PK_API pk_match_index *pk_match_index_ref(pk_match_index *ix);
 PK_API void pk_match_index_free(pk_match_index *ix);
 
 typedef struct pk_match_index_info {
-    size_t entries;       /* indicator values */
-    size_t keys;          /* distinct exact keys in the hash table */
+    size_t entries;        /* indicator values */
+    size_t keys;           /* distinct exact keys in the hash table */
     size_t cidrs4, cidrs6; /* distinct networks */
-    size_t patterns;      /* indicators decided by the pattern evaluator */
-    size_t bytes;         /* size of the index image */
+    size_t patterns;       /* indicators decided by the pattern evaluator */
+    size_t bytes;          /* size of the index image */
     size_t per_type[PK_IOC_TYPE_MAX_];
 } pk_match_index_info;
 PK_API void pk_match_index_info_get(const pk_match_index *ix, pk_match_index_info *out);
@@ -155,11 +155,11 @@ PK_API void pk_match_index_info_get(const pk_match_index *ix, pk_match_index_inf
 /* ------------------------------------------------------------------------ */
 
 typedef enum pk_match_format {
-    PK_FMT_AUTO = 0, /* sniffed from the first line of each input */
-    PK_FMT_EVE = 1,  /* Suricata EVE JSON */
-    PK_FMT_ZEEK = 2, /* Zeek, TSV (#fields header) or JSON, sniffed */
+    PK_FMT_AUTO = 0,  /* sniffed from the first line of each input */
+    PK_FMT_EVE = 1,   /* Suricata EVE JSON */
+    PK_FMT_ZEEK = 2,  /* Zeek, TSV (#fields header) or JSON, sniffed */
     PK_FMT_JSONL = 3, /* other JSON lines; fields from the map */
-    PK_FMT_TEXT = 4, /* free text: addresses, names, URLs, e-mail, hashes */
+    PK_FMT_TEXT = 4,  /* free text: addresses, names, URLs, e-mail, hashes */
 } pk_match_format;
 
 /** "auto", "eve", ... to the enum; -1 when unknown. */
@@ -174,12 +174,12 @@ typedef struct pk_match_alert {
     const char *value;        /* the indicator value, canonical */
     const char *observed;     /* the value as it appeared in the log */
     size_t observed_len;
-    const char *field;        /* the field it was in ("dns.rrname"; "text" for free text) */
-    const char *how;          /* "exact", "subdomain", "cidr" or "pattern" */
-    const char *source;       /* the log file ("-" for standard input) */
-    long line;                /* 1-based line in it */
-    const char *time;         /* the record's time, RFC 3339 UTC, or NULL */
-    int64_t time_ms;          /* the same in ms since 1970 (0 when time is NULL) */
+    const char *field;  /* the field it was in ("dns.rrname"; "text" for free text) */
+    const char *how;    /* "exact", "subdomain", "cidr" or "pattern" */
+    const char *source; /* the log file ("-" for standard input) */
+    long line;          /* 1-based line in it */
+    const char *time;   /* the record's time, RFC 3339 UTC, or NULL */
+    int64_t time_ms;    /* the same in ms since 1970 (0 when time is NULL) */
 } pk_match_alert;
 
 typedef struct pk_match_callbacks {

@@ -29,8 +29,8 @@ static inline const char *find_qb(const char *p, const char *e)
     const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
     while (p < e) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)));
         if (m) {
             p += __builtin_ctz(m);
             return p < e ? p : e;
@@ -286,8 +286,8 @@ static const char *tsv_header(pk_match_scanner *s, const char *p, size_t n)
             const char *end = memchr(c, s->sep, (size_t)(e - c));
             if (!end) end = e;
             size_t tl = (size_t)(end - c);
-            s->collist[i] = (tl > 4 && memcmp(c, "set[", 4) == 0) ||
-                            (tl > 7 && memcmp(c, "vector[", 7) == 0);
+            s->collist[i] =
+                (tl > 4 && memcmp(c, "set[", 4) == 0) || (tl > 7 && memcmp(c, "vector[", 7) == 0);
             c = end + 1;
         }
     }
@@ -428,8 +428,10 @@ static int trail_punct(char c)
 
 static void text_part(pk_match_scanner *s, const char *t, const char *e, const char *field)
 {
-    while (t < e && (trail_punct(*t) || *t == '@')) t++;
-    while (e > t && (trail_punct(e[-1]) || e[-1] == '@')) e--;
+    while (t < e && (trail_punct(*t) || *t == '@'))
+        t++;
+    while (e > t && (trail_punct(e[-1]) || e[-1] == '@'))
+        e--;
     size_t n = (size_t)(e - t);
     if (n < 3) return;
     if (n > 7 && strncasecmp(t, "mailto:", 7) == 0) t += 7, n -= 7;

@@ -171,13 +171,27 @@ uint8_t pki_role_of_type(const char *s, size_t n)
     static const struct {
         const char *name;
         uint8_t role;
-    } m[] = {{"ipv4", R_IP},           {"ipv6", R_IP},       {"ip", R_IP},
-             {"ipv4-addr", R_IP},      {"ipv6-addr", R_IP},  {"host", R_HOST},
-             {"domain", R_DOMAIN},     {"domain-name", R_DOMAIN}, {"url", R_URL},
-             {"email", R_EMAIL},       {"email-addr", R_EMAIL}, {"md5", R_HASH},
-             {"sha1", R_HASH},         {"sha256", R_HASH},   {"sha512", R_HASH},
-             {"hash", R_HASH},         {"filename", R_FILENAME}, {"user-account", R_USER},
-             {"user", R_USER},         {"text", R_TEXT},     {"time", R_TIME}};
+    } m[] = {{"ipv4", R_IP},
+             {"ipv6", R_IP},
+             {"ip", R_IP},
+             {"ipv4-addr", R_IP},
+             {"ipv6-addr", R_IP},
+             {"host", R_HOST},
+             {"domain", R_DOMAIN},
+             {"domain-name", R_DOMAIN},
+             {"url", R_URL},
+             {"email", R_EMAIL},
+             {"email-addr", R_EMAIL},
+             {"md5", R_HASH},
+             {"sha1", R_HASH},
+             {"sha256", R_HASH},
+             {"sha512", R_HASH},
+             {"hash", R_HASH},
+             {"filename", R_FILENAME},
+             {"user-account", R_USER},
+             {"user", R_USER},
+             {"text", R_TEXT},
+             {"time", R_TIME}};
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
         if (strlen(m[i].name) == n && strncasecmp(m[i].name, s, n) == 0) return m[i].role;
     return R_NONE;

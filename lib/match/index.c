@@ -401,8 +401,12 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
         const uint8_t *k = ckeys + it[i].key_off;
         int same = i > 0 && it[i - 1].type == it[i].type && it[i - 1].key_len == it[i].key_len &&
                    memcmp(ckeys + it[i - 1].key_off, k, it[i].key_len) == 0;
-        ent[i] = (pki_entry){same ? ent[i - 1].key_off : (uint32_t)ko, it[i].key_len, it[i].type,
-                             it[i].flags, it[i].src, it[i].aux};
+        ent[i] = (pki_entry){same ? ent[i - 1].key_off : (uint32_t)ko,
+                             it[i].key_len,
+                             it[i].type,
+                             it[i].flags,
+                             it[i].src,
+                             it[i].aux};
         if (same) {
             ent[i - 1].flags |= PKI_F_MORE;
             continue;
@@ -475,11 +479,13 @@ static pk_status validate(const uint8_t *img, size_t size, pk_error *err)
     if (size < sizeof(pki_header)) return bad_index(err, "too short for a header");
     const pki_header *h = (const pki_header *)img;
     if (memcmp(h->magic, PKI_MAGIC, 8) != 0) return bad_index(err, "wrong magic");
-    if (h->byte_order != PKI_BYTE_ORDER) return bad_index(err, "written on a machine of other byte order");
+    if (h->byte_order != PKI_BYTE_ORDER)
+        return bad_index(err, "written on a machine of other byte order");
     if (h->version != PKI_VERSION) {
-        return pk_error_set(err, PK_EPARSE,
-                            "index format version %u, this picket reads version %u: compile it again",
-                            h->version, PKI_VERSION);
+        return pk_error_set(
+            err, PK_EPARSE,
+            "index format version %u, this picket reads version %u: compile it again", h->version,
+            PKI_VERSION);
     }
     if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
     if (pki_checksum(img + sizeof *h, size - sizeof *h) != h->checksum)

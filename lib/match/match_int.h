@@ -86,8 +86,8 @@ struct pk_match_index {
     atomic_int refs;
     const uint8_t *base;
     size_t size;
-    void *mapped;     /* mmap base, or NULL */
-    uint8_t *owned;   /* pk_malloc'd image, or NULL */
+    void *mapped;   /* mmap base, or NULL */
+    uint8_t *owned; /* pk_malloc'd image, or NULL */
     const pki_header *h;
     const pki_entry *entries;
     const uint8_t *keys;

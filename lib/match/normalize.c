@@ -13,8 +13,8 @@
 #include <strings.h>
 
 static const char *const type_names[PK_IOC_TYPE_MAX_] = {
-    "",       "ipv4", "ipv6",   "cidr",   "domain",   "url",         "email",
-    "md5",    "sha1", "sha256", "sha512", "filename", "user-account"};
+    "",    "ipv4", "ipv6",   "cidr",   "domain",   "url",         "email",
+    "md5", "sha1", "sha256", "sha512", "filename", "user-account"};
 
 const char *pk_ioc_type_name(pk_ioc_type t)
 {
@@ -26,12 +26,11 @@ pk_ioc_type pk_ioc_type_parse(const char *s, size_t n)
     static const struct {
         const char *name;
         pk_ioc_type t;
-    } alias[] = {{"ipv4-addr", PK_IOC_IPV4}, {"ipv6-addr", PK_IOC_IPV6},
-                 {"domain-name", PK_IOC_DOMAIN}, {"email-addr", PK_IOC_EMAIL},
-                 {"hostname", PK_IOC_DOMAIN},   {"email", PK_IOC_EMAIL},
-                 {"sha-1", PK_IOC_SHA1},        {"sha-256", PK_IOC_SHA256},
-                 {"sha-512", PK_IOC_SHA512},    {"file", PK_IOC_FILENAME},
-                 {"user", PK_IOC_USER},         {"ip", PK_IOC_IPV4}};
+    } alias[] = {
+        {"ipv4-addr", PK_IOC_IPV4},   {"ipv6-addr", PK_IOC_IPV6},  {"domain-name", PK_IOC_DOMAIN},
+        {"email-addr", PK_IOC_EMAIL}, {"hostname", PK_IOC_DOMAIN}, {"email", PK_IOC_EMAIL},
+        {"sha-1", PK_IOC_SHA1},       {"sha-256", PK_IOC_SHA256},  {"sha-512", PK_IOC_SHA512},
+        {"file", PK_IOC_FILENAME},    {"user", PK_IOC_USER},       {"ip", PK_IOC_IPV4}};
     for (int i = 1; i < PK_IOC_TYPE_MAX_; i++)
         if (strlen(type_names[i]) == n && strncasecmp(type_names[i], s, n) == 0)
             return (pk_ioc_type)i;
@@ -115,8 +114,10 @@ size_t pki_norm_email(const char *s, size_t n, uint8_t *out)
         n = (size_t)(gt - lt - 1);
         s = lt + 1;
     }
-    while (n && (*s == ' ' || *s == '"')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '"')) n--;
+    while (n && (*s == ' ' || *s == '"'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '"'))
+        n--;
     const char *at = memchr(s, '@', n);
     if (!at || at == s || n > 320) return 0;
     size_t local = (size_t)(at - s);
@@ -146,8 +147,7 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     size_t o = 0, sl = (size_t)(colon - s);
     for (size_t i = 0; i < sl; i++) {
         uint8_t c = lower((uint8_t)s[i]);
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
             return 0;
         out[o++] = c;
     }
@@ -182,11 +182,11 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     }
     if (port) {
         size_t pl = (size_t)(hend - port - 1);
-        int dflt = (pl == 2 && memcmp(port + 1, "80", 2) == 0 && sl == 4 &&
-                    memcmp(out, "http", 4) == 0) ||
-                   (pl == 3 && memcmp(port + 1, "443", 3) == 0 && sl == 5 &&
-                    memcmp(out, "https", 5) == 0) ||
-                   pl == 0;
+        int dflt =
+            (pl == 2 && memcmp(port + 1, "80", 2) == 0 && sl == 4 && memcmp(out, "http", 4) == 0) ||
+            (pl == 3 && memcmp(port + 1, "443", 3) == 0 && sl == 5 &&
+             memcmp(out, "https", 5) == 0) ||
+            pl == 0;
         if (!dflt) {
             out[o++] = ':';
             for (size_t i = 0; i < pl; i++) {
@@ -247,8 +247,10 @@ static size_t hash_len(pk_ioc_type t)
 size_t pki_make_key(pk_ioc_type *type, const char *s, size_t n, uint8_t *out, const char **why)
 {
     size_t k;
-    while (n && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
     *why = "empty value";
     if (n == 0) return 0;
     *why = "value too long";
@@ -324,8 +326,10 @@ size_t pki_make_key(pk_ioc_type *type, const char *s, size_t n, uint8_t *out, co
 pk_ioc_type pki_guess_type(const char *s, size_t n)
 {
     uint8_t tmp[PKI_KEY_MAX];
-    while (n && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
     if (n == 0 || n > PKI_KEY_MAX - 8) return PK_IOC_NONE;
     if (pki_parse_ipv4(s, n, tmp)) return PK_IOC_IPV4;
     if (pki_parse_ipv6(s, n, tmp)) return PK_IOC_IPV6;

@@ -16,8 +16,8 @@ pk_status pk_match_alert_json(const pk_match_alert *a, pk_buf *b)
         pki_json_escape(b, a->indicator_id, strlen(a->indicator_id));
     } else {
         char ioc[300];
-        int n = snprintf(ioc, sizeof ioc, "%s:%ld", a->ioc_source ? a->ioc_source : "-",
-                         a->ioc_line);
+        int n =
+            snprintf(ioc, sizeof ioc, "%s:%ld", a->ioc_source ? a->ioc_source : "-", a->ioc_line);
         pk_buf_adds(b, "{\"ioc\":");
         pki_json_escape(b, ioc, (size_t)n < sizeof ioc ? (size_t)n : sizeof ioc - 1);
     }

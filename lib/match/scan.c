@@ -245,8 +245,8 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
             if (pki_parse_ipv4(t, strlen(t), b)) {
                 probe(s, PK_IOC_IPV4, b, 4, field, v, n, "exact");
                 if (ix->h->n_v4) {
-                    uint32_t x = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-                                 (uint32_t)b[2] << 8 | b[3];
+                    uint32_t x =
+                        (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
                     for (long i = pki_find_v4(ix, x); i >= 0; i = (long)ix->v4[i].parent - 1)
                         hit_group(s, ix->v4[i].entry, field, v, n, "cidr");
                 }
@@ -334,7 +334,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         break;
     case R_HASH: {
         kn = pki_parse_hex(v, n, k, 64, 1);
-        unsigned t = kn == 16 ? PK_IOC_MD5
+        unsigned t = kn == 16   ? PK_IOC_MD5
                      : kn == 20 ? PK_IOC_SHA1
                      : kn == 32 ? PK_IOC_SHA256
                      : kn == 64 ? PK_IOC_SHA512
@@ -475,7 +475,8 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
     if (s->path && s->path_len) {
         const char *u = s->path;
         size_t un = s->path_len;
-        if (!(un > 7 && (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0))) {
+        if (!(un > 7 &&
+              (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0))) {
             if (!hostn || un + hostn + 8 > sizeof s->url / 2) goto done;
             memcpy(s->url, "http://", 7);
             memcpy(s->url + 7, host, hostn);
@@ -556,8 +557,8 @@ pk_status pk_match_scanner_end(pk_match_scanner *s, pk_error *err)
     return PK_OK;
 }
 
-pk_status pk_match_scan_file(pk_match_scanner *s, const char *path, int follow,
-                             volatile int *stop, pk_error *err)
+pk_status pk_match_scan_file(pk_match_scanner *s, const char *path, int follow, volatile int *stop,
+                             pk_error *err)
 {
     int is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);

@@ -84,8 +84,7 @@ static inline const pki_fslot *pki_ftab_find(const pki_ftab *t, uint64_t h, cons
     for (;;) {
         const pki_fslot *s = &t->slot[i];
         if (!s->used) return NULL;
-        if (s->h == h)
-            return (s->leaf_len == n && memcmp(s->leaf, leaf, n) == 0) ? s : NULL;
+        if (s->h == h) return (s->leaf_len == n && memcmp(s->leaf, leaf, n) == 0) ? s : NULL;
         i = (i + 1) & (PKI_FTAB_SLOTS - 1);
     }
 }
@@ -164,8 +163,7 @@ int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char
 size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
 
 /* scan.c: match one value of a known kind (already unescaped). */
-void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v,
-                     size_t n);
+void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
               size_t olen, const char *how);
 
