@@ -188,7 +188,7 @@ static void on_alert(void *ud, const pk_match_alert *a)
 static void on_malformed(void *ud, const pk_error *err)
 {
     worker *w = ud;
-    if (++w->bad_in_file > BAD_SHOWN || cli_opt.quiet) return;
+    if (++w->bad_in_file > BAD_SHOWN) return;
     pthread_mutex_lock(&err_lock);
     char line[1200];
     pk_error_format(err, line, sizeof line);
@@ -226,7 +226,7 @@ static void *work(void *arg)
             pthread_mutex_unlock(&err_lock);
             pk_error_clear(&err);
         }
-        if (w->bad_in_file > BAD_SHOWN && !cli_opt.quiet) {
+        if (w->bad_in_file > BAD_SHOWN) {
             pthread_mutex_lock(&err_lock);
             cli_error("match", "%s: %ld more malformed lines not shown", sh->files[i],
                       w->bad_in_file - BAD_SHOWN);
@@ -369,6 +369,19 @@ static int run(int argc, char **argv)
     sh.follow = follow;
     pthread_mutex_init(&sh.out_lock, NULL);
     sh.out = stdout;
+    {
+        /* a bad --map is a usage error, found before any thread starts */
+        pk_match_scanner *probe = NULL;
+        pk_error err;
+        pk_error_clear(&err);
+        if (pk_match_scanner_new(ix, &sh.opt, NULL, &probe, &err) != PK_OK) {
+            cli_report("match", &err);
+            pk_match_index_free(ix);
+            rc = err.code == PK_ENOMEM ? EXIT_PK_INTERNAL : EXIT_PK_USAGE;
+            goto out;
+        }
+        pk_match_scanner_free(probe);
+    }
     if (alerts && !(sh.out = fopen(alerts, "w"))) {
         cli_error("match", "%s: cannot create: %s", alerts, strerror(errno));
         pk_match_index_free(ix);

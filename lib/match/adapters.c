@@ -101,7 +101,54 @@ typedef struct frame {
     const char *field; /* for array elements */
     uint8_t role;      /* for array elements */
     uint8_t arr;
+    uint8_t prefix; /* wanted fields below: walk nested values */
 } frame;
+
+/* Step over a nested value no wanted field lies in: only strings and the
+ * nesting of brackets are looked at (and checked), which is much cheaper
+ * than walking its keys.  p is at the '{' or '['; returns the byte after
+ * the closing bracket, or NULL with *why set. */
+static const char *skip_value(const char *p, const char *e, const char **why)
+{
+    uint64_t arr = 0; /* bit per level: 1 for '[' */
+    int d = 0;
+    while (p < e) {
+        switch (*p) {
+        case '"': {
+            int esc = 0;
+            p = string_end(p + 1, e, &esc);
+            if (p >= e) {
+                *why = "unterminated string";
+                return NULL;
+            }
+            break;
+        }
+        case '{':
+        case '[':
+            if (d == 63) {
+                *why = "nested too deep";
+                return NULL;
+            }
+            arr = arr << 1 | (*p == '[');
+            d++;
+            break;
+        case '}':
+        case ']':
+            if ((arr & 1) != (*p == ']')) {
+                *why = "mismatched bracket";
+                return NULL;
+            }
+            arr >>= 1;
+            if (--d == 0) return p + 1;
+            break;
+        default:
+            break;
+        }
+        p++;
+    }
+    *why = "unexpected end of line";
+    return NULL;
+}
 
 #define MAX_DEPTH 64
 
@@ -112,13 +159,14 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
     int d = 0;
     p = skip_ws(p, e);
     if (p >= e || *p != '{') return "not a JSON object";
-    st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0};
+    st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
     p++;
     for (;;) {
         frame *f = &st[d - 1];
         uint8_t role = R_NONE;
         const char *field = NULL;
         uint64_t kh = f->h;
+        int walk = f->prefix;
         p = skip_ws(p, e);
         if (p >= e) return "unexpected end of line";
         if (!f->arr) {
@@ -130,11 +178,13 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             size_t kl = (size_t)(q - k);
             p = q + 1;
             kh = pki_path_hash(f->h, k, kl);
+            walk = 0;
             if (!kesc) {
                 const pki_fslot *sl = pki_ftab_find(t, kh, k, kl);
                 if (sl) {
                     role = sl->role;
                     field = sl->name;
+                    walk = sl->prefix;
                 }
             }
             p = skip_ws(p, e);
@@ -162,8 +212,13 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         }
         case '{':
         case '[':
+            if (!walk && (*p == '{' || role == R_NONE)) {
+                const char *why = NULL;
+                if (!(p = skip_value(p, e, &why))) return why;
+                break;
+            }
             if (d == MAX_DEPTH) return "nested too deep";
-            st[d++] = (frame){kh, field, role, (uint8_t)(*p == '[')};
+            st[d++] = (frame){kh, field, role, (uint8_t)(*p == '['), (uint8_t)walk};
             p++;
             continue;
         default: {
@@ -492,7 +547,7 @@ void pki_text_extract(pk_match_scanner *s, const char *p, size_t n, const char *
             const char *ue = p;
             while (ue > t && (ue[-1] == '.' || ue[-1] == ',' || ue[-1] == '!' || ue[-1] == '?'))
                 ue--;
-            pki_match_value(s, R_URL, field, t, (size_t)(ue - t));
+            pki_match_value(s, R_URL_ONLY, field, t, (size_t)(ue - t));
             const char *h = sch + 3, *he = h;
             while (he < p && *he != '/' && *he != '?' && *he != '#')
                 he++;

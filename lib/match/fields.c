@@ -111,6 +111,10 @@ static int ftab_put(pki_ftab *t, uint64_t h, const char *leaf, size_t leaf_len, 
     for (uint32_t n = 0; n < PKI_FTAB_SLOTS; n++, i = (i + 1) & (PKI_FTAB_SLOTS - 1)) {
         pki_fslot *s = &t->slot[i];
         if (s->used && s->h == h) { /* a later spec for the same path wins */
+            if (role == R_NONE) {   /* marking a prefix */
+                s->prefix = 1;
+                return 1;
+            }
             s->role = role;
             s->name = name;
             return 1;
@@ -120,8 +124,9 @@ static int ftab_put(pki_ftab *t, uint64_t h, const char *leaf, size_t leaf_len, 
             s->used = 1;
             s->h = h;
             s->role = role;
-            s->name = name;
-            s->leaf_len = (uint16_t)leaf_len;
+            s->prefix = role == R_NONE;
+            s->name = role == R_NONE ? NULL : name;
+            s->leaf_len = (uint8_t)leaf_len;
             memcpy(s->leaf, leaf, leaf_len < sizeof s->leaf ? leaf_len : sizeof s->leaf);
             t->count++;
             return 1;
@@ -149,6 +154,7 @@ static int ftab_add(pki_ftab *t, const char *path, uint8_t role, const char *nam
             memset(seg, 0, sizeof seg);
             memcpy(seg, path + start, end - start);
             h = pki_path_hash(h, seg, end - start);
+            if (d < nd && !ftab_put(t, h, path + start, end - start, R_NONE, NULL)) return 0;
             if (d == nd) {
                 if (end - start > sizeof t->slot[0].leaf) return 0;
                 if (!ftab_put(t, h, path + start, end - start, role, name)) return 0;

@@ -265,23 +265,63 @@ static int cmp_items(const void *a, const void *b, void *ud)
     return 0;
 }
 
+/* Fletcher over 64-bit words: a sum and a sum of sums, so any change to one
+ * word and any swap of two is caught; it runs at memory speed, which a
+ * 50 MB index needs to be ready in milliseconds.  Not a defence against a
+ * forger: validation, not the checksum, is what keeps reads in bounds. */
+static void fletcher(const uint8_t *p, size_t n, uint64_t *s1, uint64_t *s2)
+{
+    uint64_t a = *s1, b = *s2;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        a += pki_load64(p + i);
+        b += a;
+    }
+    uint64_t t = 0;
+    memcpy(&t, p + i, n - i);
+    a += t;
+    b += a;
+    *s1 = a;
+    *s2 = b;
+}
+
 uint64_t pki_checksum(const uint8_t *p, size_t n)
 {
-    /* four independent lanes so that the multiplies overlap */
-    uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull, c = 0xa4093822299f31d0ull,
-             d = 0x082efa98ec4e6c89ull;
-    const uint64_t k = 0x9e3779b97f4a7c15ull;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a = pki_mix(a ^ pki_load64(p + i), k);
-        b = pki_mix(b ^ pki_load64(p + i + 8), k);
-        c = pki_mix(c ^ pki_load64(p + i + 16), k);
-        d = pki_mix(d ^ pki_load64(p + i + 24), k);
+    uint64_t a = 0x243f6a8885a308d3ull, b = (uint64_t)n;
+    fletcher(p, n, &a, &b);
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+/* Pages of a mapped index that validation has read are given back as it goes
+ * (they stay in the page cache), so loading does not make the whole file
+ * resident: a scan then touches only the filter and the slots it probes. */
+static void release(const uint8_t *base, size_t from, size_t to, int mapped)
+{
+    if (!mapped) return;
+    size_t a = (from + 4095) & ~(size_t)4095, b = to & ~(size_t)4095;
+    if (b > a) madvise((void *)(base + a), b - a, MADV_DONTNEED);
+}
+
+#define CHUNK ((size_t)4 << 20)
+
+static uint64_t image_checksum(const uint8_t *img, size_t size, int mapped)
+{
+    pki_header h;
+    memcpy(&h, img, sizeof h);
+    h.checksum = 0;
+    uint64_t a = 0x243f6a8885a308d3ull, b = (uint64_t)size;
+    fletcher((const uint8_t *)&h, sizeof h, &a, &b);
+    for (size_t off = sizeof h; off < size; off += CHUNK) {
+        size_t len = size - off < CHUNK ? size - off : CHUNK;
+        fletcher(img + off, len, &a, &b);
+        release(img, off, off + len, mapped);
     }
-    uint64_t h = pki_mix(a ^ pki_mix(b, k), c ^ pki_mix(d, k ^ n));
-    for (; i < n; i++)
-        h = pki_mix(h ^ p[i], k);
-    return h;
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+uint64_t pki_image_checksum(const uint8_t *img, size_t size)
+{
+    return image_checksum(img, size, 0);
 }
 
 static size_t align64(size_t x)
@@ -334,9 +374,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     }
     if (keybytes >= UINT32_MAX || c->strings.len >= UINT32_MAX)
         return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys or names");
-    uint64_t slots = 16;
-    while (slots < nkeys * 2)
-        slots *= 2;
+    uint64_t slots = nkeys + nkeys / 4 + 16;
     size_t blocks = (nkeys * 16 + 255) / 256;
     if (blocks < 1) blocks = 1;
 
@@ -419,9 +457,9 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
             uint32_t *blk = bloom + 8 * (size_t)(((hv >> 32) * (uint64_t)blocks) >> 32);
             for (int j = 0; j < 8; j++)
                 blk[j] |= 1u << (((uint32_t)hv * pki_bloom_salt[j]) >> 27);
-            uint64_t s = hv & (slots - 1);
+            uint64_t s = pki_slot(hv, slots);
             while (table[s])
-                s = (s + 1) & (slots - 1);
+                if (++s == slots) s = 0;
             table[s] = (hv & 0xffffffff00000000ull) | (uint64_t)(i + 1);
         } else if (it[i].key_len == 5) {
             uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
@@ -456,7 +494,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
             i6++;
         }
     }
-    h->checksum = pki_checksum(img + sizeof(pki_header), size - sizeof(pki_header));
+    h->checksum = pki_image_checksum(img, size);
     return index_wrap(img, size, 1, NULL, out, err);
 }
 
@@ -474,7 +512,7 @@ static int section_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t size
     return 1;
 }
 
-static pk_status validate(const uint8_t *img, size_t size, pk_error *err)
+static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error *err)
 {
     if (size < sizeof(pki_header)) return bad_index(err, "too short for a header");
     const pki_header *h = (const pki_header *)img;
@@ -488,9 +526,9 @@ static pk_status validate(const uint8_t *img, size_t size, pk_error *err)
             PKI_VERSION);
     }
     if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
-    if (pki_checksum(img + sizeof *h, size - sizeof *h) != h->checksum)
+    if (image_checksum(img, size, mapped) != h->checksum)
         return bad_index(err, "checksum mismatch (damaged file)");
-    if (!h->table_slots || (h->table_slots & (h->table_slots - 1)) || h->n_keys >= h->table_slots)
+    if (!h->table_slots || h->table_slots > UINT32_MAX || h->n_keys >= h->table_slots)
         return bad_index(err, "bad table size");
     if (!h->bloom_blocks) return bad_index(err, "bad filter size");
     if (!section_ok(h->off_entries, h->n_entries, sizeof(pki_entry), size) ||
@@ -524,16 +562,22 @@ static pk_status validate(const uint8_t *img, size_t size, pk_error *err)
             (i + 1 >= h->n_entries || e[i + 1].type != e[i].type ||
              e[i + 1].key_off != e[i].key_off || e[i + 1].key_len != e[i].key_len))
             return bad_index(err, "a group of equal keys is broken");
+        if (i % 65536 == 65535)
+            release(img, h->off_entries + (i - 65535) * sizeof *e, h->off_entries + i * sizeof *e,
+                    mapped);
     }
+    release(img, h->off_entries, h->off_entries + h->n_entries * sizeof *e, mapped);
     const uint64_t *t = (const uint64_t *)(img + h->off_table);
     uint64_t used = 0;
     for (uint64_t i = 0; i < h->table_slots; i++) {
         if (!t[i]) continue;
         used++;
         uint32_t ei = (uint32_t)t[i];
-        if (ei - 1 >= h->n_entries || e[ei - 1].type == PK_IOC_CIDR)
-            return bad_index(err, "a table slot points at no entry");
+        if (ei - 1 >= h->n_entries) return bad_index(err, "a table slot points at no entry");
+        if (i % 524288 == 524287)
+            release(img, h->off_table + (i - 524287) * 8, h->off_table + i * 8, mapped);
     }
+    release(img, h->off_table, h->off_table + h->table_slots * 8, mapped);
     if (used >= h->table_slots) return bad_index(err, "the table has no free slot");
     const pki_v4 *v4 = (const pki_v4 *)(img + h->off_v4);
     for (uint32_t i = 0; i < h->n_v4; i++)
@@ -573,10 +617,15 @@ static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
     ix->strings = (const char *)img + h->off_strings;
     ix->bloom = (const uint32_t *)(img + h->off_bloom);
     ix->table = (const uint64_t *)(img + h->off_table);
-    ix->table_mask = h->table_slots - 1;
+    ix->table_slots = h->table_slots;
     ix->v4 = (const pki_v4 *)(img + h->off_v4);
     ix->v6 = (const pki_v6 *)(img + h->off_v6);
     ix->patterns = (const pki_pattern *)(img + h->off_patterns);
+    for (uint32_t i = 0; i < h->n_v4; i++) {
+        uint32_t a = ix->v4[i].start >> 16, b = ix->v4[i].end >> 16;
+        for (uint32_t x = a; x <= b; x++)
+            ix->v4_16[x >> 3] |= (uint8_t)(1u << (x & 7));
+    }
     pk_status rc = pki_patterns_prepare(ix, err);
     if (rc != PK_OK) {
         pk_match_index_free(ix);
@@ -593,7 +642,7 @@ pk_status pk_match_index_from_memory(const void *data, size_t n, pk_match_index 
     uint8_t *img = pk_malloc(n ? n : 1);
     if (!img) return pk_error_set(err, PK_ENOMEM, "out of memory");
     if (n) memcpy(img, data, n);
-    pk_status rc = validate(img, n, err);
+    pk_status rc = validate(img, n, 0, err);
     if (rc != PK_OK) {
         pk_free(img);
         return rc;
@@ -621,13 +670,15 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
         pk_error_at(err, path, 0, 0);
         return bad_index(err, "too short for a header");
     }
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
         pk_error_at(err, path, 0, 0);
         return pk_error_set(err, PK_EIO, "cannot map: %s", strerror(errno));
     }
-    pk_status rc = validate(m, size, err);
+    madvise(m, size, MADV_SEQUENTIAL);
+    pk_status rc = validate(m, size, 1, err);
+    madvise(m, size, MADV_RANDOM); /* probes: fault in one page, not a window */
     if (rc != PK_OK) {
         munmap(m, size);
         pk_error_at(err, path, 0, 0);

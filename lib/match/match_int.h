@@ -16,7 +16,9 @@
  *               set in each word per key (about 16 bits a key, ~0.1% false
  *               positives); it fits in cache where the table does not, so most
  *               misses cost one cache line
- *   table       open addressing, 2x the keys, u64 slot = tag(32) | entry+1
+ *   table       open addressing (linear probing) at 80% load, u64 slot =
+ *               tag(32) | entry+1; the filter keeps most misses out, so the
+ *               long probe runs of a full table are rarely walked
  *   v4, v6      CIDR networks sorted by (start, prefix length) with the index
  *               of the nearest enclosing network: a binary search finds the
  *               nearest network starting at or before an address, and its
@@ -41,11 +43,11 @@ typedef struct pki_header {
     uint32_t version;
     uint32_t byte_order;
     uint64_t file_size;
-    uint64_t checksum; /* pki_checksum of bytes [sizeof header, file_size) */
+    uint64_t checksum; /* pki_image_checksum: every byte, this field as 0 */
     uint32_t n_entries, n_keys;
     uint32_t n_v4, n_v6;
     uint32_t n_patterns, bloom_blocks;
-    uint64_t table_slots; /* a power of two */
+    uint64_t table_slots; /* about 1.25 x n_keys; an address is (h32 * slots) >> 32 */
     uint64_t off_entries, off_keys, size_keys, off_strings, size_strings;
     uint64_t off_bloom, off_table, off_v4, off_v6, off_patterns;
     uint32_t per_type[16];
@@ -94,7 +96,8 @@ struct pk_match_index {
     const char *strings;
     const uint32_t *bloom;
     const uint64_t *table;
-    uint64_t table_mask;
+    uint64_t table_slots;
+    uint8_t v4_16[8192]; /* bit per /16: does any IPv4 network touch it? */
     const pki_v4 *v4;
     const pki_v6 *v6;
     const pki_pattern *patterns;
@@ -138,6 +141,7 @@ static inline uint64_t pki_hash(unsigned type, const uint8_t *p, size_t n)
 }
 
 uint64_t pki_checksum(const uint8_t *p, size_t n);
+uint64_t pki_image_checksum(const uint8_t *img, size_t size);
 
 /* Split-block Bloom filter (the Parquet layout). */
 static const uint32_t pki_bloom_salt[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
@@ -183,13 +187,18 @@ void pki_json_escape(pk_buf *b, const char *s, size_t n);
 
 /* ---- probing ------------------------------------------------------------- */
 
+static inline uint64_t pki_slot(uint64_t h, uint64_t slots)
+{
+    return ((h & 0xffffffffull) * slots) >> 32;
+}
+
 /* The first entry whose key is (type, key), or -1. */
 static inline long pki_probe(const pk_match_index *ix, unsigned type, const uint8_t *key, size_t n,
                              uint64_t h)
 {
     const uint32_t *blk = pki_bloom_block(ix->bloom, ix->h->bloom_blocks, h);
     if (!pki_bloom_test(blk, h)) return -1;
-    uint64_t mask = ix->table_mask, i = h & mask;
+    uint64_t slots = ix->table_slots, i = pki_slot(h, slots);
     uint32_t tag = (uint32_t)(h >> 32);
     for (;;) {
         uint64_t s = ix->table[i];
@@ -199,7 +208,7 @@ static inline long pki_probe(const pk_match_index *ix, unsigned type, const uint
             if (e->type == type && e->key_len == n && memcmp(ix->keys + e->key_off, key, n) == 0)
                 return (long)((uint32_t)s - 1);
         }
-        i = (i + 1) & mask;
+        if (++i == slots) i = 0;
     }
 }
 

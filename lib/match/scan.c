@@ -218,7 +218,8 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
     uint8_t a[16];
     if (n <= 15 && pki_parse_ipv4(v, n, a)) {
         probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
-        if (ix->h->n_v4) {
+        uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
+        if (ix->v4_16[x16 >> 3] & (1u << (x16 & 7))) {
             uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
             long i = pki_find_v4(ix, x);
             while (i >= 0) {
@@ -327,7 +328,18 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         match_host(s, field, v, n);
         break;
     case R_URL:
+    case R_URL_ONLY:
         if ((kn = pki_norm_url(v, n, k))) probe(s, PK_IOC_URL, k, kn, field, v, n, "exact");
+        if (role == R_URL && kn) { /* the host of a referrer or link: domain indicators too */
+            const char *h = memchr(v, ':', n);
+            h = h ? h + 3 : v;
+            const char *e = v + n, *he = h;
+            while (he < e && *he != '/' && *he != '?' && *he != '#')
+                he++;
+            const char *at = memchr(h, '@', (size_t)(he - h));
+            if (at) h = at + 1;
+            pki_match_value(s, R_HTTP_HOST, field, h, (size_t)(he - h));
+        }
         break;
     case R_EMAIL:
         if ((kn = pki_norm_email(v, n, k))) probe(s, PK_IOC_EMAIL, k, kn, field, v, n, "exact");
@@ -486,7 +498,7 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
             u = s->url;
             un = o + un;
         }
-        pki_match_value(s, R_URL, s->path_field, u, un);
+        pki_match_value(s, R_URL_ONLY, s->path_field, u, un);
     }
 done:
     pki_pat_record_end(s);

@@ -26,6 +26,7 @@ enum {
     R_TEXT,      /* free text: everything that looks like an observable */
     R_TIME,      /* the record's time */
     R_EVENT,     /* EVE event_type (stats records carry no observables) */
+    R_URL_ONLY,  /* a URL whose host is matched elsewhere (joined HTTP URLs, text) */
 };
 
 typedef struct pki_fieldspec {
@@ -38,8 +39,9 @@ typedef struct pki_fslot {
     uint64_t h;
     const char *name;
     uint8_t used, role;
-    uint16_t leaf_len;
-    char leaf[46];
+    uint8_t prefix; /* some wanted field lies below this path */
+    uint8_t leaf_len;
+    char leaf[44];
 } pki_fslot;
 
 typedef struct pki_ftab {
