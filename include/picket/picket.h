@@ -8,6 +8,11 @@
 
 #include "picket/version.h"
 #include "picket/util.h"
+#include "picket/stix.h"
+#include "picket/store.h"
+#include "picket/pattern.h"
+#include "picket/privacy.h"
+#include "picket/taxii.h"
 #include "picket/match.h"
 
 #endif /* PICKET_H */

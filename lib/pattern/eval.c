@@ -1,0 +1,839 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Evaluation of a parsed pattern over a set of observations.
+ *
+ * A comparison expression (inside [ ]) is decided per object: it holds when
+ * one SCO of an observed-data satisfies it, AND meaning "the same object"
+ * (the parser made sure AND-ed comparisons name one type).  An observation
+ * expression is decided per observed-data.  Above that, the operators and
+ * qualifiers work on "bindings": sets of observed-data that together satisfy
+ * a sub-expression, each with the earliest first_observed and latest
+ * last_observed of its members and a weight (number_observed for a single
+ * observed-data, 1 for a combination):
+ *
+ *   [..]            one binding per observed-data that matches
+ *   A OR B          the bindings of both
+ *   A AND B         a ∪ b for disjoint a of A and b of B
+ *   A FOLLOWEDBY B  a ∪ b, disjoint, where a ends (last_observed) no later
+ *                   than b begins (first_observed)
+ *   A WITHIN n      bindings whose span (latest last - earliest first) <= n s
+ *   A START s STOP e  bindings that begin at or after s and end before e
+ *   A REPEATS n     groups of disjoint bindings of A, consecutive in time,
+ *                   whose weights add up to n; the consecutive groups are the
+ *                   tightest ones, so WITHIN and START/STOP above are exact
+ *
+ * The pattern matches when the root has a binding; the answer is every
+ * observed-data that is a member of one.  Each node's list is capped
+ * (PK_PATTERN_MAX_BINDINGS) and so is the memory of one evaluation, so that a
+ * combinatorial pattern fails with PK_ELIMIT rather than running away.
+ */
+#include "pattern_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_ARENA_CAP ((size_t)256 << 20)
+
+typedef struct root {
+    const json_t *obj;
+    const char *type;
+} root;
+
+typedef struct odata {
+    const json_t *obj;
+    const char *id;
+    pk_time first, last;
+    uint64_t number;
+    const json_t *embedded; /* STIX 2.0: the "objects" dictionary */
+    const json_t *refs;     /* STIX 2.1: object_refs */
+    root *roots;            /* pk_malloc'd */
+    size_t nroots;
+    int complete; /* every object_ref was found */
+} odata;
+
+struct pk_pattern_obs {
+    json_t **docs;
+    size_t ndocs, doccap;
+    pk_map *byid; /* id -> json_t object */
+    odata *od;
+    size_t nod, odcap;
+};
+
+/* ---- building the observation set --------------------------------------- */
+
+pk_status pk_pattern_obs_new(pk_pattern_obs **out, pk_error *err)
+{
+    *out = NULL;
+    pk_pattern_obs *s = pk_calloc(1, sizeof *s);
+    if (!s || !(s->byid = pk_map_new(64))) {
+        pk_free(s);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    *out = s;
+    return PK_OK;
+}
+
+void pk_pattern_obs_free(pk_pattern_obs *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->nod; i++)
+        pk_free(s->od[i].roots);
+    pk_free(s->od);
+    for (size_t i = 0; i < s->ndocs; i++)
+        json_decref(s->docs[i]);
+    pk_free(s->docs);
+    pk_map_free(s->byid);
+    pk_free(s);
+}
+
+size_t pk_pattern_obs_count(const pk_pattern_obs *s)
+{
+    return s ? s->nod : 0;
+}
+
+const char *pk_pattern_obs_id(const pk_pattern_obs *s, size_t i)
+{
+    return s && i < s->nod ? s->od[i].id : NULL;
+}
+
+static const char *str_prop(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static pk_status add_root(odata *d, const json_t *o, size_t *cap)
+{
+    const char *t = str_prop(o, "type");
+    if (!t) return PK_OK; /* not an object with a type: nothing can match it */
+    if (d->nroots == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        root *nr = pk_realloc(d->roots, nc * sizeof *nr);
+        if (!nr) return PK_ENOMEM;
+        d->roots = nr;
+        *cap = nc;
+    }
+    d->roots[d->nroots].obj = o;
+    d->roots[d->nroots].type = t;
+    d->nroots++;
+    return PK_OK;
+}
+
+/* (Re)build the SCO list of a 2.1 observed-data from object_refs. */
+static pk_status resolve_refs(pk_pattern_obs *s, odata *d)
+{
+    size_t cap = 0, i;
+    json_t *ref;
+    pk_free(d->roots);
+    d->roots = NULL;
+    d->nroots = 0;
+    d->complete = 1;
+    json_array_foreach(d->refs, i, ref)
+    {
+        const char *id = json_string_value(ref);
+        const json_t *o = id ? pk_map_get(s->byid, id, strlen(id)) : NULL;
+        if (!o) {
+            d->complete = 0;
+            continue;
+        }
+        if (add_root(d, o, &cap)) return PK_ENOMEM;
+    }
+    return PK_OK;
+}
+
+static pk_status obj_error(pk_error *err, pk_status code, const char *id, const char *prop,
+                           const char *msg)
+{
+    pk_error_set(err, code, "%s", msg);
+    pk_error_object(err, id, prop);
+    return code;
+}
+
+static pk_status add_observed(pk_pattern_obs *s, const json_t *o, pk_pattern_spec spec,
+                              pk_error *err)
+{
+    const char *id = str_prop(o, "id");
+    odata d;
+    memset(&d, 0, sizeof d);
+    d.obj = o;
+    d.id = id ? id : "";
+    const char *fs = str_prop(o, "first_observed"), *ls = str_prop(o, "last_observed");
+    if (!fs)
+        return obj_error(err, PK_EVALIDATE, d.id, "first_observed",
+                         "observed-data needs a first_observed timestamp");
+    if (pk_time_parse(fs, strlen(fs), PK_TIME_RFC3339, &d.first, NULL))
+        return obj_error(err, PK_EVALIDATE, d.id, "first_observed", "not a valid timestamp");
+    if (!ls) ls = fs;
+    if (pk_time_parse(ls, strlen(ls), PK_TIME_RFC3339, &d.last, NULL))
+        return obj_error(err, PK_EVALIDATE, d.id, "last_observed", "not a valid timestamp");
+    if (pk_time_cmp(&d.last, &d.first) < 0)
+        return obj_error(err, PK_EVALIDATE, d.id, "last_observed",
+                         "last_observed is earlier than first_observed");
+    const json_t *no = json_object_get(o, "number_observed");
+    d.number = 1;
+    if (no) {
+        if (!json_is_integer(no) || json_integer_value(no) < 1)
+            return obj_error(err, PK_EVALIDATE, d.id, "number_observed",
+                             "number_observed must be an integer >= 1");
+        d.number = (uint64_t)json_integer_value(no);
+    }
+    const json_t *emb = json_object_get(o, "objects");
+    const json_t *refs = json_object_get(o, "object_refs");
+    int v20 = json_is_object(emb) && (spec != PK_PATTERN_SPEC_21 || !json_is_array(refs));
+    if (spec == PK_PATTERN_SPEC_20 && !json_is_object(emb))
+        return obj_error(err, PK_EVALIDATE, d.id, "objects",
+                         "STIX 2.0 observed-data needs an \"objects\" dictionary");
+    if (spec == PK_PATTERN_SPEC_21 && !json_is_array(refs))
+        return obj_error(err, PK_EVALIDATE, d.id, "object_refs",
+                         "STIX 2.1 observed-data needs an object_refs list");
+    if (!v20 && !json_is_array(refs))
+        return obj_error(err, PK_EVALIDATE, d.id, "object_refs",
+                         "observed-data has neither object_refs (2.1) nor objects (2.0)");
+    if (v20) {
+        size_t cap = 0;
+        const char *k;
+        json_t *v;
+        d.embedded = emb;
+        d.complete = 1;
+        json_object_foreach((json_t *)emb, k, v)
+        {
+            if (add_root(&d, v, &cap)) {
+                pk_free(d.roots);
+                return pk_error_set(err, PK_ENOMEM, "out of memory");
+            }
+        }
+    } else {
+        d.refs = refs;
+    }
+    if (s->nod == s->odcap) {
+        size_t nc = s->odcap ? s->odcap * 2 : 64;
+        odata *nv = pk_realloc(s->od, nc * sizeof *nv);
+        if (!nv) {
+            pk_free(d.roots);
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
+        s->od = nv;
+        s->odcap = nc;
+    }
+    s->od[s->nod++] = d;
+    return PK_OK;
+}
+
+pk_status pk_pattern_obs_add(pk_pattern_obs *s, const struct json_t *doc, pk_pattern_spec spec,
+                             pk_error *err)
+{
+    pk_error_clear(err);
+    const json_t *list = doc;
+    if (json_is_object(doc) && json_is_array(json_object_get(doc, "objects")) &&
+        !json_object_get(doc, "first_observed"))
+        list = json_object_get(doc, "objects");
+    size_t n = json_is_array(list) ? json_array_size(list) : 1;
+    if (!json_is_array(list) && !json_is_object(list))
+        return pk_error_set(err, PK_EVALIDATE,
+                            "expected a bundle, a JSON array of objects or one object");
+    if (s->ndocs == s->doccap) {
+        size_t nc = s->doccap ? s->doccap * 2 : 8;
+        json_t **nv = pk_realloc(s->docs, nc * sizeof *nv);
+        if (!nv) return pk_error_set(err, PK_ENOMEM, "out of memory");
+        s->docs = nv;
+        s->doccap = nc;
+    }
+    /* Validate first so that a bad document adds nothing. */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_is_array(list) ? json_array_get(list, i) : list;
+        if (!json_is_object(o)) {
+            return pk_error_set(err, PK_EVALIDATE,
+                                "element %zu of the objects is not a JSON object", i);
+        }
+    }
+    size_t nod0 = s->nod;
+    pk_status st = PK_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        const json_t *o = json_is_array(list) ? json_array_get(list, i) : list;
+        const char *id = str_prop(o, "id");
+        if (id && pk_map_put(s->byid, id, strlen(id), (void *)o))
+            st = pk_error_set(err, PK_ENOMEM, "out of memory");
+        const char *type = str_prop(o, "type");
+        if (!st && type && strcmp(type, "observed-data") == 0) st = add_observed(s, o, spec, err);
+    }
+    if (st) {
+        /* Undo: drop the observed-data added, and the ids (they point into doc). */
+        for (size_t i = nod0; i < s->nod; i++)
+            pk_free(s->od[i].roots);
+        s->nod = nod0;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *o = json_is_array(list) ? json_array_get(list, i) : list;
+            const char *id = str_prop(o, "id");
+            if (id && pk_map_get(s->byid, id, strlen(id)) == o) pk_map_del(s->byid, id, strlen(id));
+        }
+        return st;
+    }
+    s->docs[s->ndocs++] = json_incref((json_t *)doc);
+    /* References may point into this document from earlier ones, and back. */
+    for (size_t i = 0; i < s->nod; i++)
+        if (s->od[i].refs && (!s->od[i].complete || i >= nod0) && resolve_refs(s, &s->od[i]))
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+    return PK_OK;
+}
+
+/* ---- comparing one value ------------------------------------------------ */
+
+typedef struct ectx {
+    const pk_pattern *p;
+    const pk_pattern_obs *s;
+    pk_error *err;
+    pk_status st; /* sticky: the first error */
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pk_arena *a;
+} ectx;
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && memcmp(s + a - b, suf, b) == 0;
+}
+
+static int memcmp_len(const char *a, size_t an, const char *b, size_t bn)
+{
+    int r = memcmp(a, b, an < bn ? an : bn);
+    if (r) return r < 0 ? -1 : 1;
+    return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+/* The bytes of a _bin (base64) or _hex property, into buf (or a pk_malloc'd
+ * block in *heap).  -1 when the property is not binary or does not decode. */
+static long prop_bytes(const json_t *v, const char *key, unsigned char *buf, size_t bufn,
+                       unsigned char **heap, const unsigned char **out)
+{
+    const char *s = json_string_value(v);
+    if (!s || !key) return -1;
+    size_t n = json_string_length(v);
+    int bin = ends_with(key, "_bin"), hex = ends_with(key, "_hex");
+    if (!bin && !hex) return -1;
+    unsigned char *dst = buf;
+    if (n > bufn) {
+        if (!(*heap = pk_malloc(n))) return -2;
+        dst = *heap;
+    }
+    long r = bin ? pki_base64_decode(s, n, dst) : pki_hex_decode(s, n, dst);
+    *out = dst;
+    return r;
+}
+
+/* Compare constant c with JSON value v: sets *ok when the types are
+ * comparable (no coercion beyond what the specification allows) and returns
+ * <0, 0, >0 as v is less than, equal to, greater than c. */
+static int compare(ectx *cx, const pk_pattern_value *c, const json_t *v, const char *key, int *ok)
+{
+    *ok = 0;
+    switch (c->kind) {
+    case PK_PV_STRING:
+        if (!json_is_string(v)) return 0;
+        *ok = 1;
+        return memcmp_len(json_string_value(v), json_string_length(v), c->bytes, c->len);
+    case PK_PV_INT:
+        if (json_is_integer(v)) {
+            *ok = 1;
+            json_int_t x = json_integer_value(v);
+            return x < c->i ? -1 : x > c->i ? 1 : 0;
+        }
+        if (json_is_real(v)) {
+            *ok = 1;
+            double x = json_real_value(v);
+            return x < c->f ? -1 : x > c->f ? 1 : 0;
+        }
+        return 0;
+    case PK_PV_FLOAT:
+        if (!json_is_number(v)) return 0;
+        *ok = 1;
+        {
+            double x = json_number_value(v);
+            return x < c->f ? -1 : x > c->f ? 1 : 0;
+        }
+    case PK_PV_BOOL:
+        if (!json_is_boolean(v)) return 0;
+        *ok = 1;
+        return (json_is_true(v) ? 1 : 0) - (int)c->i;
+    case PK_PV_TIMESTAMP: {
+        const char *s = json_string_value(v);
+        pk_time t;
+        if (!s || pk_time_parse(s, json_string_length(v), PK_TIME_RFC3339, &t, NULL)) return 0;
+        *ok = 1;
+        return pk_time_cmp(&t, &c->t);
+    }
+    case PK_PV_BINARY:
+    case PK_PV_HEX: {
+        unsigned char buf[512], *heap = NULL;
+        const unsigned char *b;
+        long n = prop_bytes(v, key, buf, sizeof buf, &heap, &b);
+        if (n == -2) {
+            cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+            return 0;
+        }
+        if (n < 0) {
+            pk_free(heap);
+            return 0;
+        }
+        *ok = 1;
+        int r = memcmp_len((const char *)b, (size_t)n, c->bytes, c->len);
+        pk_free(heap);
+        return r;
+    }
+    }
+    return 0;
+}
+
+static int regex_match(ectx *cx, const pk_pattern_node *x, const json_t *v, const char *key)
+{
+    const char *s = json_string_value(v);
+    if (!s) return -1;
+    const unsigned char *subj = (const unsigned char *)s;
+    size_t n = json_string_length(v);
+    unsigned char buf[512], *heap = NULL;
+    const unsigned char *b;
+    long bn = prop_bytes(v, key, buf, sizeof buf, &heap, &b);
+    if (bn == -2) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+        return -1;
+    }
+    if (bn >= 0) {
+        subj = b;
+        n = (size_t)bn;
+    }
+    if (!cx->md) {
+        cx->md = pcre2_match_data_create(1, pki_pcre2_gctx());
+        cx->mctx = pcre2_match_context_create(pki_pcre2_gctx());
+        if (!cx->md || !cx->mctx) {
+            pk_free(heap);
+            cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+            return -1;
+        }
+        pcre2_set_match_limit(cx->mctx, PK_PATTERN_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(cx->mctx, PK_PATTERN_REGEX_DEPTH_LIMIT);
+        pcre2_set_heap_limit(cx->mctx, PK_PATTERN_REGEX_HEAP_LIMIT);
+    }
+    int rc = pcre2_match((const pcre2_code *)x->impl, subj, n, 0, 0, cx->md, cx->mctx);
+    pk_free(heap);
+    if (rc >= 0) return 1;
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc == PCRE2_ERROR_NOMEMORY) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+    } else {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(rc, msg, sizeof msg);
+        cx->st = pk_error_set(cx->err, PK_ELIMIT,
+                              "MATCHES gave up on a value of %s (%s): the regular expression "
+                              "backtracks too much",
+                              x->path->text, (char *)msg);
+        if (cx->err) cx->err->column = x->values[0].column;
+    }
+    return -1;
+}
+
+/* Does value v satisfy comparison x (NOT included)?  Type mismatches are
+ * false with or without NOT. */
+static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const char *key)
+{
+    int ok, r, res;
+    switch (x->op) {
+    case PK_POP_EXISTS:
+        return 1;
+    case PK_POP_EQ:
+    case PK_POP_NE:
+    case PK_POP_LT:
+    case PK_POP_LE:
+    case PK_POP_GT:
+    case PK_POP_GE:
+        r = compare(cx, &x->values[0], v, key, &ok);
+        if (!ok) return 0;
+        res = x->op == PK_POP_EQ   ? r == 0
+              : x->op == PK_POP_NE ? r != 0
+              : x->op == PK_POP_LT ? r < 0
+              : x->op == PK_POP_LE ? r <= 0
+              : x->op == PK_POP_GT ? r > 0
+                                   : r >= 0;
+        break;
+    case PK_POP_IN: {
+        int any = 0;
+        res = 0;
+        for (size_t i = 0; i < x->nvalues && !res; i++) {
+            r = compare(cx, &x->values[i], v, key, &ok);
+            if (ok) {
+                any = 1;
+                if (r == 0) res = 1;
+            }
+        }
+        if (!any) return 0;
+        break;
+    }
+    case PK_POP_LIKE:
+        if (!json_is_string(v)) return 0;
+        res = pki_like(json_string_value(v), json_string_length(v), x->values[0].bytes,
+                       x->values[0].len);
+        break;
+    case PK_POP_MATCHES:
+        res = regex_match(cx, x, v, key);
+        if (res < 0) return 0;
+        break;
+    case PK_POP_ISSUBSET:
+    case PK_POP_ISSUPERSET: {
+        pki_cidr a, c;
+        const char *s = json_string_value(v);
+        if (!s || pki_cidr_parse(s, json_string_length(v), &a)) return 0;
+        pki_cidr_parse(x->values[0].bytes, x->values[0].len, &c);
+        if (a.family != c.family) return 0;
+        res = x->op == PK_POP_ISSUBSET ? pki_cidr_within(&a, &c) : pki_cidr_within(&c, &a);
+        break;
+    }
+    default:
+        return 0;
+    }
+    return x->negated ? !res : res;
+}
+
+/* ---- object paths ------------------------------------------------------- */
+
+static const json_t *deref(const ectx *cx, const odata *d, const json_t *idv)
+{
+    const char *id = json_string_value(idv);
+    if (!id) return NULL;
+    if (d->embedded) return json_object_get(d->embedded, id);
+    return pk_map_get(cx->s->byid, id, strlen(id));
+}
+
+/* Walk steps[i..] from `cur`; 1 as soon as a value satisfies x. */
+static int walk_path(ectx *cx, const pk_pattern_node *x, const odata *d, const json_t *cur,
+                     size_t i, const char *key, int depth)
+{
+    const pk_pattern_path *pa = x->path;
+    if (cx->st || depth > 64) return 0; /* reference cycles end here */
+    if (i == pa->nsteps) return test_value(cx, x, cur, key);
+    const pk_pattern_step *st = &pa->steps[i];
+    if (st->kind == PK_PSTEP_KEY) {
+        if (!json_is_object(cur)) return 0;
+        const json_t *v = json_object_get(cur, st->key);
+        if (!v) return 0;
+        if (i + 1 < pa->nsteps && pa->steps[i + 1].kind == PK_PSTEP_KEY &&
+            ends_with(st->key, "_ref")) {
+            const json_t *o = deref(cx, d, v);
+            return o ? walk_path(cx, x, d, o, i + 1, st->key, depth + 1) : 0;
+        }
+        return walk_path(cx, x, d, v, i + 1, st->key, depth);
+    }
+    if (!json_is_array(cur)) return 0;
+    /* A list of references: index it, then follow each reference when the
+     * path goes on past it. */
+    int refs = key && ends_with(key, "_refs") && i + 1 < pa->nsteps;
+    size_t n = json_array_size(cur);
+    size_t lo = 0, hi = n;
+    if (st->kind == PK_PSTEP_INDEX) {
+        int64_t ix = st->index < 0 ? (int64_t)n + st->index : st->index;
+        if (ix < 0 || (uint64_t)ix >= n) return 0;
+        lo = (size_t)ix;
+        hi = lo + 1;
+    }
+    for (size_t k = lo; k < hi; k++) {
+        const json_t *v = json_array_get(cur, k);
+        if (refs) {
+            v = deref(cx, d, v);
+            if (!v) continue;
+            if (walk_path(cx, x, d, v, i + 1, key, depth + 1)) return 1;
+        } else if (walk_path(cx, x, d, v, i + 1, key, depth)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_object(ectx *cx, const pk_pattern_node *x, const odata *d, const root *r)
+{
+    switch (x->kind) {
+    case PK_PN_COMPARE:
+        if (strcmp(r->type, x->path->type) != 0) return 0;
+        return walk_path(cx, x, d, r->obj, 0, NULL, 0);
+    case PK_PN_CAND:
+        for (size_t i = 0; i < x->nchild; i++)
+            if (!cmp_object(cx, x->child[i], d, r)) return 0;
+        return 1;
+    case PK_PN_COR:
+        for (size_t i = 0; i < x->nchild; i++)
+            if (cmp_object(cx, x->child[i], d, r)) return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- bindings ----------------------------------------------------------- */
+
+typedef struct binding {
+    uint32_t *idx; /* ascending observed-data indexes */
+    uint32_t n;
+    pk_time tmin, tmax;
+    uint64_t weight;
+} binding;
+
+typedef struct blist {
+    binding *v;
+    size_t n, cap;
+} blist;
+
+static void blist_free(blist *l)
+{
+    pk_free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static int too_many(ectx *cx, const pk_pattern_node *x)
+{
+    cx->st = pk_error_set(cx->err, PK_ELIMIT,
+                          "more than %d partial matches for the expression here; narrow the "
+                          "pattern or the data",
+                          PK_PATTERN_MAX_BINDINGS);
+    if (cx->err) cx->err->column = x->column;
+    return -1;
+}
+
+static int blist_push(ectx *cx, blist *l, const binding *b, const pk_pattern_node *x)
+{
+    if (l->n >= PK_PATTERN_MAX_BINDINGS) return too_many(cx, x);
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        binding *nv = pk_realloc(l->v, nc * sizeof *nv);
+        if (!nv) {
+            cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+            return -1;
+        }
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *b;
+    return 0;
+}
+
+static int arena_fail(ectx *cx, size_t need)
+{
+    /* The arena says NULL both past its cap and when memory runs out. */
+    if (pk_arena_used(cx->a) + need + ((size_t)1 << 17) < EVAL_ARENA_CAP) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+        return -1;
+    }
+    cx->st = pk_error_set(cx->err, PK_ELIMIT,
+                          "evaluating this pattern needs more than %zu MiB of partial matches",
+                          EVAL_ARENA_CAP >> 20);
+    return -1;
+}
+
+static int disjoint(const binding *a, const binding *b)
+{
+    uint32_t i = 0, j = 0;
+    while (i < a->n && j < b->n) {
+        if (a->idx[i] == b->idx[j]) return 0;
+        if (a->idx[i] < b->idx[j])
+            i++;
+        else
+            j++;
+    }
+    return 1;
+}
+
+static int merge(ectx *cx, const binding *a, const binding *b, binding *out)
+{
+    uint32_t *v = pk_arena_alloc(cx->a, (size_t)(a->n + b->n) * sizeof *v);
+    if (!v) return arena_fail(cx, (size_t)(a->n + b->n) * sizeof *v);
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < a->n || j < b->n) {
+        if (j >= b->n || (i < a->n && a->idx[i] < b->idx[j]))
+            v[k++] = a->idx[i++];
+        else
+            v[k++] = b->idx[j++];
+    }
+    out->idx = v;
+    out->n = k;
+    out->tmin = pk_time_cmp(&a->tmin, &b->tmin) <= 0 ? a->tmin : b->tmin;
+    out->tmax = pk_time_cmp(&a->tmax, &b->tmax) >= 0 ? a->tmax : b->tmax;
+    out->weight = 1;
+    return 0;
+}
+
+static double span_seconds(const pk_time *a, const pk_time *b)
+{
+    return (double)(b->sec - a->sec) + (double)(b->nsec - a->nsec) / 1e9;
+}
+
+static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out);
+
+static int by_tmin(const void *pa, const void *pb)
+{
+    const binding *a = pa, *b = pb;
+    int r = pk_time_cmp(&a->tmin, &b->tmin);
+    if (r) return r;
+    return pk_time_cmp(&a->tmax, &b->tmax);
+}
+
+static int eval_repeats(ectx *cx, const pk_pattern_node *x, blist *in, blist *out)
+{
+    uint64_t total = 0, want = (uint64_t)x->repeats;
+    for (size_t i = 0; i < in->n && total < want; i++)
+        total += in->v[i].weight;
+    if (total < want) return 0;
+    qsort(in->v, in->n, sizeof *in->v, by_tmin);
+    for (size_t i = 0; i < in->n; i++) {
+        binding acc = in->v[i];
+        uint64_t w = acc.weight;
+        for (size_t j = i + 1; j < in->n && w < want; j++) {
+            if (!disjoint(&acc, &in->v[j])) continue;
+            binding m;
+            if (merge(cx, &acc, &in->v[j], &m)) return -1;
+            w += in->v[j].weight;
+            acc = m;
+        }
+        if (w < want) break; /* later starts have fewer candidates */
+        acc.weight = 1;
+        if (blist_push(cx, out, &acc, x)) return -1;
+    }
+    return 0;
+}
+
+static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
+{
+    blist acc = {0}, next = {0}, c = {0};
+    int rc = 0;
+    switch (x->kind) {
+    case PK_PN_OBSERVE: {
+        const pk_pattern_node *cmp = x->child[0];
+        for (size_t i = 0; i < cx->s->nod; i++) {
+            const odata *d = &cx->s->od[i];
+            int hit = 0;
+            for (size_t r = 0; r < d->nroots && !hit; r++)
+                hit = cmp_object(cx, cmp, d, &d->roots[r]);
+            if (cx->st) return -1;
+            if (!hit) continue;
+            uint32_t *v = pk_arena_alloc(cx->a, sizeof *v);
+            if (!v) return arena_fail(cx, sizeof *v);
+            v[0] = (uint32_t)i;
+            binding b = {v, 1, d->first, d->last, d->number};
+            if (blist_push(cx, out, &b, x)) return -1;
+        }
+        return 0;
+    }
+    case PK_PN_OOR:
+        for (size_t i = 0; i < x->nchild; i++) {
+            c.n = 0;
+            if (eval_node(cx, x->child[i], &c)) {
+                rc = -1;
+                break;
+            }
+            for (size_t k = 0; k < c.n && !rc; k++)
+                rc = blist_push(cx, out, &c.v[k], x);
+            if (rc) break;
+        }
+        break;
+    case PK_PN_OAND:
+    case PK_PN_FOLLOWEDBY: {
+        int fb = x->kind == PK_PN_FOLLOWEDBY;
+        if ((rc = eval_node(cx, x->child[0], &acc))) break;
+        for (size_t i = 1; i < x->nchild && acc.n; i++) {
+            c.n = 0;
+            if ((rc = eval_node(cx, x->child[i], &c))) break;
+            next.n = 0;
+            for (size_t a = 0; a < acc.n && !rc; a++)
+                for (size_t b = 0; b < c.n && !rc; b++) {
+                    if (fb && pk_time_cmp(&acc.v[a].tmax, &c.v[b].tmin) > 0) continue;
+                    if (!disjoint(&acc.v[a], &c.v[b])) continue;
+                    binding m;
+                    if ((rc = merge(cx, &acc.v[a], &c.v[b], &m))) break;
+                    rc = blist_push(cx, &next, &m, x);
+                }
+            if (rc) break;
+            blist t = acc;
+            acc = next;
+            next = t;
+        }
+        for (size_t k = 0; k < acc.n && !rc; k++)
+            rc = blist_push(cx, out, &acc.v[k], x);
+        break;
+    }
+    case PK_PN_WITHIN:
+    case PK_PN_STARTSTOP:
+        if ((rc = eval_node(cx, x->child[0], &c))) break;
+        for (size_t k = 0; k < c.n && !rc; k++) {
+            const binding *b = &c.v[k];
+            int keep = x->kind == PK_PN_WITHIN ? span_seconds(&b->tmin, &b->tmax) <= x->within
+                                               : pk_time_cmp(&b->tmin, &x->start) >= 0 &&
+                                                     pk_time_cmp(&b->tmax, &x->stop) < 0;
+            if (keep) rc = blist_push(cx, out, b, x);
+        }
+        break;
+    case PK_PN_REPEATS:
+        if ((rc = eval_node(cx, x->child[0], &c))) break;
+        rc = eval_repeats(cx, x, &c, out);
+        break;
+    default:
+        cx->st = pk_error_set(cx->err, PK_EINTERNAL, "comparison node at observation level");
+        rc = -1;
+    }
+    blist_free(&acc);
+    blist_free(&next);
+    blist_free(&c);
+    return rc;
+}
+
+pk_status pk_pattern_eval(const pk_pattern *p, const pk_pattern_obs *s, pk_pattern_result *out,
+                          pk_error *err)
+{
+    ectx cx;
+    blist res = {0};
+    memset(&cx, 0, sizeof cx);
+    pk_error_clear(err);
+    out->index = NULL;
+    out->count = 0;
+    if (!p || !s) return pk_error_set(err, PK_EINVAL, "no pattern or no observations");
+    cx.p = p;
+    cx.s = s;
+    cx.err = err;
+    if (!(cx.a = pk_arena_new(0, EVAL_ARENA_CAP)))
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    if (eval_node(&cx, p->root, &res) == 0 && res.n) {
+        /* Every observed-data that is a member of some binding, ascending. */
+        unsigned char *seen = pk_calloc(s->nod ? s->nod : 1, 1);
+        size_t cnt = 0;
+        if (!seen) {
+            cx.st = pk_error_set(err, PK_ENOMEM, "out of memory");
+        } else {
+            for (size_t k = 0; k < res.n; k++)
+                for (uint32_t j = 0; j < res.v[k].n; j++)
+                    if (!seen[res.v[k].idx[j]]) {
+                        seen[res.v[k].idx[j]] = 1;
+                        cnt++;
+                    }
+            out->index = pk_malloc(cnt * sizeof *out->index);
+            if (!out->index) {
+                cx.st = pk_error_set(err, PK_ENOMEM, "out of memory");
+            } else {
+                for (size_t i = 0; i < s->nod; i++)
+                    if (seen[i]) out->index[out->count++] = i;
+            }
+            pk_free(seen);
+        }
+    }
+    blist_free(&res);
+    pcre2_match_data_free(cx.md);
+    pcre2_match_context_free(cx.mctx);
+    pk_arena_free(cx.a);
+    if (cx.st) {
+        pk_pattern_result_free(out);
+        return cx.st;
+    }
+    return PK_OK;
+}
+
+void pk_pattern_result_free(pk_pattern_result *r)
+{
+    if (!r) return;
+    pk_free(r->index);
+    r->index = NULL;
+    r->count = 0;
+}

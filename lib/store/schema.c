@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store's schema, as numbered migrations per module.  A released step is
+ * never edited: a change is a new step appended to its module's list.  Other
+ * modules add their own list to pki_store_modules (see store_impl.h).
+ */
+#include "store/store_impl.h"
+
+/* Core: objects and their versions, collections, the observable index. */
+static const pki_migration core_migrations[] = {
+    {1, "CREATE TABLE objects("
+        "  pk INTEGER PRIMARY KEY," /* insertion order */
+        "  id TEXT NOT NULL,"
+        "  version TEXT NOT NULL," /* modified, else created, else '' */
+        "  type TEXT NOT NULL,"
+        "  spec_version TEXT NOT NULL,"
+        "  created TEXT NOT NULL,"
+        "  modified TEXT NOT NULL,"
+        "  revoked INTEGER NOT NULL DEFAULT 0,"
+        "  created_by_ref TEXT NOT NULL DEFAULT '',"
+        "  confidence INTEGER,"
+        "  markings TEXT NOT NULL DEFAULT '',"
+        "  tlp INTEGER NOT NULL DEFAULT 0,"
+        "  added INTEGER NOT NULL," /* store-wide date_added, microseconds */
+        "  raw TEXT NOT NULL,"
+        "  UNIQUE(id, version));"
+        "CREATE INDEX objects_type ON objects(type);"
+        "CREATE TABLE collections("
+        "  id TEXT PRIMARY KEY,"
+        "  title TEXT NOT NULL,"
+        "  description TEXT NOT NULL DEFAULT '',"
+        "  alias TEXT,"
+        "  created INTEGER NOT NULL);"
+        "CREATE UNIQUE INDEX collections_alias ON collections(alias) WHERE alias IS NOT NULL;"
+        "CREATE TABLE collection_objects("
+        "  collection TEXT NOT NULL REFERENCES collections(id),"
+        "  date_added INTEGER NOT NULL," /* strictly increasing per collection */
+        "  obj INTEGER NOT NULL REFERENCES objects(pk),"
+        "  PRIMARY KEY(collection, date_added)) WITHOUT ROWID;"
+        "CREATE UNIQUE INDEX collection_objects_obj ON collection_objects(obj, collection);"
+        "CREATE TABLE observables("
+        "  path TEXT NOT NULL,"
+        "  value TEXT NOT NULL,"
+        "  object_id TEXT NOT NULL,"
+        "  PRIMARY KEY(path, value, object_id)) WITHOUT ROWID;"
+        "CREATE INDEX observables_object ON observables(object_id);"},
+    {0, NULL},
+};
+
+const pki_module_schema pki_store_modules[] = {
+    {"core", core_migrations},
+    /* Append other modules here: {"taxii", pki_taxii_migrations}, */
+    {NULL, NULL},
+};

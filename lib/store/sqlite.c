@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite engine of the store: WAL mode (one writer, many readers, also
+ * across processes), prepared statements cached per connection, numbered
+ * migrations, and date_added values that are strictly increasing because they
+ * are computed inside the write transaction from the last one stored.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+
+#define STMT_CACHE 48
+
+struct pk_store {
+    sqlite3 *db;
+    unsigned flags;
+    int in_tx;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STMT_CACHE];
+    size_t ncache;
+    /* Last date_added handed out in this transaction (valid while in_tx). */
+    int g_valid;
+    int64_t g_last;
+    char c_id[PK_UUID_STRLEN + 64];
+    int c_valid;
+    int64_t c_last;
+    pk_buf tmp, markings;
+};
+
+sqlite3 *pki_store_db(pk_store *s)
+{
+    return s->db;
+}
+
+int pki_store_in_tx(pk_store *s)
+{
+    return s->in_tx;
+}
+
+pk_status pki_store_fail(pk_store *s, pk_error *err, const char *what)
+{
+    int rc = sqlite3_extended_errcode(s->db);
+    pk_status code = (rc & 0xff) == SQLITE_NOMEM                                  ? PK_ENOMEM
+                     : (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? PK_EBUSY
+                                                                                  : PK_ESTORE;
+    return pk_error_set(err, code, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *pki_store_stmt(pk_store *s, const char *sql, pk_error *err)
+{
+    for (size_t i = 0; i < s->ncache; i++)
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        pki_store_fail(s, err, "prepare");
+        return NULL;
+    }
+    if (s->ncache < STMT_CACHE) {
+        s->cache[s->ncache].sql = sql;
+        s->cache[s->ncache].st = st;
+        s->ncache++;
+    } else {
+        /* Full: replace the oldest entry (rare; the core uses fewer). */
+        sqlite3_finalize(s->cache[0].st);
+        memmove(&s->cache[0], &s->cache[1], (STMT_CACHE - 1) * sizeof s->cache[0]);
+        s->cache[STMT_CACHE - 1].sql = sql;
+        s->cache[STMT_CACHE - 1].st = st;
+    }
+    return st;
+}
+
+static pk_status exec(pk_store *s, const char *sql, pk_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        pk_status st = pk_error_set(err, PK_ESTORE, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return st;
+    }
+    return PK_OK;
+}
+
+pk_status pki_store_migrate(pk_store *s, const char *module, const pki_migration *steps,
+                            pk_error *err)
+{
+    int have = pk_store_schema_version(s, module);
+    for (; steps->version; steps++) {
+        if (steps->version <= have) continue;
+        pk_status st = exec(s, steps->sql, err);
+        if (st) return st;
+        sqlite3_stmt *up = pki_store_stmt(
+            s, "INSERT OR REPLACE INTO schema_version(module, version) VALUES(?1, ?2)", err);
+        if (!up) return PK_ESTORE;
+        sqlite3_bind_text(up, 1, module, -1, SQLITE_STATIC);
+        sqlite3_bind_int(up, 2, steps->version);
+        if (sqlite3_step(up) != SQLITE_DONE) return pki_store_fail(s, err, "schema_version");
+        sqlite3_reset(up);
+    }
+    return PK_OK;
+}
+
+int pk_store_schema_version(pk_store *s, const char *module)
+{
+    sqlite3_stmt *st =
+        pki_store_stmt(s, "SELECT version FROM schema_version WHERE module = ?1", NULL);
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, module, -1, SQLITE_STATIC);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
+pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_error *err)
+{
+    *out = NULL;
+    if (!strncmp(path, "postgres://", 11) || !strncmp(path, "postgresql://", 13))
+        return pk_error_set(err, PK_EUNSUPPORTED,
+                            "the PostgreSQL engine is not in this build; use a file path");
+    pk_store *s = pk_calloc(1, sizeof *s);
+    if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    s->flags = flags;
+    pk_buf_init(&s->tmp, 0);
+    pk_buf_init(&s->markings, 0);
+    int oflags = SQLITE_OPEN_NOMUTEX |
+                 ((flags & PK_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    pk_status st = PK_OK;
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        st = s->db ? pki_store_fail(s, err, "open") : pk_error_set(err, PK_ENOMEM, "open");
+        if ((flags & PK_STORE_READONLY) && st == PK_ESTORE) {
+            st = PK_ENOTFOUND;
+            if (err) err->code = st;
+        }
+        pk_error_at(err, path, 0, 0);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    if (!(flags & PK_STORE_READONLY)) {
+        if ((st = exec(s, "PRAGMA journal_mode=WAL", err))) goto fail_at;
+        if ((st = exec(s,
+                       (flags & PK_STORE_FAST) ? "PRAGMA synchronous=NORMAL"
+                                               : "PRAGMA synchronous=FULL",
+                       err)))
+            goto fail_at;
+    }
+    if ((st = exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err))) goto fail_at;
+    if (flags & PK_STORE_READONLY) {
+        if (pk_store_schema_version(s, "core") < 1) {
+            st = pk_error_set(err, PK_ENOTFOUND, "not a picket store (no schema)");
+            goto fail_at;
+        }
+    } else {
+        if ((st = exec(s, "BEGIN IMMEDIATE", err))) goto fail_at;
+        st = exec(s,
+                  "CREATE TABLE IF NOT EXISTS schema_version(module TEXT PRIMARY KEY, "
+                  "version INTEGER NOT NULL)",
+                  err);
+        for (const pki_module_schema *m = pki_store_modules; !st && m->module; m++)
+            st = pki_store_migrate(s, m->module, m->steps, err);
+        if (st) {
+            exec(s, "ROLLBACK", NULL);
+            goto fail_at;
+        }
+        if ((st = exec(s, "COMMIT", err))) goto fail_at;
+    }
+    *out = s;
+    return PK_OK;
+fail_at:
+    pk_error_at(err, path, 0, 0);
+fail:
+    pk_store_close(s);
+    return st;
+}
+
+void pk_store_close(pk_store *s)
+{
+    if (!s) return;
+    if (s->in_tx) pk_store_rollback(s);
+    for (size_t i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].st);
+    sqlite3_close(s->db);
+    pk_buf_free(&s->tmp);
+    pk_buf_free(&s->markings);
+    pk_free(s);
+}
+
+static void tx_reset(pk_store *s)
+{
+    s->g_valid = 0;
+    s->c_valid = 0;
+}
+
+pk_status pk_store_begin(pk_store *s, pk_error *err)
+{
+    if (s->in_tx) return pk_error_set(err, PK_EINVAL, "a transaction is already open");
+    sqlite3_stmt *st = pki_store_stmt(s, "BEGIN IMMEDIATE", err);
+    if (!st) return PK_ESTORE;
+    if (sqlite3_step(st) != SQLITE_DONE) return pki_store_fail(s, err, "begin");
+    s->in_tx = 1;
+    tx_reset(s);
+    return PK_OK;
+}
+
+pk_status pk_store_commit(pk_store *s, pk_error *err)
+{
+    if (!s->in_tx) return pk_error_set(err, PK_EINVAL, "no transaction is open");
+    sqlite3_stmt *st = pki_store_stmt(s, "COMMIT", err);
+    if (!st) return PK_ESTORE;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        pk_status r = pki_store_fail(s, err, "commit");
+        pk_store_rollback(s);
+        return r;
+    }
+    s->in_tx = 0;
+    tx_reset(s);
+    return PK_OK;
+}
+
+void pk_store_rollback(pk_store *s)
+{
+    if (!s->in_tx) return;
+    if (!sqlite3_get_autocommit(s->db)) exec(s, "ROLLBACK", NULL);
+    s->in_tx = 0;
+    tx_reset(s);
+}
+
+/* ---- time ---- */
+
+static int64_t now_us(void)
+{
+    pk_time t = pk_time_now();
+    return t.sec * 1000000 + t.nsec / 1000;
+}
+
+void pk_store_format_added(int64_t us, char out[PK_TIME_STRLEN])
+{
+    pk_time t;
+    int64_t sec = us / 1000000, rem = us % 1000000;
+    if (rem < 0) rem += 1000000, sec--;
+    t.sec = sec;
+    t.nsec = (int32_t)(rem * 1000);
+    t.digits = 6;
+    pk_time_format(&t, 6, out);
+}
+
+pk_status pk_store_parse_added(const char *ts, int64_t *us, pk_error *err)
+{
+    pk_time t;
+    pk_status st = pk_time_parse(ts, strlen(ts), PK_TIME_RFC3339, &t, err);
+    if (st) return st;
+    *us = t.sec * 1000000 + t.nsec / 1000;
+    return PK_OK;
+}
+
+/* The sortable form of a version: a timestamp with nine fractional digits,
+ * so that text order is time order whatever precision it was written with. */
+static void version_key(const char *v, char out[PK_TIME_STRLEN])
+{
+    pk_time t;
+    if (v && *v && pk_time_parse(v, strlen(v), PK_TIME_RFC3339, &t, NULL) == PK_OK)
+        pk_time_format(&t, 9, out);
+    else
+        snprintf(out, PK_TIME_STRLEN, "%s", v ? v : "");
+}
+
+/* Next store-wide date_added: max(now, last + 1). */
+static pk_status next_global(pk_store *s, int64_t *out, pk_error *err)
+{
+    if (!s->g_valid) {
+        sqlite3_stmt *st =
+            pki_store_stmt(s, "SELECT added FROM objects ORDER BY pk DESC LIMIT 1", err);
+        if (!st) return PK_ESTORE;
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return pki_store_fail(s, err, "date_added");
+        s->g_last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        s->g_valid = 1;
+    }
+    int64_t n = now_us();
+    *out = n > s->g_last ? n : s->g_last + 1;
+    return PK_OK;
+}
+
+static pk_status next_in_collection(pk_store *s, const char *coll, int64_t *out, pk_error *err)
+{
+    if (!s->c_valid || strcmp(s->c_id, coll) != 0) {
+        sqlite3_stmt *st = pki_store_stmt(
+            s, "SELECT max(date_added) FROM collection_objects WHERE collection = ?1", err);
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) return pki_store_fail(s, err, "date_added");
+        s->c_last = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        snprintf(s->c_id, sizeof s->c_id, "%s", coll);
+        s->c_valid = 1;
+    }
+    int64_t n = now_us();
+    *out = n > s->c_last ? n : s->c_last + 1;
+    return PK_OK;
+}
+
+/* ---- collections ---- */
+
+pk_status pk_store_collection_create(pk_store *s, const char *id, const char *title,
+                                     const char *description, const char *alias,
+                                     char out_id[PK_UUID_STRLEN], pk_error *err)
+{
+    char idbuf[PK_UUID_STRLEN];
+    if (!id) {
+        pk_uuid u;
+        pk_status st = pk_uuid_v4(&u);
+        if (st) return pk_error_set(err, st, "no randomness for a collection id");
+        pk_uuid_format(&u, idbuf);
+        id = idbuf;
+    }
+    if (!title || !*title) return pk_error_set(err, PK_EINVAL, "a collection needs a title");
+    sqlite3_stmt *st = pki_store_stmt(
+        s, "INSERT INTO collections(id, title, description, alias, created) VALUES(?1,?2,?3,?4,?5)",
+        err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
+    if (alias && *alias)
+        sqlite3_bind_text(st, 4, alias, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, now_us());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+        return pk_error_set(err, PK_EEXIST, "a collection with id %s or alias %s exists", id,
+                            alias ? alias : "");
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "create collection");
+    if (out_id) snprintf(out_id, PK_UUID_STRLEN, "%s", id);
+    return PK_OK;
+}
+
+pk_status pk_store_collection_find(pk_store *s, const char *name, char out_id[PK_UUID_STRLEN],
+                                   pk_error *err)
+{
+    sqlite3_stmt *st = pki_store_stmt(s,
+                                      "SELECT id FROM collections WHERE id = ?1 OR alias = ?1 "
+                                      "OR title = ?1 ORDER BY id = ?1 DESC, alias = ?1 DESC "
+                                      "LIMIT 1",
+                                      err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(out_id, PK_UUID_STRLEN, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        return PK_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "find collection");
+    return pk_error_set(err, PK_ENOTFOUND, "no collection '%s'", name);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? t : "";
+}
+
+static pk_status collections_query(pk_store *s, const char *id, pk_store_collection_fn fn, void *ud,
+                                   pk_error *err)
+{
+    static const char *const q_one =
+        "SELECT c.id, c.title, c.description, coalesce(c.alias,''), c.created, "
+        "(SELECT count(*) FROM collection_objects o WHERE o.collection = c.id) "
+        "FROM collections c WHERE c.id = ?1";
+    static const char *const q_all =
+        "SELECT c.id, c.title, c.description, coalesce(c.alias,''), c.created, "
+        "(SELECT count(*) FROM collection_objects o WHERE o.collection = c.id) "
+        "FROM collections c ORDER BY c.title, c.id";
+    sqlite3_stmt *st = pki_store_stmt(s, id ? q_one : q_all, err);
+    if (!st) return PK_ESTORE;
+    if (id) sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pk_store_collection c = {col_text(st, 0),
+                                 col_text(st, 1),
+                                 col_text(st, 2),
+                                 col_text(st, 3),
+                                 sqlite3_column_int64(st, 4),
+                                 sqlite3_column_int64(st, 5)};
+        n++;
+        if (fn(&c, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "collections");
+    if (id && !n) return pk_error_set(err, PK_ENOTFOUND, "no collection %s", id);
+    return PK_OK;
+}
+
+pk_status pk_store_collection_get(pk_store *s, const char *id, pk_store_collection_fn fn, void *ud,
+                                  pk_error *err)
+{
+    return collections_query(s, id, fn, ud, err);
+}
+
+pk_status pk_store_collection_list(pk_store *s, pk_store_collection_fn fn, void *ud, pk_error *err)
+{
+    return collections_query(s, NULL, fn, ud, err);
+}
+
+static int collection_exists(pk_store *s, const char *id)
+{
+    sqlite3_stmt *st = pki_store_stmt(s, "SELECT 1 FROM collections WHERE id = ?1", NULL);
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* ---- objects ---- */
+
+typedef struct obs_ctx {
+    pk_store *s;
+    const char *id;
+    pk_error *err;
+} obs_ctx;
+
+static pk_status obs_add(const char *path, const char *value, void *ud)
+{
+    obs_ctx *c = ud;
+    return pk_store_observable_add(c->s, path, value, c->id, c->err);
+}
+
+static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *obj, const char *raw,
+                           size_t raw_len, pk_store_put_info *info, pk_error *err)
+{
+    const char *id = pk_stix_str(obj, "id"), *type = pk_stix_str(obj, "type");
+    const char *created = pk_stix_str(obj, "created"), *modified = pk_stix_str(obj, "modified");
+    const char *sv = pk_stix_str(obj, "spec_version");
+    char vkey[PK_TIME_STRLEN];
+    version_key(pk_stix_version(obj), vkey);
+    pk_buf_reset(&s->markings);
+    json_t *refs = json_object_get(obj, "object_marking_refs");
+    for (size_t i = 0; i < json_array_size(refs); i++) {
+        const char *m = json_string_value(json_array_get(refs, i));
+        if (!m) continue;
+        if ((s->markings.len && pk_buf_addc(&s->markings, ',')) || pk_buf_adds(&s->markings, m))
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    int64_t added = 0;
+    pk_status r = next_global(s, &added, err);
+    if (r) return r;
+    sqlite3_stmt *st = pki_store_stmt(
+        s,
+        "INSERT INTO objects(id, version, type, spec_version, created, modified, revoked, "
+        "created_by_ref, confidence, markings, tlp, added, raw) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(id, version) DO NOTHING",
+        err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sv ? sv : "2.1", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, created ? created : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, modified ? modified : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, json_is_true(json_object_get(obj, "revoked")));
+    const char *cbr = pk_stix_str(obj, "created_by_ref");
+    sqlite3_bind_text(st, 8, cbr ? cbr : "", -1, SQLITE_STATIC);
+    json_t *conf = json_object_get(obj, "confidence");
+    if (json_is_integer(conf))
+        sqlite3_bind_int64(st, 9, json_integer_value(conf));
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_text(st, 10, s->markings.data ? s->markings.data : "", (int)s->markings.len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, (int)pk_stix_object_tlp(obj));
+    sqlite3_bind_int64(st, 12, added);
+    sqlite3_bind_text64(st, 13, raw, raw_len, SQLITE_STATIC, SQLITE_UTF8);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "store object");
+    int added_now = sqlite3_changes(s->db) > 0;
+    int64_t pk = 0;
+    if (added_now) {
+        pk = sqlite3_last_insert_rowid(s->db);
+        s->g_last = added;
+        if (pk_stix_type_kind(type) == PK_STIX_SCO) {
+            obs_ctx oc = {s, id, err};
+            if ((r = pk_stix_observables(obj, obs_add, &oc))) return r;
+        }
+    }
+    if (info) {
+        info->added = added_now;
+        info->collection_added = 0;
+        info->date_added_us = added_now ? added : 0;
+    }
+    if (!collection) return PK_OK;
+    if (!added_now) {
+        sqlite3_stmt *q =
+            pki_store_stmt(s, "SELECT pk FROM objects WHERE id = ?1 AND version = ?2", err);
+        if (!q) return PK_ESTORE;
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, vkey, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) pk = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW) return pki_store_fail(s, err, "find object");
+    }
+    int64_t date = 0;
+    if ((r = next_in_collection(s, collection, &date, err))) return r;
+    st = pki_store_stmt(s,
+                        "INSERT INTO collection_objects(collection, date_added, obj) "
+                        "VALUES(?1,?2,?3) ON CONFLICT DO NOTHING",
+                        err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, date);
+    sqlite3_bind_int64(st, 3, pk);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "add to collection");
+    if (sqlite3_changes(s->db) > 0) {
+        s->c_last = date;
+        if (info) {
+            info->collection_added = 1;
+            info->date_added_us = date;
+        }
+    }
+    return PK_OK;
+}
+
+pk_status pk_store_put(pk_store *s, const char *collection, const json_t *obj, const char *raw,
+                       size_t raw_len, pk_store_put_info *info, pk_error *err)
+{
+    const char *id = pk_stix_str(obj, "id"), *type = pk_stix_str(obj, "type");
+    if (!id || !type) return pk_error_set(err, PK_EINVAL, "the object has no id or no type");
+    char *dumped = NULL;
+    if (!raw) {
+        dumped = json_dumps(obj, JSON_COMPACT);
+        if (!dumped) return pk_error_set(err, PK_ENOMEM, "out of memory");
+        raw = dumped;
+        raw_len = strlen(dumped);
+    }
+    int own = !s->in_tx;
+    pk_status r = PK_OK;
+    if (own && (r = pk_store_begin(s, err))) goto out;
+    if (collection && !collection_exists(s, collection)) {
+        r = pk_error_set(err, PK_ENOTFOUND, "no collection %s", collection);
+        if (own) pk_store_rollback(s);
+        goto out;
+    }
+    r = put_in_tx(s, collection, obj, raw, raw_len, info, err);
+    if (r) pk_error_object(err, id, NULL);
+    if (own) {
+        if (r)
+            pk_store_rollback(s);
+        else
+            r = pk_store_commit(s, err);
+    }
+out:
+    if (dumped) pk_free(dumped);
+    return r;
+}
+
+/* ---- listing ---- */
+
+typedef int (*row_fn)(const pk_store_row *row, int64_t pk, void *ud);
+
+typedef struct binds {
+    const char *text[256];
+    int64_t num[256];
+    int is_num[256];
+    int n;
+} binds;
+
+static int bind_text(binds *b, const char *t)
+{
+    if (b->n >= 256) return -1;
+    b->text[b->n] = t;
+    b->is_num[b->n] = 0;
+    return ++b->n;
+}
+
+static int bind_num(binds *b, int64_t v)
+{
+    if (b->n >= 256) return -1;
+    b->num[b->n] = v;
+    b->is_num[b->n] = 1;
+    return ++b->n;
+}
+
+static pk_status add_in(pk_buf *sql, binds *b, const char *col, const char *const *v, size_t n)
+{
+    if (!n) return PK_OK;
+    pk_status st = pk_buf_addf(sql, " AND %s IN (", col);
+    for (size_t i = 0; i < n && !st; i++) {
+        int k = bind_text(b, v[i]);
+        if (k < 0) return PK_ELIMIT;
+        st = pk_buf_addf(sql, "%s?%d", i ? "," : "", k);
+    }
+    return st ? st : pk_buf_addc(sql, ')');
+}
+
+static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, row_fn fn, void *ud,
+                           pk_store_page *page, pk_error *err)
+{
+    pk_buf sql;
+    pk_buf_init(&sql, 1 << 20);
+    binds *b = pk_calloc(1, sizeof *b);
+    char(*vkeys)[PK_TIME_STRLEN] = NULL;
+    sqlite3_stmt *st = NULL;
+    pk_status r = PK_OK;
+    if (!b) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    if (page) memset(page, 0, sizeof *page);
+    const char *date = q->collection ? "c.date_added" : "o.added";
+    r = pk_buf_addf(&sql,
+                    "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.revoked, "
+                    "o.confidence, o.created_by_ref, o.markings, o.tlp, %s, %s, o.pk FROM ",
+                    with_raw ? "o.raw" : "NULL", date);
+    if (!r && q->collection) {
+        int k = bind_text(b, q->collection);
+        r = pk_buf_addf(&sql,
+                        "collection_objects c JOIN objects o ON o.pk = c.obj WHERE "
+                        "c.collection = ?%d",
+                        k);
+    } else if (!r) {
+        r = pk_buf_adds(&sql, "objects o WHERE 1");
+    }
+    if (!r) r = add_in(&sql, b, "o.id", q->ids, q->n_ids);
+    if (!r) r = add_in(&sql, b, "o.type", q->types, q->n_types);
+    if (!r) r = add_in(&sql, b, "o.spec_version", q->spec_versions, q->n_spec_versions);
+    int64_t after = q->added_after_us;
+    if (!r && q->next && *q->next) {
+        char *end;
+        long long c = strtoll(q->next, &end, 10);
+        if (*end || c < 0) {
+            r = pk_error_set(err, PK_EINVAL, "malformed paging cursor '%.40s'", q->next);
+            goto out;
+        }
+        if (c > after) after = c;
+    }
+    if (!r && after > 0) r = pk_buf_addf(&sql, " AND %s > ?%d", date, bind_num(b, after));
+    /* match[version]: "last" by default. */
+    size_t nv = q->n_versions;
+    static const char *const last_only[] = {"last"};
+    const char *const *vers = nv ? q->versions : last_only;
+    if (!nv) nv = 1;
+    int all = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (!strcmp(vers[i], "all")) all = 1;
+    if (!r && !all) {
+        vkeys = pk_calloc(nv, sizeof *vkeys);
+        if (!vkeys) {
+            r = PK_ENOMEM;
+            goto out;
+        }
+        const char *scope =
+            q->collection ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
+                            "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.id = o.id)"
+                          : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.id = o.id)";
+        r = pk_buf_adds(&sql, " AND (");
+        for (size_t i = 0; i < nv && !r; i++) {
+            if (i) r = pk_buf_adds(&sql, " OR ");
+            if (r) break;
+            if (!strcmp(vers[i], "last") || !strcmp(vers[i], "first")) {
+                r = pk_buf_adds(&sql, "o.version = ");
+                if (!r) r = pk_buf_addf(&sql, scope, vers[i][0] == 'l' ? "max" : "min");
+            } else {
+                pk_time t;
+                if (pk_time_parse(vers[i], strlen(vers[i]), PK_TIME_RFC3339, &t, NULL)) {
+                    r = pk_error_set(err, PK_EINVAL,
+                                     "match[version]: expected first, last, all or a timestamp, "
+                                     "found '%.40s'",
+                                     vers[i]);
+                    goto out;
+                }
+                version_key(vers[i], vkeys[i]);
+                r = pk_buf_addf(&sql, "o.version = ?%d", bind_text(b, vkeys[i]));
+            }
+        }
+        if (!r) r = pk_buf_addc(&sql, ')');
+    }
+    if (!r) r = pk_buf_addf(&sql, " ORDER BY %s", date);
+    if (!r && q->limit) r = pk_buf_addf(&sql, " LIMIT %zu", q->limit + 1);
+    if (r) {
+        r = pk_error_set(err, r, "query too large");
+        goto out;
+    }
+    if (q->collection && !collection_exists(s, q->collection)) {
+        r = pk_error_set(err, PK_ENOTFOUND, "no collection %s", q->collection);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, sql.data, (int)sql.len, &st, NULL) != SQLITE_OK) {
+        r = pki_store_fail(s, err, "query");
+        goto out;
+    }
+    for (int i = 0; i < b->n; i++) {
+        if (b->is_num[i])
+            sqlite3_bind_int64(st, i + 1, b->num[i]);
+        else
+            sqlite3_bind_text(st, i + 1, b->text[i], -1, SQLITE_STATIC);
+    }
+    int rc;
+    size_t count = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (q->limit && count == q->limit) {
+            if (page) {
+                page->more = 1;
+                snprintf(page->next, sizeof page->next, "%" PRId64, page->last_added_us);
+            }
+            rc = SQLITE_DONE;
+            break;
+        }
+        pk_store_row row;
+        row.id = col_text(st, 0);
+        row.type = col_text(st, 1);
+        row.spec_version = col_text(st, 2);
+        row.created = col_text(st, 3);
+        row.modified = col_text(st, 4);
+        row.version = *row.modified ? row.modified : row.created;
+        row.revoked = sqlite3_column_int(st, 5);
+        row.confidence = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
+        row.created_by_ref = col_text(st, 7);
+        row.markings = col_text(st, 8);
+        row.tlp = (pk_tlp)sqlite3_column_int(st, 9);
+        row.raw = with_raw ? (const char *)sqlite3_column_text(st, 10) : NULL;
+        row.raw_len = with_raw ? (size_t)sqlite3_column_bytes(st, 10) : 0;
+        row.date_added_us = sqlite3_column_int64(st, 11);
+        row.media_type = "application/stix+json;version=2.1";
+        count++;
+        if (page) {
+            if (count == 1) page->first_added_us = row.date_added_us;
+            page->last_added_us = row.date_added_us;
+            page->count = count;
+        }
+        if (fn(&row, sqlite3_column_int64(st, 12), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) r = pki_store_fail(s, err, "list");
+out:
+    sqlite3_finalize(st);
+    pk_buf_free(&sql);
+    pk_free(b);
+    pk_free(vkeys);
+    return r;
+}
+
+typedef struct pub_ctx {
+    pk_store_row_fn fn;
+    void *ud;
+} pub_ctx;
+
+static int pub_row(const pk_store_row *row, int64_t pk, void *ud)
+{
+    pub_ctx *c = ud;
+    (void)pk;
+    return c->fn(row, c->ud);
+}
+
+pk_status pk_store_list(pk_store *s, const pk_store_query *q, pk_store_row_fn fn, void *ud,
+                        pk_store_page *page, pk_error *err)
+{
+    pub_ctx c = {fn, ud};
+    return run_query(s, q, q->with_raw, pub_row, &c, page, err);
+}
+
+pk_status pk_store_get(pk_store *s, const char *collection, const char *id, const char *version,
+                       pk_store_row_fn fn, void *ud, pk_error *err)
+{
+    const char *ids[1] = {id};
+    const char *vers[1] = {version ? version : "last"};
+    pk_store_query q = {0};
+    q.collection = collection;
+    q.ids = ids;
+    q.n_ids = 1;
+    q.versions = vers;
+    q.n_versions = 1;
+    q.with_raw = 1;
+    pk_store_page page;
+    pub_ctx c = {fn, ud};
+    pk_status r = run_query(s, &q, 1, pub_row, &c, &page, err);
+    if (r) return r;
+    if (page.count == 0) {
+        pk_error_object(err, id, NULL);
+        return pk_error_set(err, PK_ENOTFOUND, "no such object%s",
+                            collection ? " in the collection" : "");
+    }
+    return PK_OK;
+}
+
+typedef struct pks {
+    int64_t *v;
+    size_t n, cap;
+    int oom;
+} pks;
+
+static int collect_pk(const pk_store_row *row, int64_t pk, void *ud)
+{
+    pks *p = ud;
+    (void)row;
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 16;
+        int64_t *nv = pk_realloc(p->v, nc * sizeof *nv);
+        if (!nv) {
+            p->oom = 1;
+            return 1;
+        }
+        p->v = nv;
+        p->cap = nc;
+    }
+    p->v[p->n++] = pk;
+    return 0;
+}
+
+pk_status pk_store_delete(pk_store *s, const char *collection, const char *id,
+                          const char *const *versions, size_t n_versions, size_t *deleted,
+                          pk_error *err)
+{
+    static const char *const all[] = {"all"};
+    const char *ids[1] = {id};
+    pk_store_query q = {0};
+    q.collection = collection;
+    q.ids = ids;
+    q.n_ids = 1;
+    q.versions = n_versions ? versions : all;
+    q.n_versions = n_versions ? n_versions : 1;
+    pks p = {0};
+    if (deleted) *deleted = 0;
+    int own = !s->in_tx;
+    pk_status r = own ? pk_store_begin(s, err) : PK_OK;
+    if (r) return r;
+    r = run_query(s, &q, 0, collect_pk, &p, NULL, err);
+    if (!r && p.oom) r = pk_error_set(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p.n && !r; i++) {
+        sqlite3_stmt *st;
+        if (collection) {
+            st = pki_store_stmt(
+                s, "DELETE FROM collection_objects WHERE collection = ?1 AND obj = ?2", err);
+            if (!st) {
+                r = PK_ESTORE;
+                break;
+            }
+            sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, p.v[i]);
+            if (sqlite3_step(st) != SQLITE_DONE) r = pki_store_fail(s, err, "delete");
+            sqlite3_reset(st);
+        } else {
+            static const char *const dels[] = {"DELETE FROM collection_objects WHERE obj = ?1",
+                                               "DELETE FROM objects WHERE pk = ?1"};
+            for (int k = 0; k < 2 && !r; k++) {
+                st = pki_store_stmt(s, dels[k], err);
+                if (!st) {
+                    r = PK_ESTORE;
+                    break;
+                }
+                sqlite3_bind_int64(st, 1, p.v[i]);
+                if (sqlite3_step(st) != SQLITE_DONE) r = pki_store_fail(s, err, "delete");
+                sqlite3_reset(st);
+            }
+        }
+    }
+    if (!r && !collection && p.n) {
+        /* Drop index entries of an object none of whose versions remain. */
+        sqlite3_stmt *st =
+            pki_store_stmt(s,
+                           "DELETE FROM observables WHERE object_id = ?1 AND NOT EXISTS "
+                           "(SELECT 1 FROM objects WHERE id = ?1)",
+                           err);
+        if (!st)
+            r = PK_ESTORE;
+        else {
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) r = pki_store_fail(s, err, "delete");
+            sqlite3_reset(st);
+        }
+    }
+    if (own) {
+        if (r)
+            pk_store_rollback(s);
+        else
+            r = pk_store_commit(s, err);
+    }
+    if (!r && deleted) *deleted = p.n;
+    if (!r && p.n == 0) {
+        pk_error_object(err, id, NULL);
+        r = pk_error_set(err, PK_ENOTFOUND, "no such object%s",
+                         collection ? " in the collection" : "");
+    }
+    pk_free(p.v);
+    return r;
+}
+
+/* ---- counts ---- */
+
+pk_status pk_store_count(pk_store *s, pk_store_group by, pk_store_count_fn fn, void *ud,
+                         pk_error *err)
+{
+    static const char *const qs[] = {
+        [PK_STORE_BY_TYPE] =
+            "SELECT type, count(DISTINCT id), count(*) FROM objects GROUP BY type ORDER BY type",
+        [PK_STORE_BY_COLLECTION] =
+            "SELECT c.title, count(DISTINCT o.id), count(o.pk) FROM collections c "
+            "LEFT JOIN collection_objects co ON co.collection = c.id "
+            "LEFT JOIN objects o ON o.pk = co.obj GROUP BY c.id ORDER BY c.title, c.id",
+        [PK_STORE_BY_TLP] = "SELECT tlp, count(DISTINCT id), count(*) FROM objects GROUP BY tlp "
+                            "ORDER BY tlp",
+        [PK_STORE_BY_SPEC_VERSION] = "SELECT spec_version, count(DISTINCT id), count(*) FROM "
+                                     "objects GROUP BY spec_version ORDER BY spec_version",
+        [PK_STORE_BY_INCIDENT_KIND] =
+            "SELECT coalesce(json_extract(raw, '$.x_picket_kind'), "
+            "json_extract(raw, '$.labels[0]'), 'unspecified') AS k, count(DISTINCT id), "
+            "count(*) FROM objects WHERE type = 'incident' GROUP BY k ORDER BY k",
+    };
+    if ((unsigned)by > PK_STORE_BY_INCIDENT_KIND)
+        return pk_error_set(err, PK_EINVAL, "unknown grouping");
+    sqlite3_stmt *st = pki_store_stmt(s, qs[by], err);
+    if (!st) return PK_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = by == PK_STORE_BY_TLP ? pk_tlp_name((pk_tlp)sqlite3_column_int(st, 0))
+                                                : col_text(st, 0);
+        if (fn(key, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "count");
+    return PK_OK;
+}
+
+/* ---- observables ---- */
+
+pk_status pk_store_observable_add(pk_store *s, const char *path, const char *value,
+                                  const char *object_id, pk_error *err)
+{
+    sqlite3_stmt *st = pki_store_stmt(
+        s, "INSERT OR IGNORE INTO observables(path, value, object_id) VALUES(?1,?2,?3)", err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, object_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : pki_store_fail(s, err, "observable index");
+}
+
+pk_status pk_store_observable_find(pk_store *s, const char *path, const char *value,
+                                   pk_store_id_fn fn, void *ud, pk_error *err)
+{
+    pk_status r = pk_stix_normalize(path, value, &s->tmp);
+    if (r) return pk_error_set(err, r, "value too large");
+    sqlite3_stmt *st = pki_store_stmt(
+        s, "SELECT object_id FROM observables WHERE path = ?1 AND value = ?2 ORDER BY object_id",
+        err);
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, s->tmp.data, (int)s->tmp.len, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fn(col_text(st, 0), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : pki_store_fail(s, err, "observable index");
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals of lib/store shared by its files (and by other modules' store
+ * files, e.g. the TAXII tables): the SQLite handle, a cache of prepared
+ * statements, error mapping, and schema migrations.
+ *
+ * Adding tables for a module: write lib/store/<module>_schema.c with
+ *     const pki_migration pki_<module>_migrations[] = {
+ *         {1, "CREATE TABLE ...; CREATE INDEX ...;"},
+ *         {2, "ALTER TABLE ..."},   // append; never edit a released step
+ *         {0, NULL}};
+ * and append one line {"<module>", pki_<module>_migrations} to
+ * pki_store_modules[] in lib/store/schema.c.  pk_store_open applies every
+ * pending step of every module in one transaction and records each module's
+ * version in the table schema_version(module, version).
+ */
+#ifndef PK_STORE_IMPL_H
+#define PK_STORE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "picket/store.h"
+
+typedef struct pki_migration {
+    int version; /* 1, 2, 3... in order; 0 ends the list */
+    const char *sql;
+} pki_migration;
+
+typedef struct pki_module_schema {
+    const char *module;
+    const pki_migration *steps;
+} pki_module_schema;
+
+/* Every module's migrations, ended by {NULL, NULL} (lib/store/schema.c). */
+extern const pki_module_schema pki_store_modules[];
+
+/** The SQLite connection of a store (NULL for other engines). */
+sqlite3 *pki_store_db(pk_store *s);
+
+/**
+ * A prepared statement for `sql`, cached per store by the text's address (so
+ * pass a string literal), reset and with its bindings cleared.  NULL on error,
+ * with err filled (PK_ESTORE/PK_ENOMEM).  Do not finalize it.
+ */
+sqlite3_stmt *pki_store_stmt(pk_store *s, const char *sql, pk_error *err);
+
+/** Fill err from the connection's last error: "what: sqlite message". */
+pk_status pki_store_fail(pk_store *s, pk_error *err, const char *what);
+
+/** 1 inside pk_store_begin ... commit. */
+int pki_store_in_tx(pk_store *s);
+
+/** Apply `steps` of `module` above its recorded version (inside a transaction
+ * the caller holds). */
+pk_status pki_store_migrate(pk_store *s, const char *module, const pki_migration *steps,
+                            pk_error *err);
+
+#endif /* PK_STORE_IMPL_H */

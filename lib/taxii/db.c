@@ -1,0 +1,1132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TAXII tables on SQLite: organisations, accounts (token hashes only),
+ * API roots, collections, per-organisation grants, TLP:RED shares, the
+ * objects of each collection with their date_added, and status resources.
+ *
+ * date_added is an integer of microseconds, strictly increasing within a
+ * collection: a writer takes the collection's last value under SQLite's one
+ * write lock and hands out last+1, last+2, ... (or the clock when later).
+ * Commits are serialised by that lock, so a reader's snapshot never lacks a
+ * row older than the newest it sees: a cursor "after date_added X" never
+ * skips an object that commits later.  That is what lets paging keep no
+ * state in memory.
+ *
+ * TLP is enforced in the WHERE clause of every listing, so `limit`, `more`
+ * and `next` count only what the reader may see.
+ */
+#include "taxii_int.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <string.h>
+
+struct pk_taxii_db {
+    sqlite3 *db;
+    pk_map *stmts; /* SQL text -> prepared statement, kept for the connection's life */
+    uint8_t key[crypto_generichash_KEYBYTES];
+};
+
+#define DEFAULT_ROOT "api"
+
+static const char *const schema[] = {
+    "CREATE TABLE IF NOT EXISTS taxii_meta(k TEXT PRIMARY KEY, v BLOB)",
+    "CREATE TABLE IF NOT EXISTS taxii_org(rid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS taxii_account(rid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    " org INTEGER NOT NULL, admin INTEGER NOT NULL DEFAULT 0, token_hash BLOB NOT NULL,"
+    " created TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_account_token ON taxii_account(token_hash)",
+    "CREATE TABLE IF NOT EXISTS taxii_apiroot(rid INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
+    " title TEXT NOT NULL, description TEXT)",
+    "CREATE TABLE IF NOT EXISTS taxii_collection(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+    " apiroot INTEGER NOT NULL, title TEXT NOT NULL, description TEXT, alias TEXT,"
+    " last_added INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS taxii_grant(coll INTEGER NOT NULL, org INTEGER NOT NULL,"
+    " can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, org))",
+    "CREATE TABLE IF NOT EXISTS taxii_red_share(writer INTEGER NOT NULL, reader INTEGER NOT NULL,"
+    " PRIMARY KEY(writer, reader))",
+    "CREATE TABLE IF NOT EXISTS taxii_object(rid INTEGER PRIMARY KEY, coll INTEGER NOT NULL,"
+    " stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
+    " version INTEGER NOT NULL, version_text TEXT, date_added INTEGER NOT NULL,"
+    " org INTEGER NOT NULL, tlp INTEGER NOT NULL, granular INTEGER NOT NULL,"
+    " latest INTEGER NOT NULL, first INTEGER NOT NULL, json TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_object_added ON taxii_object(coll, date_added)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_object_version ON taxii_object(coll, stix_id, "
+    "version)",
+    "CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, apiroot INTEGER NOT NULL,"
+    " org INTEGER NOT NULL, body TEXT NOT NULL)",
+};
+
+static pk_status db_error(pk_taxii_db *db, pk_error *err, const char *what)
+{
+    int code = sqlite3_errcode(db->db);
+    pk_status s = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PK_EBUSY : PK_ESTORE;
+    return pk_error_set(err, s, "%s: %s", what, sqlite3_errmsg(db->db));
+}
+
+/* A prepared statement for `sql`, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(pk_taxii_db *db, const char *sql)
+{
+    size_t n = strlen(sql);
+    sqlite3_stmt *st = pk_map_get(db->stmts, sql, n);
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(db->db, sql, (int)n, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (pk_map_put(db->stmts, sql, n, st) != PK_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int exec(pk_taxii_db *db, const char *sql)
+{
+    return sqlite3_exec(db->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void rollback(pk_taxii_db *db)
+{
+    if (!sqlite3_get_autocommit(db->db)) exec(db, "ROLLBACK");
+}
+
+static void now_text(char out[PK_TIME_STRLEN])
+{
+    pki_tx_time_format_us(pki_tx_now_us(), out);
+}
+
+pk_status pk_taxii_db_open(const char *path, pk_taxii_db **out, pk_error *err)
+{
+    *out = NULL;
+    pk_taxii_db *db = pk_calloc(1, sizeof *db);
+    if (!db) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    pk_status s = PK_OK;
+    if (sodium_init() < 0) {
+        s = pk_error_set(err, PK_ECRYPTO, "libsodium failed to initialise");
+        goto fail;
+    }
+    db->stmts = pk_map_new(64);
+    if (!db->stmts) {
+        s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &db->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        s = pk_error_set(err, PK_ESTORE, "%s: cannot open: %s", path,
+                         db->db ? sqlite3_errmsg(db->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->db, 30000);
+    /* WAL: readers never block the writer; FULL: a commit is on disk before a
+     * status says success. */
+    if (exec(db, "PRAGMA journal_mode=WAL") || exec(db, "PRAGMA synchronous=FULL")) {
+        s = db_error(db, err, path);
+        goto fail;
+    }
+    if (exec(db, "BEGIN IMMEDIATE")) {
+        s = db_error(db, err, path);
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof schema / sizeof *schema; i++)
+        if (exec(db, schema[i])) {
+            s = db_error(db, err, "creating the TAXII tables");
+            goto fail;
+        }
+    sqlite3_stmt *st = stmt(db, "SELECT v FROM taxii_meta WHERE k='token_key'");
+    if (!st) {
+        s = db_error(db, err, "reading the token key");
+        goto fail;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof db->key) {
+        memcpy(db->key, sqlite3_column_blob(st, 0), sizeof db->key);
+        sqlite3_reset(st);
+    } else {
+        sqlite3_reset(st);
+        randombytes_buf(db->key, sizeof db->key);
+        st = stmt(db, "INSERT INTO taxii_meta(k, v) VALUES('token_key', ?1)");
+        if (!st) {
+            s = db_error(db, err, "storing the token key");
+            goto fail;
+        }
+        sqlite3_bind_blob(st, 1, db->key, sizeof db->key, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            s = db_error(db, err, "storing the token key");
+            goto fail;
+        }
+    }
+    if (exec(db,
+             "INSERT OR IGNORE INTO taxii_apiroot(path, title, description) VALUES('" DEFAULT_ROOT
+             "', 'picket', 'The default API root')") ||
+        exec(db, "COMMIT")) {
+        s = db_error(db, err, path);
+        goto fail;
+    }
+    *out = db;
+    return PK_OK;
+fail:
+    if (db->db) rollback(db);
+    pk_taxii_db_close(db);
+    return s;
+}
+
+void pk_taxii_db_close(pk_taxii_db *db)
+{
+    if (!db) return;
+    if (db->stmts) {
+        size_t it = 0;
+        void *v;
+        while (pk_map_next(db->stmts, &it, NULL, NULL, &v))
+            sqlite3_finalize(v);
+        pk_map_free(db->stmts);
+    }
+    sqlite3_close(db->db);
+    sodium_memzero(db->key, sizeof db->key);
+    pk_free(db);
+}
+
+/* ---- organisations and accounts ------------------------------------------ */
+
+static pk_status org_id(pk_taxii_db *db, const char *name, int create, int64_t *out, pk_error *err)
+{
+    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_org WHERE name=?1");
+    if (!st) return db_error(db, err, "organisations");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return PK_OK;
+    }
+    sqlite3_reset(st);
+    if (!create) return pk_error_set(err, PK_ENOTFOUND, "no organisation '%s'", name);
+    st = stmt(db, "INSERT INTO taxii_org(name) VALUES(?1)");
+    if (!st) return db_error(db, err, "organisations");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return db_error(db, err, "adding an organisation");
+    *out = sqlite3_last_insert_rowid(db->db);
+    return PK_OK;
+}
+
+static void token_hash(const pk_taxii_db *db, const char *token, uint8_t out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), db->key,
+                       sizeof db->key);
+}
+
+static void new_token(char token[PK_TAXII_TOKEN_LEN + 1])
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    memcpy(token, "pkt_", 4);
+    sodium_bin2base64(token + 4, PK_TAXII_TOKEN_LEN + 1 - 4, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+}
+
+static int valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 100) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c == 0x7f || c == ':') return 0;
+    }
+    return 1;
+}
+
+pk_status pk_taxii_user_add(pk_taxii_db *db, const char *name, const char *org, int admin,
+                            char token[PK_TAXII_TOKEN_LEN + 1], pk_error *err)
+{
+    if (!valid_name(name))
+        return pk_error_set(err, PK_EINVAL,
+                            "account name '%s': 1 to 100 printable characters, no ':' or space",
+                            name);
+    if (!valid_name(org))
+        return pk_error_set(err, PK_EINVAL, "organisation '%s': 1 to 100 printable characters",
+                            org);
+    if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "adding an account");
+    int64_t oid;
+    pk_status s = org_id(db, org, 1, &oid, err);
+    if (s) goto fail;
+    uint8_t h[32];
+    new_token(token);
+    token_hash(db, token, h);
+    char now[PK_TIME_STRLEN];
+    now_text(now);
+    sqlite3_stmt *st = stmt(db, "INSERT INTO taxii_account(name, org, admin, token_hash, created)"
+                                " VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!st) {
+        s = db_error(db, err, "adding an account");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, oid);
+    sqlite3_bind_int(st, 3, admin ? 1 : 0);
+    sqlite3_bind_blob(st, 4, h, sizeof h, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_UNIQUE)
+            s = pk_error_set(err, PK_EEXIST, "an account named '%s' exists already", name);
+        else
+            s = db_error(db, err, "adding an account");
+        goto fail;
+    }
+    if (exec(db, "COMMIT")) {
+        s = db_error(db, err, "adding an account");
+        goto fail;
+    }
+    return PK_OK;
+fail:
+    sodium_memzero(token, PK_TAXII_TOKEN_LEN + 1);
+    rollback(db);
+    return s;
+}
+
+pk_status pk_taxii_user_rotate(pk_taxii_db *db, const char *name,
+                               char token[PK_TAXII_TOKEN_LEN + 1], pk_error *err)
+{
+    uint8_t h[32];
+    new_token(token);
+    token_hash(db, token, h);
+    sqlite3_stmt *st = stmt(db, "UPDATE taxii_account SET token_hash=?2 WHERE name=?1");
+    if (!st) return db_error(db, err, "rotating a token");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, h, sizeof h, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return db_error(db, err, "rotating a token");
+    if (sqlite3_changes(db->db) == 0) {
+        sodium_memzero(token, PK_TAXII_TOKEN_LEN + 1);
+        return pk_error_set(err, PK_ENOTFOUND, "no account named '%s'", name);
+    }
+    return PK_OK;
+}
+
+pk_status pk_taxii_user_remove(pk_taxii_db *db, const char *name, pk_error *err)
+{
+    sqlite3_stmt *st = stmt(db, "DELETE FROM taxii_account WHERE name=?1");
+    if (!st) return db_error(db, err, "removing an account");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return db_error(db, err, "removing an account");
+    if (sqlite3_changes(db->db) == 0)
+        return pk_error_set(err, PK_ENOTFOUND, "no account named '%s'", name);
+    return PK_OK;
+}
+
+/* Run a query and turn each row into a JSON object with the given keys;
+ * column types decide the JSON types (integers named like flags are booleans). */
+static pk_status rows_json(pk_taxii_db *db, sqlite3_stmt *st, const char *const *keys,
+                           unsigned bool_mask, json_t *arr, pk_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        if (!o || json_array_append_new(arr, o)) return pk_error_set(err, PK_ENOMEM, "no memory");
+        for (int i = 0; keys[i]; i++) {
+            json_t *v;
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_INTEGER:
+                v = (bool_mask >> i & 1) ? json_boolean(sqlite3_column_int(st, i))
+                                         : json_integer(sqlite3_column_int64(st, i));
+                break;
+            case SQLITE_NULL:
+                continue;
+            default:
+                v = json_string((const char *)sqlite3_column_text(st, i));
+            }
+            if (!v || json_object_set_new(o, keys[i], v))
+                return pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "listing");
+}
+
+pk_status pk_taxii_user_list(pk_taxii_db *db, json_t **out, pk_error *err)
+{
+    static const char *const keys[] = {"name", "org", "admin", "created", NULL};
+    *out = json_array();
+    if (!*out) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    sqlite3_stmt *st = stmt(db, "SELECT a.name, o.name, a.admin, a.created FROM taxii_account a"
+                                " JOIN taxii_org o ON o.rid=a.org ORDER BY a.name");
+    pk_status s = st ? rows_json(db, st, keys, 1u << 2, *out, err) : db_error(db, err, "accounts");
+    if (s) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+pk_status pk_taxii_red_share(pk_taxii_db *db, const char *writer, const char *reader, int allow,
+                             pk_error *err)
+{
+    int64_t w, r;
+    pk_status s;
+    if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "sharing TLP:RED");
+    if ((s = org_id(db, writer, 1, &w, err)) || (s = org_id(db, reader, 1, &r, err))) goto fail;
+    sqlite3_stmt *st =
+        stmt(db, allow ? "INSERT OR IGNORE INTO taxii_red_share(writer, reader) VALUES(?1, ?2)"
+                       : "DELETE FROM taxii_red_share WHERE writer=?1 AND reader=?2");
+    if (!st) {
+        s = db_error(db, err, "sharing TLP:RED");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, w);
+    sqlite3_bind_int64(st, 2, r);
+    if (sqlite3_step(st) != SQLITE_DONE || exec(db, "COMMIT")) {
+        s = db_error(db, err, "sharing TLP:RED");
+        goto fail;
+    }
+    return PK_OK;
+fail:
+    rollback(db);
+    return s;
+}
+
+pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *a)
+{
+    uint8_t h[32];
+    token_hash(db, token, h);
+    sqlite3_stmt *st;
+    if (user && *user) {
+        st = stmt(db, "SELECT rid, org, admin, name, token_hash FROM taxii_account WHERE name=?1");
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+    } else {
+        st = stmt(db, "SELECT rid, org, admin, name, token_hash FROM taxii_account"
+                      " WHERE token_hash=?1");
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_STATIC);
+    }
+    pk_status s = PK_EAUTH;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 4) == (int)sizeof h &&
+        sodium_memcmp(sqlite3_column_blob(st, 4), h, sizeof h) == 0) {
+        a->id = sqlite3_column_int64(st, 0);
+        a->org = sqlite3_column_int64(st, 1);
+        a->admin = sqlite3_column_int(st, 2);
+        snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(st, 3));
+        s = PK_OK;
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
+pk_status pki_txdb_org_name(pk_taxii_db *db, int64_t org, char *out, size_t n)
+{
+    sqlite3_stmt *st = stmt(db, "SELECT name FROM taxii_org WHERE rid=?1");
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_int64(st, 1, org);
+    pk_status s = PK_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        s = PK_OK;
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
+/* ---- API roots and collections ------------------------------------------- */
+
+static int valid_root(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return strcmp(s, "taxii2") != 0;
+}
+
+pk_status pk_taxii_apiroot_add(pk_taxii_db *db, const char *path, const char *title,
+                               const char *description, pk_error *err)
+{
+    if (!valid_root(path))
+        return pk_error_set(err, PK_EINVAL,
+                            "API root '%s': 1 to 64 letters, digits, '-' or '_' (not taxii2)",
+                            path);
+    sqlite3_stmt *st =
+        stmt(db, "INSERT INTO taxii_apiroot(path, title, description) VALUES(?1, ?2, ?3)");
+    if (!st) return db_error(db, err, "adding an API root");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title && *title ? title : path, -1, SQLITE_STATIC);
+    if (description)
+        sqlite3_bind_text(st, 3, description, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_UNIQUE)
+            return pk_error_set(err, PK_EEXIST, "API root '%s' exists already", path);
+        return db_error(db, err, "adding an API root");
+    }
+    return PK_OK;
+}
+
+pk_status pk_taxii_apiroot_list(pk_taxii_db *db, json_t **out, pk_error *err)
+{
+    static const char *const keys[] = {"path", "title", "description", NULL};
+    *out = json_array();
+    if (!*out) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    sqlite3_stmt *st = stmt(db, "SELECT path, title, description FROM taxii_apiroot ORDER BY rid");
+    pk_status s = st ? rows_json(db, st, keys, 0, *out, err) : db_error(db, err, "API roots");
+    if (s) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+pk_status pki_txdb_apiroots(pk_taxii_db *db, json_t **out)
+{
+    return pk_taxii_apiroot_list(db, out, NULL);
+}
+
+int pki_txdb_apiroot_get(pk_taxii_db *db, const char *path, json_t **info)
+{
+    sqlite3_stmt *st = stmt(db, "SELECT title, description FROM taxii_apiroot WHERE path=?1");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found && info) {
+        const char *d = (const char *)sqlite3_column_text(st, 1);
+        *info = json_pack("{s:s}", "title", (const char *)sqlite3_column_text(st, 0));
+        if (*info && d) json_object_set_new(*info, "description", json_string(d));
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+pk_status pk_taxii_collection_add(pk_taxii_db *db, const char *apiroot, const char *title,
+                                  const char *description, const char *alias,
+                                  char id[PK_UUID_STRLEN], pk_error *err)
+{
+    if (!apiroot) apiroot = DEFAULT_ROOT;
+    if (!title || !*title) return pk_error_set(err, PK_EINVAL, "a collection needs a title");
+    pk_uuid u;
+    if (pk_uuid_v4(&u)) return pk_error_set(err, PK_EIO, "no randomness for a collection id");
+    pk_uuid_format(&u, id);
+    char now[PK_TIME_STRLEN];
+    now_text(now);
+    sqlite3_stmt *st = stmt(db, "INSERT INTO taxii_collection(id, apiroot, title, description,"
+                                " alias, created) SELECT ?1, rid, ?3, ?4, ?5, ?6"
+                                " FROM taxii_apiroot WHERE path=?2");
+    if (!st) return db_error(db, err, "adding a collection");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, apiroot, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+    if (description) sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
+    if (alias) sqlite3_bind_text(st, 5, alias, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return db_error(db, err, "adding a collection");
+    if (sqlite3_changes(db->db) == 0)
+        return pk_error_set(err, PK_ENOTFOUND, "no API root '%s' (add it with picket apiroot add)",
+                            apiroot);
+    return PK_OK;
+}
+
+pk_status pk_taxii_collection_list(pk_taxii_db *db, json_t **out, pk_error *err)
+{
+    static const char *const keys[] = {"id",    "api_root", "title", "description",
+                                       "alias", "objects",  "rid",   NULL};
+    *out = json_array();
+    if (!*out) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    sqlite3_stmt *st = stmt(db, "SELECT c.id, r.path, c.title, c.description, c.alias,"
+                                " (SELECT count(*) FROM taxii_object o WHERE o.coll=c.rid), c.rid"
+                                " FROM taxii_collection c JOIN taxii_apiroot r ON r.rid=c.apiroot"
+                                " ORDER BY c.rid");
+    pk_status s = st ? rows_json(db, st, keys, 0, *out, err) : db_error(db, err, "collections");
+    size_t i;
+    json_t *c;
+    json_array_foreach(*out, i, c)
+    {
+        if (s) break;
+        static const char *const gkeys[] = {"org", "read", "write", NULL};
+        json_t *g = json_array();
+        if (!g || json_object_set_new(c, "grants", g)) {
+            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+            break;
+        }
+        sqlite3_stmt *gs = stmt(db, "SELECT o.name, g.can_read, g.can_write FROM taxii_grant g"
+                                    " JOIN taxii_org o ON o.rid=g.org WHERE g.coll=?1"
+                                    " ORDER BY o.name");
+        if (!gs) {
+            s = db_error(db, err, "grants");
+            break;
+        }
+        sqlite3_bind_int64(gs, 1, json_integer_value(json_object_get(c, "rid")));
+        s = rows_json(db, gs, gkeys, 6, g, err);
+        json_object_del(c, "rid");
+    }
+    if (s) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+pk_status pk_taxii_collection_grant(pk_taxii_db *db, const char *id, const char *org, int can_read,
+                                    int can_write, pk_error *err)
+{
+    if (!valid_name(org))
+        return pk_error_set(err, PK_EINVAL, "organisation '%s': 1 to 100 printable characters",
+                            org);
+    pk_status s;
+    if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "granting");
+    int64_t oid, crid;
+    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_collection WHERE id=?1");
+    if (!st) {
+        s = db_error(db, err, "granting");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        s = pk_error_set(err, PK_ENOTFOUND, "no collection '%s'", id);
+        goto fail;
+    }
+    crid = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if ((s = org_id(db, org, 1, &oid, err))) goto fail;
+    st = stmt(db, (can_read || can_write)
+                      ? "INSERT OR REPLACE INTO taxii_grant(coll, org, can_read, can_write)"
+                        " VALUES(?1, ?2, ?3, ?4)"
+                      : "DELETE FROM taxii_grant WHERE coll=?1 AND org=?2");
+    if (!st) {
+        s = db_error(db, err, "granting");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, crid);
+    sqlite3_bind_int64(st, 2, oid);
+    if (can_read || can_write) {
+        sqlite3_bind_int(st, 3, can_read ? 1 : 0);
+        sqlite3_bind_int(st, 4, can_write ? 1 : 0);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE || exec(db, "COMMIT")) {
+        s = db_error(db, err, "granting");
+        goto fail;
+    }
+    return PK_OK;
+fail:
+    rollback(db);
+    return s;
+}
+
+static json_t *collection_json(sqlite3_stmt *st, int can_read, int can_write)
+{
+    const char *d = (const char *)sqlite3_column_text(st, 2);
+    const char *al = (const char *)sqlite3_column_text(st, 3);
+    json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:[s]}", "id", (const char *)sqlite3_column_text(st, 0),
+                          "title", (const char *)sqlite3_column_text(st, 1), "can_read", can_read,
+                          "can_write", can_write, "media_types", PK_STIX_MEDIA_TYPE);
+    if (o && d) json_object_set_new(o, "description", json_string(d));
+    if (o && al) json_object_set_new(o, "alias", json_string(al));
+    return o;
+}
+
+#define COLL_SELECT                                                                                \
+    "SELECT c.id, c.title, c.description, c.alias, c.rid, g.can_read, g.can_write"                 \
+    " FROM taxii_collection c JOIN taxii_apiroot r ON r.rid=c.apiroot"                             \
+    " LEFT JOIN taxii_grant g ON g.coll=c.rid AND g.org=?2 WHERE r.path=?1"
+
+pk_status pki_txdb_collection(pk_taxii_db *db, const char *root, const char *id,
+                              const pki_tx_account *a, pki_tx_coll *c, json_t **info)
+{
+    sqlite3_stmt *st = stmt(db, COLL_SELECT " AND (c.id=?3 OR c.alias=?3)");
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->org);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    pk_status s = PK_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        c->rid = sqlite3_column_int64(st, 4);
+        c->can_read = a->admin || sqlite3_column_int(st, 5);
+        c->can_write = a->admin || sqlite3_column_int(st, 6);
+        if (c->can_read || c->can_write) {
+            s = PK_OK;
+            if (info) {
+                *info = collection_json(st, c->can_read, c->can_write);
+                if (!*info) s = PK_ENOMEM;
+            }
+        }
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
+pk_status pki_txdb_collections(pk_taxii_db *db, const char *root, const pki_tx_account *a,
+                               json_t **out)
+{
+    *out = json_array();
+    if (!*out) return PK_ENOMEM;
+    sqlite3_stmt *st = stmt(db, COLL_SELECT " ORDER BY c.rid");
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->org);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int r = a->admin || sqlite3_column_int(st, 5), w = a->admin || sqlite3_column_int(st, 6);
+        if (!r && !w) continue;
+        if (json_array_append_new(*out, collection_json(st, r, w))) {
+            sqlite3_reset(st);
+            return PK_ENOMEM;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : PK_ESTORE;
+}
+
+/* ---- listings ------------------------------------------------------------ */
+
+/* Values bound to a dynamically built statement, in order. */
+typedef struct binds {
+    int n;
+    struct {
+        int is_text;
+        int64_t i;
+        const char *s;
+    } v[4 * PKI_TX_LIST_MAX + 16];
+} binds;
+
+static void bind_i(binds *b, int64_t v)
+{
+    b->v[b->n].is_text = 0;
+    b->v[b->n++].i = v;
+}
+
+static void bind_s(binds *b, const char *s)
+{
+    b->v[b->n].is_text = 1;
+    b->v[b->n++].s = s;
+}
+
+static pk_status add_in(pk_buf *q, binds *b, const char *col, const char *const *items, size_t n)
+{
+    if (!n) return PK_OK;
+    pk_status s = pk_buf_addf(q, " AND %s IN (", col);
+    for (size_t i = 0; i < n && !s; i++) {
+        s = pk_buf_adds(q, i ? ",?" : "?");
+        bind_s(b, items[i]);
+    }
+    return s ? s : pk_buf_adds(q, ")");
+}
+
+/* The TLP rule as SQL, for reader organisation bound at ?R (pushed here). */
+static pk_status add_visibility(pk_buf *q, binds *b, int64_t org)
+{
+    bind_i(b, org);
+    int r1 = b->n;
+    bind_i(b, org);
+    int r2 = b->n;
+    return pk_buf_addf(q,
+                       " AND (o.tlp < %d OR o.org = ?%d OR (o.tlp = %d AND EXISTS (SELECT 1 FROM"
+                       " taxii_red_share s WHERE s.writer = o.org AND s.reader = ?%d)))",
+                       PKI_TLP_AMBER_STRICT, r1, PKI_TLP_RED, r2);
+}
+
+static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f)
+{
+    if (!f->has_version) return pk_buf_adds(q, " AND o.latest = 1");
+    if (f->v_all) return PK_OK;
+    pk_status s = pk_buf_adds(q, " AND (0");
+    if (!s && f->v_last) s = pk_buf_adds(q, " OR o.latest = 1");
+    if (!s && f->v_first) s = pk_buf_adds(q, " OR o.first = 1");
+    if (!s && f->n_vtimes) {
+        s = pk_buf_adds(q, " OR o.version IN (");
+        for (size_t i = 0; i < f->n_vtimes && !s; i++) {
+            s = pk_buf_adds(q, i ? ",?" : "?");
+            bind_i(b, f->v_times[i]);
+        }
+        if (!s) s = pk_buf_adds(q, ")");
+    }
+    return s ? s : pk_buf_adds(q, ")");
+}
+
+static int bind_all(sqlite3_stmt *st, const binds *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        int rc = b->v[i].is_text ? sqlite3_bind_text(st, i + 1, b->v[i].s, -1, SQLITE_STATIC)
+                                 : sqlite3_bind_int64(st, i + 1, b->v[i].i);
+        if (rc != SQLITE_OK) return -1;
+    }
+    return 0;
+}
+
+pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
+                        const pki_tx_filter *f, int mode, const char *stix_id, long limit,
+                        pki_tx_row_fn fn, void *ctx, int *more, pk_error *err)
+{
+    pk_buf q;
+    binds b;
+    b.n = 0;
+    pk_buf_init(&q, 64 * 1024);
+    int64_t after = f->added_after > f->next ? f->added_after : f->next;
+    bind_i(&b, c->rid);
+    bind_i(&b, after);
+    pk_status s =
+        pk_buf_addf(&q,
+                    "SELECT %s, o.stix_id, o.date_added, o.version, o.granular, o.org, o.tlp"
+                    " FROM taxii_object o WHERE o.coll = ?1 AND o.date_added > ?2",
+                    mode == PKI_TXQ_OBJECTS ? "o.json" : "o.spec_version");
+    if (!s && stix_id) {
+        s = pk_buf_adds(&q, " AND o.stix_id = ?");
+        bind_s(&b, stix_id);
+    }
+    if (!s) s = add_in(&q, &b, "o.stix_id", f->ids, f->n_ids);
+    if (!s) s = add_in(&q, &b, "o.type", f->types, f->n_types);
+    if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
+    if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f);
+    if (!s) s = add_visibility(&q, &b, a->org);
+    if (!s) s = pk_buf_adds(&q, " ORDER BY o.date_added LIMIT ?");
+    bind_i(&b, limit + 1);
+    if (s) {
+        pk_buf_free(&q);
+        return pk_error_set(err, s, "building the query");
+    }
+    sqlite3_stmt *st = stmt(db, q.data);
+    pk_buf_free(&q);
+    if (!st || bind_all(st, &b)) return db_error(db, err, "listing objects");
+    long n = 0;
+    int rc;
+    *more = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        pki_tx_row r;
+        r.json = (const char *)sqlite3_column_text(st, 0);
+        r.json_len = (size_t)sqlite3_column_bytes(st, 0);
+        r.stix_id = (const char *)sqlite3_column_text(st, 1);
+        r.date_added = sqlite3_column_int64(st, 2);
+        r.version = sqlite3_column_int64(st, 3);
+        r.granular = sqlite3_column_int(st, 4);
+        r.org = sqlite3_column_int64(st, 5);
+        r.tlp = sqlite3_column_int(st, 6);
+        if (fn(ctx, &r)) {
+            sqlite3_reset(st);
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(db, err, "listing objects");
+    return PK_OK;
+}
+
+int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp)
+{
+    if (tlp < PKI_TLP_AMBER_STRICT || reader == writer) return 1;
+    if (tlp != PKI_TLP_RED) return 0;
+    sqlite3_stmt *st = stmt(db, "SELECT 1 FROM taxii_red_share WHERE writer=?1 AND reader=?2");
+    if (!st) return 0;
+    sqlite3_bind_int64(st, 1, writer);
+    sqlite3_bind_int64(st, 2, reader);
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* ---- adding -------------------------------------------------------------- */
+
+static pk_status add_one(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
+                         const pki_tx_obj *o, int64_t date_added, int *dup, pk_error *err)
+{
+    *dup = 0;
+    sqlite3_stmt *st = stmt(db, "SELECT max(version), min(version), count(*),"
+                                " sum(version = ?3) FROM taxii_object"
+                                " WHERE coll=?1 AND stix_id=?2");
+    if (!st) return db_error(db, err, "adding objects");
+    sqlite3_bind_int64(st, 1, c->rid);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, o->version);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, err, "adding objects");
+    }
+    int64_t vmax = sqlite3_column_int64(st, 0), vmin = sqlite3_column_int64(st, 1);
+    int64_t count = sqlite3_column_int64(st, 2), same = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (same) {
+        *dup = 1;
+        return PK_OK;
+    }
+    int latest = count == 0 || o->version > vmax, first = count == 0 || o->version < vmin;
+    char *json = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!json) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    st = stmt(db, "INSERT INTO taxii_object(coll, stix_id, type, spec_version, version,"
+                  " version_text, date_added, org, tlp, granular, latest, first, json)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    if (!st) {
+        pk_free(json);
+        return db_error(db, err, "adding objects");
+    }
+    const char *vt = json_string_value(json_object_get(o->obj, "modified"));
+    if (!vt) vt = json_string_value(json_object_get(o->obj, "created"));
+    sqlite3_bind_int64(st, 1, c->rid);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, o->version);
+    if (vt) sqlite3_bind_text(st, 6, vt, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, date_added);
+    sqlite3_bind_int64(st, 8, a->org);
+    sqlite3_bind_int(st, 9, o->tlp);
+    sqlite3_bind_int(st, 10, o->granular);
+    sqlite3_bind_int(st, 11, latest);
+    sqlite3_bind_int(st, 12, first);
+    sqlite3_bind_text(st, 13, json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    pk_free(json);
+    if (rc != SQLITE_DONE) return db_error(db, err, "adding objects");
+    if (count && (latest || first)) {
+        int64_t rid = sqlite3_last_insert_rowid(db->db);
+        st = stmt(db, latest ? "UPDATE taxii_object SET latest=0 WHERE coll=?1 AND stix_id=?2"
+                               " AND rid<>?3 AND latest=1"
+                             : "UPDATE taxii_object SET first=0 WHERE coll=?1 AND stix_id=?2"
+                               " AND rid<>?3 AND first=1");
+        if (!st) return db_error(db, err, "adding objects");
+        sqlite3_bind_int64(st, 1, c->rid);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, rid);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return db_error(db, err, "adding objects");
+    }
+    return PK_OK;
+}
+
+static pk_status status_item(json_t *list, const char *id, const char *version, const char *msg)
+{
+    json_t *o = json_pack("{s:s}", "id", id);
+    if (!o) return PK_ENOMEM;
+    if (version) json_object_set_new(o, "version", json_string(version));
+    if (msg) json_object_set_new(o, "message", json_string(msg));
+    return json_array_append_new(list, o) ? PK_ENOMEM : PK_OK;
+}
+
+pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
+                       json_t *objects, json_t **status, pk_error *err)
+{
+    *status = NULL;
+    pk_uuid u;
+    char sid[PK_UUID_STRLEN], now[PK_TIME_STRLEN];
+    if (pk_uuid_v4(&u)) return pk_error_set(err, PK_EIO, "no randomness for a status id");
+    pk_uuid_format(&u, sid);
+    int64_t t0 = pki_tx_now_us();
+    pki_tx_time_format_us(t0, now);
+    json_t *succ = json_array(), *fail = json_array();
+    json_t *st_json =
+        json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:I,s:[]}", "id", sid, "status", "complete",
+                  "request_timestamp", now, "total_count", (json_int_t)json_array_size(objects),
+                  "success_count", (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0,
+                  "failures", fail, "pending_count", (json_int_t)0, "pendings");
+    if (!st_json) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    pk_status s = PK_OK;
+    if (exec(db, "BEGIN IMMEDIATE")) {
+        s = db_error(db, err, "adding objects");
+        goto out;
+    }
+    sqlite3_stmt *st = stmt(db, "SELECT last_added, apiroot FROM taxii_collection WHERE rid=?1");
+    if (!st) {
+        s = db_error(db, err, "adding objects");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, c->rid);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        s = pk_error_set(err, PK_ENOTFOUND, "the collection is gone");
+        goto out;
+    }
+    int64_t last = sqlite3_column_int64(st, 0), root = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    int64_t next = t0 > last ? t0 : last + 1;
+    size_t i;
+    json_t *obj;
+    json_array_foreach(objects, i, obj)
+    {
+        pki_tx_obj o;
+        char why[300];
+        if (pki_tx_object_check(obj, &o, why, sizeof why) != PK_OK) {
+            const char *id = json_string_value(json_object_get(obj, "id"));
+            char where[40];
+            snprintf(where, sizeof where, "objects[%zu]", i);
+            const char *v = json_string_value(json_object_get(obj, "modified"));
+            if (status_item(fail, id ? id : where, v, why)) {
+                s = pk_error_set(err, PK_ENOMEM, "out of memory");
+                goto out;
+            }
+            continue;
+        }
+        int dup;
+        if ((s = add_one(db, c, a, &o, next, &dup, err))) goto out;
+        if (!dup) next++;
+        char vbuf[PK_TIME_STRLEN];
+        const char *v = json_string_value(json_object_get(obj, "modified"));
+        if (!v) v = json_string_value(json_object_get(obj, "created"));
+        if (!v) {
+            pki_tx_time_format_us(next - 1, vbuf);
+            v = vbuf;
+        }
+        if (status_item(succ, o.id, v, dup ? "already in the collection" : NULL)) {
+            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    json_object_set_new(st_json, "success_count", json_integer((json_int_t)json_array_size(succ)));
+    json_object_set_new(st_json, "failure_count", json_integer((json_int_t)json_array_size(fail)));
+    st = stmt(db, "UPDATE taxii_collection SET last_added=?2 WHERE rid=?1");
+    if (!st) {
+        s = db_error(db, err, "adding objects");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, c->rid);
+    sqlite3_bind_int64(st, 2, next - 1 > last ? next - 1 : last);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        s = db_error(db, err, "adding objects");
+        goto out;
+    }
+    char *body = json_dumps(st_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!body) {
+        s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto out;
+    }
+    st = stmt(db, "INSERT INTO taxii_status(id, apiroot, org, body) VALUES(?1, ?2, ?3, ?4)");
+    if (st) {
+        sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, root);
+        sqlite3_bind_int64(st, 3, a->org);
+        sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    pk_free(body);
+    if (!st || rc != SQLITE_DONE || exec(db, "COMMIT")) {
+        s = db_error(db, err, "committing objects");
+        goto out;
+    }
+out:
+    if (s) {
+        rollback(db);
+        json_decref(st_json);
+        return s;
+    }
+    *status = st_json;
+    return PK_OK;
+}
+
+pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
+                          const char *stix_id, const pki_tx_filter *f, long *deleted, pk_error *err)
+{
+    pk_buf q;
+    binds b;
+    b.n = 0;
+    *deleted = 0;
+    pk_buf_init(&q, 64 * 1024);
+    bind_i(&b, c->rid);
+    bind_s(&b, stix_id);
+    pk_status s = pk_buf_adds(&q, "DELETE FROM taxii_object AS o WHERE o.coll = ?1"
+                                  " AND o.stix_id = ?2");
+    if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
+    /* Without match[version], every version goes. */
+    if (!s && f->has_version) s = add_versions(&q, &b, f);
+    if (!s) s = add_visibility(&q, &b, a->org);
+    if (!s && !a->admin) {
+        s = pk_buf_adds(&q, " AND o.org = ?");
+        bind_i(&b, a->org);
+    }
+    if (s) {
+        pk_buf_free(&q);
+        return pk_error_set(err, s, "building the query");
+    }
+    if (exec(db, "BEGIN IMMEDIATE")) {
+        pk_buf_free(&q);
+        return db_error(db, err, "deleting");
+    }
+    sqlite3_stmt *st = stmt(db, q.data);
+    pk_buf_free(&q);
+    if (!st || bind_all(st, &b) || sqlite3_step(st) != SQLITE_DONE) {
+        if (st) sqlite3_reset(st);
+        s = db_error(db, err, "deleting");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    *deleted = sqlite3_changes(db->db);
+    /* The versions left get their first/last marks back. */
+    st = stmt(db, "UPDATE taxii_object SET"
+                  " latest = (version = (SELECT max(version) FROM taxii_object i"
+                  "   WHERE i.coll=?1 AND i.stix_id=?2)),"
+                  " first = (version = (SELECT min(version) FROM taxii_object i"
+                  "   WHERE i.coll=?1 AND i.stix_id=?2))"
+                  " WHERE coll=?1 AND stix_id=?2");
+    if (!st) {
+        s = db_error(db, err, "deleting");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, c->rid);
+    sqlite3_bind_text(st, 2, stix_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || exec(db, "COMMIT")) {
+        s = db_error(db, err, "deleting");
+        goto fail;
+    }
+    return PK_OK;
+fail:
+    rollback(db);
+    return s;
+}
+
+pk_status pki_txdb_status(pk_taxii_db *db, const char *root, const char *id,
+                          const pki_tx_account *a, json_t **out)
+{
+    sqlite3_stmt *st = stmt(db, "SELECT s.body, s.org FROM taxii_status s JOIN taxii_apiroot r"
+                                " ON r.rid=s.apiroot WHERE r.path=?1 AND s.id=?2");
+    if (!st) return PK_ESTORE;
+    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    pk_status s = PK_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && (a->admin || sqlite3_column_int64(st, 1) == a->org)) {
+        *out = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        s = *out ? PK_OK : PK_ENOMEM;
+    }
+    sqlite3_reset(st);
+    return s;
+}
+
+pk_status pk_taxii_collection_import(pk_taxii_db *db, const char *id, const char *org,
+                                     json_t *envelope, size_t *stored, size_t *failed,
+                                     pk_error *err)
+{
+    *stored = *failed = 0;
+    json_t *objects = json_object_get(envelope, "objects");
+    if (!json_is_array(objects))
+        return pk_error_set(err, PK_EPARSE, "expected a bundle or envelope with an objects list");
+    pki_tx_account a;
+    memset(&a, 0, sizeof a);
+    pk_status s = org_id(db, org, 1, &a.org, err);
+    if (s) return s;
+    a.admin = 1;
+    pki_tx_coll c;
+    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_collection WHERE id=?1 OR alias=?1");
+    if (!st) return db_error(db, err, "importing");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return pk_error_set(err, PK_ENOTFOUND, "no collection '%s'", id);
+    }
+    c.rid = sqlite3_column_int64(st, 0);
+    c.can_read = c.can_write = 1;
+    sqlite3_reset(st);
+    json_t *status;
+    if ((s = pki_txdb_add(db, &c, &a, objects, &status, err))) return s;
+    *stored = (size_t)json_integer_value(json_object_get(status, "success_count"));
+    *failed = (size_t)json_integer_value(json_object_get(status, "failure_count"));
+    json_decref(status);
+    return PK_OK;
+}

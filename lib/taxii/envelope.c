@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The checks an object in a POSTed envelope must pass before it is stored:
+ * a well-formed identity (type, id, spec_version), STIX timestamps where the
+ * kind of object needs them, and well-formed marking references.  The reason
+ * for a refusal names the property, for the status resource's failures.
+ */
+#include "taxii_int.h"
+
+#include <string.h>
+
+/* STIX 2.1 Cyber-observable types: they have no created/modified. */
+static const char *const sco_types[] = {
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
+};
+
+static int is_sco(const char *type)
+{
+    for (size_t i = 0; i < sizeof sco_types / sizeof *sco_types; i++)
+        if (!strcmp(type, sco_types[i])) return 1;
+    return 0;
+}
+
+int pki_tx_valid_type(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 250) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return 0;
+    }
+    return s[0] != '-' && s[n - 1] != '-';
+}
+
+int pki_tx_valid_id(const char *s)
+{
+    const char *d = strstr(s, "--");
+    if (!d) return 0;
+    char type[256];
+    size_t tn = (size_t)(d - s);
+    if (tn >= sizeof type) return 0;
+    memcpy(type, s, tn);
+    type[tn] = '\0';
+    pk_uuid u;
+    return pki_tx_valid_type(type) && strlen(d + 2) == 36 && pk_uuid_parse(d + 2, 36, &u) == PK_OK;
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(why, why_n, __VA_ARGS__);                                                         \
+        return PK_EVALIDATE;                                                                       \
+    } while (0)
+
+static pk_status timestamp(json_t *obj, const char *prop, int64_t *out, char *why, size_t why_n)
+{
+    json_t *v = json_object_get(obj, prop);
+    if (!v) return PK_ENOTFOUND;
+    const char *s = json_string_value(v);
+    if (!s) FAIL("%s: expected a timestamp string", prop);
+    if (pki_tx_time_parse_us(s, PK_TIME_STIX, out) != PK_OK)
+        FAIL("%s: '%.40s' is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)", prop, s);
+    return PK_OK;
+}
+
+pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t why_n)
+{
+    memset(out, 0, sizeof *out);
+    why[0] = '\0';
+    if (!json_is_object(obj)) FAIL("not a JSON object");
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (!type) FAIL("type: missing or not a string");
+    if (!pki_tx_valid_type(type))
+        FAIL("type: '%.64s' is not a STIX type (a-z, 0-9, '-', 3 to 250 characters)", type);
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    if (!id) FAIL("id: missing or not a string");
+    size_t tn = strlen(type);
+    if (!pki_tx_valid_id(id) || strncmp(id, type, tn) != 0 || strncmp(id + tn, "--", 2) != 0)
+        FAIL("id: '%.100s' is not '%s--' followed by a UUID", id, type);
+    json_t *sv = json_object_get(obj, "spec_version");
+    const char *spec = json_string_value(sv);
+    int sco = is_sco(type);
+    if (sv && !spec) FAIL("spec_version: expected a string");
+    if (spec && strcmp(spec, "2.1") != 0)
+        FAIL("spec_version: '%.16s' is not 2.1 (convert STIX 2.0 with picket import)", spec);
+    if (!spec && !sco) FAIL("spec_version: missing (required on every SDO and SRO)");
+    int64_t created = 0, modified = 0;
+    pk_status sc = timestamp(obj, "created", &created, why, why_n);
+    if (sc == PK_EVALIDATE) return sc;
+    pk_status sm = timestamp(obj, "modified", &modified, why, why_n);
+    if (sm == PK_EVALIDATE) return sm;
+    if (!sco) {
+        if (sc == PK_ENOTFOUND) FAIL("created: missing (required on every SDO and SRO)");
+        if (sm == PK_ENOTFOUND && strcmp(type, "marking-definition") != 0)
+            FAIL("modified: missing (required on every SDO and SRO)");
+    }
+    if (sc == PK_OK && sm == PK_OK && modified < created) FAIL("modified: earlier than created");
+    json_t *refs = json_object_get(obj, "object_marking_refs");
+    if (refs) {
+        size_t i;
+        json_t *r;
+        if (!json_is_array(refs)) FAIL("object_marking_refs: expected a list of ids");
+        json_array_foreach(refs, i, r)
+        {
+            const char *s = json_string_value(r);
+            if (!s || strncmp(s, "marking-definition--", 20) != 0 || !pki_tx_valid_id(s))
+                FAIL("object_marking_refs[%zu]: not a marking-definition id", i);
+        }
+    }
+    json_t *gms = json_object_get(obj, "granular_markings");
+    if (gms) {
+        size_t i;
+        json_t *g;
+        if (!json_is_array(gms)) FAIL("granular_markings: expected a list");
+        json_array_foreach(gms, i, g)
+        {
+            json_t *sel = json_object_get(g, "selectors");
+            if (!json_is_object(g) || !json_is_array(sel) || json_array_size(sel) == 0)
+                FAIL("granular_markings[%zu]: needs a non-empty selectors list", i);
+            if (!json_string_value(json_object_get(g, "marking_ref")) &&
+                !json_string_value(json_object_get(g, "lang")))
+                FAIL("granular_markings[%zu]: needs marking_ref or lang", i);
+        }
+    }
+    out->obj = obj;
+    out->id = id;
+    out->type = type;
+    out->spec_version = spec ? spec : "2.1";
+    out->version = sm == PK_OK ? modified : sc == PK_OK ? created : 0;
+    out->tlp = pki_tlp_of_object(obj);
+    out->granular = pki_tlp_of_granular(obj);
+    return PK_OK;
+}

@@ -1,0 +1,913 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TAXII 2.1 server on libmicrohttpd: limits checked before a body is
+ * read (connections 429, headers 431, Content-Length 413), a capped body
+ * buffer, authentication, routing of every endpoint, content negotiation,
+ * TAXII error messages on every 4xx/5xx, an access log of JSON lines, and a
+ * graceful stop.  Each worker thread borrows a store connection from a pool
+ * for the length of one request.
+ */
+#include "taxii_int.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct pk_taxii_server {
+    pk_taxii_config cfg;
+    struct MHD_Daemon *mhd;
+    unsigned port;
+    char *tls_cert, *tls_key; /* PEM text, kept for the daemon's life */
+    /* store connections, one per worker */
+    pk_taxii_db **pool;
+    unsigned pool_n, pool_free;
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    pthread_mutex_t log_mu;
+    /* Writers of this process take turns here rather than in SQLite's busy
+     * handler, which sleeps in steps of up to 100 ms. */
+    pthread_mutex_t write_mu;
+    atomic_int connections; /* open connections */
+    atomic_int inflight;    /* requests begun and not completed */
+};
+
+/* One request's state, from its headers to its completion. */
+typedef struct req {
+    pk_taxii_server *srv;
+    pk_buf body;
+    int too_big;
+    int responded;
+    int status;
+    size_t bytes;
+    int64_t t0;
+    char method[16];
+    char path[512];
+    char account[128];
+    unsigned ext; /* ext_route flags of this request (0: TAXII) */
+} req;
+
+void pk_taxii_config_default(pk_taxii_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->db_path = "picket.db";
+    cfg->listen = "127.0.0.1:8470";
+    cfg->threads = 4;
+    cfg->max_body = 16u << 20;
+    cfg->max_objects = 10000;
+    cfg->max_header = 16u << 10;
+    cfg->max_connections = 256;
+    cfg->page_max = 1000;
+    cfg->page_default = 100;
+    cfg->title = "picket TAXII 2.1 server";
+}
+
+unsigned pk_taxii_server_port(const pk_taxii_server *srv)
+{
+    return srv ? srv->port : 0;
+}
+
+/* ---- the connection pool ------------------------------------------------- */
+
+static pk_taxii_db *pool_get(pk_taxii_server *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    while (s->pool_free == 0)
+        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    pk_taxii_db *db = s->pool[--s->pool_free];
+    pthread_mutex_unlock(&s->pool_mu);
+    return db;
+}
+
+static void pool_put(pk_taxii_server *s, pk_taxii_db *db)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    s->pool[s->pool_free++] = db;
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+typedef struct hdr {
+    const char *k, *v;
+} hdr;
+
+static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, char *body,
+                                 size_t len, const char *ctype, const hdr *hdrs)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, body, pk_free);
+    if (!resp) {
+        pk_free(body);
+        return MHD_NO;
+    }
+    if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    for (; hdrs && hdrs->k; hdrs++)
+        MHD_add_response_header(resp, hdrs->k, hdrs->v);
+    r->status = status;
+    r->bytes = len;
+    r->responded = 1;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, json_t *j,
+                                 const hdr *hdrs)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!s) return MHD_NO;
+    return send_body(r, c, status, s, strlen(s), PK_TAXII_MEDIA_TYPE, hdrs);
+}
+
+static const char *status_title(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Authentication required";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not found";
+    case 405:
+        return "Method not allowed";
+    case 406:
+        return "Not acceptable";
+    case 413:
+        return "Payload too large";
+    case 415:
+        return "Unsupported media type";
+    case 422:
+        return "Unprocessable entity";
+    case 429:
+        return "Too many requests";
+    case 431:
+        return "Request header fields too large";
+    case 503:
+        return "Service unavailable";
+    default:
+        return "Internal server error";
+    }
+}
+
+/* A TAXII error message (section 3.6.1): title, description, http_status. */
+static enum MHD_Result send_error(req *r, struct MHD_Connection *c, int status,
+                                  const char *description, const hdr *hdrs)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    json_t *j = json_pack("{s:s,s:s,s:s}", "title", status_title(status), "description",
+                          description, "http_status", code);
+    return send_json(r, c, status, j, hdrs);
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+static int authenticate(pk_taxii_db *db, struct MHD_Connection *c, req *r, pki_tx_account *a)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    char user[128], token[256];
+    int scheme = pki_tx_auth_parse(h, user, sizeof user, token, sizeof token);
+    if (scheme == PKI_TX_AUTH_NONE) return 0;
+    int ok = pki_txdb_auth(db, scheme == PKI_TX_AUTH_BASIC ? user : NULL, token, a) == PK_OK;
+    if (ok) snprintf(r->account, sizeof r->account, "%s", a->name);
+    return ok;
+}
+
+/* ---- objects, manifest, versions ----------------------------------------- */
+
+typedef struct listing {
+    pk_taxii_db *db;
+    const pki_tx_account *a;
+    int mode;
+    pk_buf out;
+    long n;
+    int64_t first, last;
+    int failed;
+} listing;
+
+static int emit_row(void *ctx, const pki_tx_row *row)
+{
+    listing *l = ctx;
+    if (l->n == 0) l->first = row->date_added;
+    l->last = row->date_added;
+    pk_status s = l->n++ ? pk_buf_addc(&l->out, ',') : PK_OK;
+    if (s) return -1;
+    if (l->mode == PKI_TXQ_OBJECTS) {
+        unsigned mask = 0;
+        if (row->granular >= PKI_TLP_AMBER_STRICT) {
+            int same = row->org == l->a->org;
+            int red = !same && pki_txdb_may_see(l->db, l->a->org, row->org, PKI_TLP_RED);
+            mask = pki_tlp_visible_mask(same, red);
+        }
+        if (mask && (mask >> row->granular & 1) == 0) {
+            /* Some property is marked more strictly than this reader may see. */
+            json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
+            if (!o) return -1;
+            pki_tlp_drop_granular(o, mask);
+            char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref(o);
+            if (!txt) return -1;
+            s = pk_buf_adds(&l->out, txt);
+            pk_free(txt);
+            return s ? -1 : 0;
+        }
+        return pk_buf_add(&l->out, row->json, row->json_len) ? -1 : 0;
+    }
+    char added[PK_TIME_STRLEN], ver[PK_TIME_STRLEN];
+    pki_tx_time_format_us(row->date_added, added);
+    pki_tx_time_format_us(row->version ? row->version : row->date_added, ver);
+    if (l->mode == PKI_TXQ_VERSIONS) return pk_buf_addf(&l->out, "\"%s\"", ver) ? -1 : 0;
+    /* Manifest: json holds the spec_version here. */
+    return pk_buf_addf(&l->out,
+                       "{\"id\":\"%s\",\"date_added\":\"%s\",\"version\":\"%s\","
+                       "\"media_type\":\"application/stix+json;version=%s\"}",
+                       row->stix_id, added, ver, row->json)
+               ? -1
+               : 0;
+}
+
+typedef struct arg_ctx {
+    pki_tx_filter *f;
+    unsigned allowed;
+    pk_error err;
+    int bad;
+} arg_ctx;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    arg_ctx *ac = cls;
+    if (ac->bad) return MHD_NO;
+    if (pki_tx_filter_add(ac->f, ac->allowed, key, value ? value : "", &ac->err) != PK_OK) {
+        ac->bad = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db *db,
+                                  const pki_tx_account *a, const pki_tx_coll *coll, int mode,
+                                  const char *stix_id, unsigned allowed)
+{
+    pk_taxii_server *srv = r->srv;
+    pki_tx_filter f;
+    if (pki_tx_filter_init(&f)) return send_error(r, c, 500, "out of memory", NULL);
+    arg_ctx ac = {&f, allowed, {0}, 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &ac);
+    if (ac.bad) {
+        pki_tx_filter_free(&f);
+        return send_error(r, c, 400, ac.err.message, NULL);
+    }
+    long limit = f.limit ? f.limit : (long)srv->cfg.page_default;
+    if (limit > (long)srv->cfg.page_max) limit = (long)srv->cfg.page_max;
+    listing l = {db, a, mode, {0}, 0, 0, 0, 0};
+    pk_buf_init(&l.out, (size_t)1 << 30);
+    int more = 0;
+    pk_error err;
+    pk_error_clear(&err);
+    pk_status s = pki_txdb_list(db, coll, a, &f, mode, stix_id, limit, emit_row, &l, &more, &err);
+    if (!s && l.n == 0 && stix_id) {
+        /* No row: is the object there at all (for this reader)? */
+        pki_tx_filter all;
+        if (pki_tx_filter_init(&all) == PK_OK) {
+            all.has_version = all.v_all = 1;
+            listing probe = {db, a, PKI_TXQ_VERSIONS, {0}, 0, 0, 0, 0};
+            pk_buf_init(&probe.out, 4096);
+            int m2;
+            s = pki_txdb_list(db, coll, a, &all, PKI_TXQ_VERSIONS, stix_id, 1, emit_row, &probe,
+                              &m2, &err);
+            pk_buf_free(&probe.out);
+            pki_tx_filter_free(&all);
+            if (!s && probe.n == 0) {
+                pki_tx_filter_free(&f);
+                pk_buf_free(&l.out);
+                return send_error(r, c, 404, "no such object in this collection", NULL);
+            }
+        }
+    }
+    pki_tx_filter_free(&f);
+    if (s) {
+        pk_buf_free(&l.out);
+        return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    }
+    pk_buf resp;
+    pk_buf_init(&resp, (size_t)1 << 30);
+    char cur[PKI_TX_CURSOR_LEN];
+    pki_tx_cursor_format(l.last, cur);
+    const char *list = mode == PKI_TXQ_VERSIONS ? "versions" : "objects";
+    s = pk_buf_addf(&resp, "{\"more\":%s", more ? "true" : "false");
+    if (!s && more) s = pk_buf_addf(&resp, ",\"next\":\"%s\"", cur);
+    if (!s && l.n) s = pk_buf_addf(&resp, ",\"%s\":[", list);
+    if (!s && l.n) s = pk_buf_add(&resp, l.out.data, l.out.len);
+    if (!s) s = pk_buf_adds(&resp, l.n ? "]}" : "}");
+    pk_buf_free(&l.out);
+    if (s) {
+        pk_buf_free(&resp);
+        return send_error(r, c, 500, "out of memory", NULL);
+    }
+    char first[PK_TIME_STRLEN], last[PK_TIME_STRLEN];
+    hdr h[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+    if (l.n) {
+        pki_tx_time_format_us(l.first, first);
+        pki_tx_time_format_us(l.last, last);
+        h[0].k = "X-TAXII-Date-Added-First";
+        h[0].v = first;
+        h[1].k = "X-TAXII-Date-Added-Last";
+        h[1].v = last;
+    }
+    size_t len;
+    char *body = pk_buf_detach(&resp, &len);
+    if (!body) return send_error(r, c, 500, "out of memory", NULL);
+    return send_body(r, c, 200, body, len, PK_TAXII_MEDIA_TYPE, h);
+}
+
+static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
+                               const pki_tx_account *a, const pki_tx_coll *coll)
+{
+    json_error_t je;
+    json_t *env = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
+    if (!env) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the body is not JSON: byte %d: %s", je.position, je.text);
+        return send_error(r, c, 400, msg, NULL);
+    }
+    json_t *objects = json_object_get(env, "objects");
+    if (!json_is_object(env) || !json_is_array(objects)) {
+        json_decref(env);
+        return send_error(r, c, 400, "expected an envelope: {\"objects\": [...]}", NULL);
+    }
+    if (json_array_size(objects) > r->srv->cfg.max_objects) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "an envelope may hold at most %zu objects; this one has %zu",
+                 r->srv->cfg.max_objects, json_array_size(objects));
+        json_decref(env);
+        return send_error(r, c, 413, msg, NULL);
+    }
+    json_t *status = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
+    pk_status s = pki_txdb_add(db, coll, a, objects, &status, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
+    json_decref(env);
+    if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    return send_json(r, c, 202, status, NULL);
+}
+
+static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *db,
+                                 const pki_tx_account *a, const pki_tx_coll *coll,
+                                 const char *stix_id)
+{
+    pki_tx_filter f;
+    if (pki_tx_filter_init(&f)) return send_error(r, c, 500, "out of memory", NULL);
+    arg_ctx ac = {&f, PKI_TXF_VERSION | PKI_TXF_SPEC_VERSION, {0}, 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &ac);
+    if (ac.bad) {
+        pki_tx_filter_free(&f);
+        return send_error(r, c, 400, ac.err.message, NULL);
+    }
+    long n = 0;
+    pk_error err;
+    pk_error_clear(&err);
+    pthread_mutex_lock(&r->srv->write_mu);
+    pk_status s = pki_txdb_delete(db, coll, a, stix_id, &f, &n, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
+    pki_tx_filter_free(&f);
+    if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    if (n == 0) return send_error(r, c, 404, "no such object that this account may delete", NULL);
+    char *empty = pk_strdup("");
+    if (!empty) return MHD_NO;
+    return send_body(r, c, 200, empty, 0, NULL, NULL);
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+#define MAX_SEGS 8
+
+/* Split a path into its segments; trailing slash optional.  -1 when it has
+ * too many or empty inner segments. */
+static int split_path(char *p, char **segs)
+{
+    int n = 0;
+    if (*p == '/') p++;
+    while (*p) {
+        if (n == MAX_SEGS) return -1;
+        char *e = strchr(p, '/');
+        if (e == p) return -1;
+        segs[n++] = p;
+        if (!e) break;
+        *e = '\0';
+        p = e + 1;
+    }
+    return n;
+}
+
+static enum MHD_Result method_not_allowed(req *r, struct MHD_Connection *c, const char *allow)
+{
+    hdr h[2] = {{"Allow", allow}, {NULL, NULL}};
+    char msg[96];
+    snprintf(msg, sizeof msg, "this resource allows %s", allow);
+    return send_error(r, c, 405, msg, h);
+}
+
+static enum MHD_Result discovery(req *r, struct MHD_Connection *c, pk_taxii_db *db)
+{
+    json_t *roots = NULL;
+    if (pki_txdb_apiroots(db, &roots)) return send_error(r, c, 500, "store failure", NULL);
+    json_t *paths = json_array();
+    json_t *j = json_pack("{s:s,s:s,s:o}", "title", r->srv->cfg.title, "description",
+                          "TAXII 2.1 server of picket: every endpoint but this one needs a token",
+                          "api_roots", paths);
+    size_t i;
+    json_t *e;
+    const char *def = NULL;
+    char buf[160];
+    json_array_foreach(roots, i, e)
+    {
+        const char *p = json_string_value(json_object_get(e, "path"));
+        snprintf(buf, sizeof buf, "/%s/", p);
+        json_array_append_new(paths, json_string(buf));
+        if (!def || !strcmp(p, "api")) def = p;
+    }
+    if (def && j) {
+        snprintf(buf, sizeof buf, "/%s/", def);
+        json_object_set_new(j, "default", json_string(buf));
+    }
+    json_decref(roots);
+    return send_json(r, c, 200, j, NULL);
+}
+
+/* A request for the extension (the anonymous intake): authenticate only when
+ * it asks, hand it the body, send its JSON back. */
+static enum MHD_Result ext_request(req *r, struct MHD_Connection *c, const char *url,
+                                   const char *method, pk_taxii_db *db)
+{
+    const pk_taxii_config *cfg = &r->srv->cfg;
+    char org[256] = "";
+    int admin = 0;
+    if (r->ext & PK_TAXII_EXT_AUTH) {
+        pki_tx_account a;
+        if (!authenticate(db, c, r, &a)) {
+            hdr h[2] = {{"WWW-Authenticate", "Basic realm=\"picket\", Bearer realm=\"picket\""},
+                        {NULL, NULL}};
+            return send_error(r, c, 401,
+                              "send the account name and token with HTTP Basic, or the token as "
+                              "Authorization: Bearer",
+                              h);
+        }
+        if (pki_txdb_org_name(db, a.org, org, sizeof org) != PK_OK)
+            return send_error(r, c, 500, "store failure", NULL);
+        admin = a.admin;
+    }
+    char *resp = NULL;
+    size_t len = 0;
+    int status = cfg->ext_handle(cfg->ext_ud, method, url, r->body.data, r->body.len,
+                                 org[0] ? org : NULL, admin, &resp, &len);
+    if (!resp) return send_error(r, c, 500, "out of memory", NULL);
+    return send_body(r, c, status, resp, len, "application/json", NULL);
+}
+
+static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url, const char *method,
+                             pk_taxii_db *db)
+{
+    char path[512];
+    if (strlen(url) >= sizeof path) return send_error(r, c, 404, "no such resource", NULL);
+    snprintf(path, sizeof path, "%s", url);
+    char *seg[MAX_SEGS];
+    int n = split_path(path, seg);
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    int post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+
+    if (r->ext & PK_TAXII_EXT_ROUTE) return ext_request(r, c, url, method, db);
+    if (n == 1 && !strcmp(seg[0], "taxii2")) {
+        if (!get) return method_not_allowed(r, c, "GET");
+        if (!pki_tx_accept_ok(accept))
+            return send_error(r, c, 406, "this server speaks " PK_TAXII_MEDIA_TYPE, NULL);
+        return discovery(r, c, db);
+    }
+    pki_tx_account a;
+    if (!authenticate(db, c, r, &a)) {
+        hdr h[2] = {{"WWW-Authenticate", "Basic realm=\"picket\", Bearer realm=\"picket\""},
+                    {NULL, NULL}};
+        return send_error(r, c, 401,
+                          "send the account name and token with HTTP Basic, or the token as "
+                          "Authorization: Bearer",
+                          h);
+    }
+    if (n < 1 || !pki_txdb_apiroot_get(db, seg[0], NULL))
+        return send_error(r, c, 404, "no such API root", NULL);
+    const char *root = seg[0];
+    /* Which resource, and which methods it allows. */
+    enum { R_ROOT, R_STATUS, R_COLLS, R_COLL, R_OBJECTS, R_MANIFEST, R_OBJECT, R_VERSIONS } kind;
+    if (n == 1)
+        kind = R_ROOT;
+    else if (n == 3 && !strcmp(seg[1], "status"))
+        kind = R_STATUS;
+    else if (n == 2 && !strcmp(seg[1], "collections"))
+        kind = R_COLLS;
+    else if (n == 3 && !strcmp(seg[1], "collections"))
+        kind = R_COLL;
+    else if (n == 4 && !strcmp(seg[1], "collections") && !strcmp(seg[3], "objects"))
+        kind = R_OBJECTS;
+    else if (n == 4 && !strcmp(seg[1], "collections") && !strcmp(seg[3], "manifest"))
+        kind = R_MANIFEST;
+    else if (n == 5 && !strcmp(seg[1], "collections") && !strcmp(seg[3], "objects"))
+        kind = R_OBJECT;
+    else if (n == 6 && !strcmp(seg[1], "collections") && !strcmp(seg[3], "objects") &&
+             !strcmp(seg[5], "versions"))
+        kind = R_VERSIONS;
+    else
+        return send_error(r, c, 404, "no such resource", NULL);
+
+    if (kind == R_OBJECTS) {
+        if (!get && !post) return method_not_allowed(r, c, "GET, POST");
+    } else if (kind == R_OBJECT) {
+        if (!get && !del) return method_not_allowed(r, c, "GET, DELETE");
+    } else if (!get) {
+        return method_not_allowed(r, c, "GET");
+    }
+    if (!pki_tx_accept_ok(accept))
+        return send_error(r, c, 406, "this server answers with " PK_TAXII_MEDIA_TYPE, NULL);
+    if (post) {
+        const char *ct =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!pki_tx_content_type_ok(ct))
+            return send_error(r, c, 415, "send the envelope as " PK_TAXII_MEDIA_TYPE, NULL);
+    }
+
+    if (kind == R_ROOT) {
+        json_t *info = NULL;
+        pki_txdb_apiroot_get(db, root, &info);
+        if (!info) return send_error(r, c, 500, "out of memory", NULL);
+        json_object_set_new(info, "versions", json_pack("[s]", PK_TAXII_MEDIA_TYPE));
+        json_object_set_new(info, "max_content_length",
+                            json_integer((json_int_t)r->srv->cfg.max_body));
+        return send_json(r, c, 200, info, NULL);
+    }
+    if (kind == R_STATUS) {
+        json_t *st = NULL;
+        pk_status s = pki_txdb_status(db, root, seg[2], &a, &st);
+        if (s == PK_ENOTFOUND) return send_error(r, c, 404, "no such status resource", NULL);
+        if (s) return send_error(r, c, 500, "store failure", NULL);
+        return send_json(r, c, 200, st, NULL);
+    }
+    if (kind == R_COLLS) {
+        json_t *list = NULL;
+        if (pki_txdb_collections(db, root, &a, &list)) {
+            json_decref(list);
+            return send_error(r, c, 500, "store failure", NULL);
+        }
+        json_t *j = json_object();
+        if (j && json_array_size(list))
+            json_object_set_new(j, "collections", list);
+        else
+            json_decref(list);
+        return send_json(r, c, 200, j, NULL);
+    }
+    pki_tx_coll coll;
+    json_t *info = NULL;
+    pk_status s = pki_txdb_collection(db, root, seg[2], &a, &coll, kind == R_COLL ? &info : NULL);
+    if (s == PK_ENOTFOUND)
+        return send_error(r, c, 404, "no such collection, or no access to it", NULL);
+    if (s) return send_error(r, c, 500, "store failure", NULL);
+    if (kind == R_COLL) return send_json(r, c, 200, info, NULL);
+    if (post || del) {
+        if (!coll.can_write)
+            return send_error(r, c, 403, "this account may not write to this collection", NULL);
+    } else if (!coll.can_read) {
+        return send_error(r, c, 403, "this account may not read this collection", NULL);
+    }
+    if (kind == R_OBJECTS && post) return do_post(r, c, db, &a, &coll);
+    if (kind == R_OBJECTS)
+        return do_listing(r, c, db, &a, &coll, PKI_TXQ_OBJECTS, NULL, PKI_TXF_ALL);
+    if (kind == R_MANIFEST)
+        return do_listing(r, c, db, &a, &coll, PKI_TXQ_MANIFEST, NULL, PKI_TXF_ALL);
+    if (!pki_tx_valid_id(seg[4])) return send_error(r, c, 404, "not a STIX identifier", NULL);
+    if (kind == R_OBJECT && del) return do_delete(r, c, db, &a, &coll, seg[4]);
+    if (kind == R_OBJECT)
+        return do_listing(r, c, db, &a, &coll, PKI_TXQ_OBJECTS, seg[4],
+                          PKI_TXF_ADDED_AFTER | PKI_TXF_LIMIT | PKI_TXF_NEXT | PKI_TXF_VERSION |
+                              PKI_TXF_SPEC_VERSION);
+    return do_listing(r, c, db, &a, &coll, PKI_TXQ_VERSIONS, seg[4],
+                      PKI_TXF_ADDED_AFTER | PKI_TXF_LIMIT | PKI_TXF_NEXT | PKI_TXF_SPEC_VERSION);
+}
+
+/* ---- libmicrohttpd callbacks --------------------------------------------- */
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    size_t *sum = cls;
+    *sum += strlen(k) + (v ? strlen(v) : 0) + 4;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    pk_taxii_server *srv = cls;
+    req *r = *con_cls;
+    if (!r) {
+        r = pk_calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->srv = srv;
+        r->t0 = pki_tx_now_us();
+        pk_buf_init(&r->body, srv->cfg.max_body);
+        snprintf(r->method, sizeof r->method, "%s", method);
+        snprintf(r->path, sizeof r->path, "%s", url);
+        if (srv->cfg.ext_route && srv->cfg.ext_handle) r->ext = srv->cfg.ext_route(method, url);
+        *con_cls = r;
+        atomic_fetch_add(&srv->inflight, 1);
+        /* Limits answered before any body is read. */
+        if ((unsigned)atomic_load(&srv->connections) > srv->cfg.max_connections) {
+            hdr h[2] = {{"Retry-After", "1"}, {NULL, NULL}};
+            return send_error(r, c, 429, "too many open connections; retry in a second", h);
+        }
+        size_t hsum = strlen(url);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hsum);
+        if (hsum > srv->cfg.max_header) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request headers may take at most %zu bytes",
+                     srv->cfg.max_header);
+            return send_error(r, c, 431, msg, NULL);
+        }
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "a request body may take at most %zu bytes",
+                     srv->cfg.max_body);
+            return send_error(r, c, 413, msg, NULL);
+        }
+        return MHD_YES;
+    }
+    if (r->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->too_big && pk_buf_add(&r->body, upload_data, *upload_data_size) != PK_OK) {
+            r->too_big = 1;
+            pk_buf_free(&r->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a request body may take at most %zu bytes", srv->cfg.max_body);
+        return send_error(r, c, 413, msg, NULL);
+    }
+    pk_taxii_db *db = pool_get(srv);
+    enum MHD_Result ret = route(r, c, url, method, db);
+    pool_put(srv, db);
+    return ret;
+}
+
+static void json_str(pk_buf *b, const char *s)
+{
+    pk_buf_addc(b, '"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            pk_buf_addf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            pk_buf_addf(b, "\\u%04x", ch);
+        else
+            pk_buf_addc(b, (char)ch);
+    }
+    pk_buf_addc(b, '"');
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    pk_taxii_server *srv = cls;
+    req *r = *con_cls;
+    if (!r) return;
+    *con_cls = NULL;
+    if (srv->cfg.access_log && !(r->ext & PK_TAXII_EXT_NO_LOG)) {
+        char remote[INET6_ADDRSTRLEN] = "-", ts[PK_TIME_STRLEN];
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, remote,
+                          sizeof remote);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, remote,
+                          sizeof remote);
+        }
+        int64_t now = pki_tx_now_us();
+        pki_tx_time_format_us(now, ts);
+        pk_buf line;
+        pk_buf_init(&line, 8192);
+        pk_buf_addf(&line, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":", ts, remote);
+        json_str(&line, r->method);
+        pk_buf_adds(&line, ",\"path\":");
+        json_str(&line, r->path);
+        pk_buf_addf(&line, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"account\":",
+                    r->responded ? r->status : 0, r->bytes, (double)(now - r->t0) / 1000.0);
+        if (r->account[0])
+            json_str(&line, r->account);
+        else
+            pk_buf_adds(&line, "null");
+        pk_buf_adds(&line,
+                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "}\n" : ",\"aborted\":true}\n");
+        if (line.data) {
+            pthread_mutex_lock(&srv->log_mu);
+            fwrite(line.data, 1, line.len, srv->cfg.access_log);
+            fflush(srv->cfg.access_log);
+            pthread_mutex_unlock(&srv->log_mu);
+        }
+        pk_buf_free(&line);
+    }
+    pk_buf_free(&r->body);
+    pk_free(r);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    pk_taxii_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&srv->connections, 1);
+    else
+        atomic_fetch_sub(&srv->connections, 1);
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+static pk_status read_file(const char *path, char **out, pk_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return pk_error_set(err, PK_EIO, "%s: cannot open", path);
+    pk_buf b;
+    pk_buf_init(&b, 1 << 20);
+    char tmp[4096];
+    size_t n;
+    pk_status s = PK_OK;
+    while (!s && (n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        s = pk_buf_add(&b, tmp, n);
+    fclose(f);
+    if (s) {
+        pk_buf_free(&b);
+        return pk_error_set(err, s, "%s: too large or out of memory", path);
+    }
+    *out = pk_buf_detach(&b, NULL);
+    return *out ? PK_OK : pk_error_set(err, PK_ENOMEM, "out of memory");
+}
+
+static void server_free(pk_taxii_server *srv)
+{
+    if (!srv) return;
+    for (unsigned i = 0; i < srv->pool_n; i++)
+        pk_taxii_db_close(srv->pool[i]);
+    pk_free(srv->pool);
+    if (srv->tls_key) sodium_memzero(srv->tls_key, strlen(srv->tls_key));
+    pk_free(srv->tls_key);
+    pk_free(srv->tls_cert);
+    pthread_mutex_destroy(&srv->pool_mu);
+    pthread_cond_destroy(&srv->pool_cv);
+    pthread_mutex_destroy(&srv->log_mu);
+    pthread_mutex_destroy(&srv->write_mu);
+    pk_free(srv);
+}
+
+pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **out, pk_error *err)
+{
+    *out = NULL;
+    pk_taxii_server *srv = pk_calloc(1, sizeof *srv);
+    if (!srv) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    srv->cfg = *cfg;
+    pthread_mutex_init(&srv->pool_mu, NULL);
+    pthread_cond_init(&srv->pool_cv, NULL);
+    pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->write_mu, NULL);
+    if (!srv->cfg.threads) srv->cfg.threads = 4;
+    if (!srv->cfg.page_default) srv->cfg.page_default = 100;
+    if (!srv->cfg.page_max) srv->cfg.page_max = 1000;
+    if (srv->cfg.page_default > srv->cfg.page_max) srv->cfg.page_default = srv->cfg.page_max;
+    pk_status s = PK_OK;
+
+    /* One store connection per worker thread, so no request waits for one. */
+    srv->pool = pk_calloc(srv->cfg.threads, sizeof *srv->pool);
+    if (!srv->pool) {
+        s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < srv->cfg.threads; i++) {
+        if ((s = pk_taxii_db_open(cfg->db_path, &srv->pool[i], err))) goto fail;
+        srv->pool_n = srv->pool_free = i + 1;
+    }
+
+    /* HOST:PORT, or [V6]:PORT */
+    char host[256], port[16];
+    const char *lp = cfg->listen ? cfg->listen : "127.0.0.1:8470";
+    const char *colon = strrchr(lp, ':');
+    if (!colon || (size_t)(colon - lp) >= sizeof host || strlen(colon + 1) >= sizeof port ||
+        !colon[1]) {
+        s = pk_error_set(err, PK_EINVAL, "--listen '%s': expected HOST:PORT", lp);
+        goto fail;
+    }
+    const char *hs = lp, *he = colon;
+    if (*hs == '[' && he > hs && he[-1] == ']') {
+        hs++;
+        he--;
+    }
+    memcpy(host, hs, (size_t)(he - hs));
+    host[he - hs] = '\0';
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
+        s = pk_error_set(err, PK_EINVAL, "--listen '%s': cannot resolve the address", lp);
+        goto fail;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (cfg->tls_cert || cfg->tls_key) {
+        if (!cfg->tls_cert || !cfg->tls_key) {
+            freeaddrinfo(ai);
+            s = pk_error_set(err, PK_EINVAL, "TLS needs both --tls-cert and --tls-key");
+            goto fail;
+        }
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            freeaddrinfo(ai);
+            s = pk_error_set(err, PK_EUNSUPPORTED, "this libmicrohttpd has no TLS");
+            goto fail;
+        }
+        if ((s = read_file(cfg->tls_cert, &srv->tls_cert, err)) ||
+            (s = read_file(cfg->tls_key, &srv->tls_key, err))) {
+            freeaddrinfo(ai);
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    size_t pool_mem = srv->cfg.max_header * 2 + 32768;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->cfg.threads, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(srv->cfg.max_connections + 64), NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool_mem, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
+        {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
+        {srv->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+                                MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!srv->mhd) {
+        s = pk_error_set(err, PK_EIO,
+                         "cannot listen on %s (in use, not an address of this host, or bad TLS "
+                         "files)",
+                         lp);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (di && getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+        srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+    *out = srv;
+    return PK_OK;
+fail:
+    server_free(srv);
+    return s;
+}
+
+void pk_taxii_server_stop(pk_taxii_server *srv, int grace_ms)
+{
+    if (!srv) return;
+    /* Stop accepting, then let the requests in flight finish. */
+    MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < grace_ms; waited += 10) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(srv->mhd);
+    server_free(srv);
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for lib/store (SQLite engine): migrations, put and duplicates,
+ * versions (first/last/all/timestamp), collections and strictly increasing
+ * date_added, paging cursors, manifests, delete, counts, observable index. */
+#include <unistd.h>
+
+#include "picket/store.h"
+#include "harness.h"
+#include "store/store_impl.h"
+
+static char db_path[64];
+
+static pk_store *fresh(void)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/pk-test-store-%d.db", (int)getpid());
+    unlink(db_path);
+    char p[80];
+    snprintf(p, sizeof p, "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db_path);
+    unlink(p);
+    pk_store *s = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    if (pk_store_open(db_path, 0, &s, &err) != PK_OK) fprintf(stderr, "  open: %s\n", err.message);
+    return s;
+}
+
+static void drop(pk_store *s)
+{
+    pk_store_close(s);
+    unlink(db_path);
+    char p[80];
+    snprintf(p, sizeof p, "%s-wal", db_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db_path);
+    unlink(p);
+}
+
+static json_t *indicator(const char *uuid_tail, const char *modified)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-"
+             "4cbf-938f-%s\",\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"%s\","
+             "\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","
+             "\"valid_from\":\"2016-01-01T00:00:00Z\",\"confidence\":80,\"object_marking_refs\":"
+             "[\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"]}",
+             uuid_tail, modified);
+    return json_loads(text, 0, NULL);
+}
+
+static pk_status put(pk_store *s, const char *coll, json_t *o, pk_store_put_info *info)
+{
+    char *raw = json_dumps(o, JSON_COMPACT);
+    pk_status st = pk_store_put(s, coll, o, raw, strlen(raw), info, NULL);
+    pk_free(raw);
+    json_decref(o);
+    return st;
+}
+
+typedef struct rows {
+    int n;
+    char ids[32][80];
+    char versions[32][40];
+    int64_t added[32];
+    char raw[1024];
+    int tlp, confidence;
+} rows;
+
+static int row_cb(const pk_store_row *r, void *ud)
+{
+    rows *x = ud;
+    if (x->n < 32) {
+        snprintf(x->ids[x->n], sizeof x->ids[0], "%s", r->id);
+        snprintf(x->versions[x->n], sizeof x->versions[0], "%s", r->version);
+        x->added[x->n] = r->date_added_us;
+    }
+    if (r->raw) snprintf(x->raw, sizeof x->raw, "%.*s", (int)r->raw_len, r->raw);
+    x->tlp = r->tlp;
+    x->confidence = r->confidence;
+    x->n++;
+    return 0;
+}
+
+TEST(open_applies_migrations_once)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    CHECK_INT(pk_store_schema_version(s, "core"), 1);
+    CHECK_INT(pk_store_schema_version(s, "nobody"), 0);
+    pk_store_close(s);
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_store_open(db_path, PK_STORE_READONLY, &s, &err), PK_OK);
+    CHECK_INT(pk_store_schema_version(s, "core"), 1);
+    drop(s);
+    CHECK_INT(pk_store_open("/nonexistent/dir/x.db", 0, &s, &err), PK_ESTORE);
+    CHECK_INT(pk_store_open("postgres://localhost/x", 0, &s, &err), PK_EUNSUPPORTED);
+}
+
+TEST(put_keeps_raw_bytes_and_counts_duplicates)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    json_t *o = indicator("98ee46b3cd3f", "2016-04-06T20:03:48.000Z");
+    const char *raw = "{\"type\":\"indicator\",  \"weird\" : 1.50}";
+    pk_store_put_info info;
+    CHECK_INT(pk_store_put(s, NULL, o, raw, strlen(raw), &info, NULL), PK_OK);
+    CHECK_INT(info.added, 1);
+    CHECK(info.date_added_us > 0);
+    CHECK_INT(pk_store_put(s, NULL, o, raw, strlen(raw), &info, NULL), PK_OK);
+    CHECK_INT(info.added, 0);
+    rows r = {0};
+    CHECK_INT(pk_store_get(s, NULL, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL, row_cb,
+                           &r, NULL),
+              PK_OK);
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.raw, raw);
+    CHECK_INT(r.tlp, PK_TLP_RED);
+    CHECK_INT(r.confidence, 80);
+    json_decref(o);
+    json_t *noid = json_loads("{\"type\":\"x\"}", 0, NULL);
+    CHECK_INT(pk_store_put(s, NULL, noid, NULL, 0, NULL, NULL), PK_EINVAL);
+    json_decref(noid);
+    CHECK_INT(pk_store_get(s, NULL, "indicator--00000000-0000-4000-8000-000000000000", NULL, row_cb,
+                           &r, NULL),
+              PK_ENOTFOUND);
+    drop(s);
+}
+
+TEST(versions_first_last_all_and_exact)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    const char *id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    /* Out of order, and one written with less precision. */
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2017-01-01T00:00:00.000Z"), NULL), PK_OK);
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2016-04-06T20:03:48.000Z"), NULL), PK_OK);
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2018-01-01T00:00:00.5Z"), NULL), PK_OK);
+    rows r = {0};
+    CHECK_INT(pk_store_get(s, NULL, id, "last", row_cb, &r, NULL), PK_OK);
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.versions[0], "2018-01-01T00:00:00.5Z");
+    memset(&r, 0, sizeof r);
+    CHECK_INT(pk_store_get(s, NULL, id, "first", row_cb, &r, NULL), PK_OK);
+    CHECK_STR(r.versions[0], "2016-04-06T20:03:48.000Z");
+    memset(&r, 0, sizeof r);
+    CHECK_INT(pk_store_get(s, NULL, id, "all", row_cb, &r, NULL), PK_OK);
+    CHECK_INT(r.n, 3);
+    memset(&r, 0, sizeof r);
+    CHECK_INT(pk_store_get(s, NULL, id, "2017-01-01T00:00:00Z", row_cb, &r, NULL), PK_OK);
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.versions[0], "2017-01-01T00:00:00.000Z");
+    CHECK_INT(pk_store_get(s, NULL, id, "yesterday", row_cb, &r, NULL), PK_EINVAL);
+    drop(s);
+}
+
+TEST(collections_date_added_strictly_increases_and_pages)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    char cid[PK_UUID_STRLEN];
+    CHECK_INT(pk_store_collection_create(s, NULL, "Partners", "shared with partners", "partners",
+                                         cid, NULL),
+              PK_OK);
+    CHECK_INT(pk_store_collection_create(s, cid, "Again", NULL, NULL, NULL, NULL), PK_EEXIST);
+    char found[PK_UUID_STRLEN];
+    CHECK_INT(pk_store_collection_find(s, "partners", found, NULL), PK_OK);
+    CHECK_STR(found, cid);
+    CHECK_INT(pk_store_collection_find(s, "Partners", found, NULL), PK_OK);
+    CHECK_INT(pk_store_collection_find(s, "nobody", found, NULL), PK_ENOTFOUND);
+    char tail[16];
+    REQUIRE(pk_store_begin(s, NULL) == PK_OK);
+    for (int i = 0; i < 10; i++) {
+        snprintf(tail, sizeof tail, "%012d", i);
+        pk_store_put_info info;
+        CHECK_INT(put(s, cid, indicator(tail, "2016-04-06T20:03:48.000Z"), &info), PK_OK);
+        CHECK_INT(info.collection_added, 1);
+    }
+    CHECK_INT(pk_store_commit(s, NULL), PK_OK);
+    CHECK_INT(put(s, "00000000-0000-4000-8000-000000000000",
+                  indicator("000000000099", "2016-04-06T20:03:48.000Z"), NULL),
+              PK_ENOTFOUND);
+    /* Page through 4 at a time; every node sharing the store could continue. */
+    pk_store_query q = {0};
+    q.collection = cid;
+    q.limit = 4;
+    pk_store_page page;
+    rows all = {0};
+    int pages = 0;
+    char next[PK_STORE_CURSOR_MAX] = "";
+    do {
+        q.next = next[0] ? next : NULL;
+        rows r = {0};
+        CHECK_INT(pk_store_list(s, &q, row_cb, &r, &page, NULL), PK_OK);
+        for (int i = 0; i < r.n; i++) {
+            snprintf(all.ids[all.n], sizeof all.ids[0], "%s", r.ids[i]);
+            all.added[all.n++] = r.added[i];
+        }
+        snprintf(next, sizeof next, "%s", page.next);
+        pages++;
+    } while (page.more && pages < 10);
+    CHECK_INT(pages, 3);
+    CHECK_INT(all.n, 10);
+    for (int i = 1; i < all.n; i++)
+        CHECK(all.added[i] > all.added[i - 1]);
+    CHECK(strstr(all.ids[9], "000000000009") != NULL);
+    q.next = "garbage";
+    CHECK_INT(pk_store_list(s, &q, row_cb, &all, NULL, NULL), PK_EINVAL);
+    /* added_after excludes the first 5. */
+    pk_store_query q2 = {0};
+    q2.collection = cid;
+    q2.added_after_us = all.added[4];
+    rows r2 = {0};
+    CHECK_INT(pk_store_list(s, &q2, row_cb, &r2, NULL, NULL), PK_OK);
+    CHECK_INT(r2.n, 5);
+    /* match[type] and match[id]. */
+    const char *types[] = {"malware"};
+    q2.added_after_us = 0;
+    q2.types = types;
+    q2.n_types = 1;
+    rows r3 = {0};
+    CHECK_INT(pk_store_list(s, &q2, row_cb, &r3, NULL, NULL), PK_OK);
+    CHECK_INT(r3.n, 0);
+    drop(s);
+}
+
+static int coll_cb(const pk_store_collection *c, void *ud)
+{
+    long long *n = ud;
+    *n = c->objects;
+    return 0;
+}
+
+TEST(delete_from_collection_and_store)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    char cid[PK_UUID_STRLEN];
+    CHECK_INT(pk_store_collection_create(s, NULL, "C", NULL, NULL, cid, NULL), PK_OK);
+    const char *id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    CHECK_INT(put(s, cid, indicator("98ee46b3cd3f", "2017-01-01T00:00:00.000Z"), NULL), PK_OK);
+    CHECK_INT(put(s, cid, indicator("98ee46b3cd3f", "2018-01-01T00:00:00.000Z"), NULL), PK_OK);
+    long long n = -1;
+    CHECK_INT(pk_store_collection_get(s, cid, coll_cb, &n, NULL), PK_OK);
+    CHECK_INT(n, 2);
+    size_t del = 0;
+    const char *v[] = {"first"};
+    CHECK_INT(pk_store_delete(s, cid, id, v, 1, &del, NULL), PK_OK);
+    CHECK_INT(del, 1);
+    rows r = {0};
+    CHECK_INT(pk_store_get(s, NULL, id, "all", row_cb, &r, NULL), PK_OK);
+    CHECK_INT(r.n, 2); /* still in the store */
+    CHECK_INT(pk_store_delete(s, NULL, id, NULL, 0, &del, NULL), PK_OK);
+    CHECK_INT(del, 2);
+    CHECK_INT(pk_store_get(s, NULL, id, "all", row_cb, &r, NULL), PK_ENOTFOUND);
+    CHECK_INT(pk_store_delete(s, NULL, id, NULL, 0, &del, NULL), PK_ENOTFOUND);
+    drop(s);
+}
+
+static int count_cb(const char *key, long long objects, long long versions, void *ud)
+{
+    pk_buf *b = ud;
+    pk_buf_addf(b, "%s=%lld/%lld;", key, objects, versions);
+    return 0;
+}
+
+static int id_cb(const char *id, void *ud)
+{
+    pk_buf *b = ud;
+    pk_buf_addf(b, "%s;", id);
+    return 0;
+}
+
+TEST(counts_and_observable_index)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2017-01-01T00:00:00.000Z"), NULL), PK_OK);
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2018-01-01T00:00:00.000Z"), NULL), PK_OK);
+    json_t *ip = json_loads("{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--"
+                            "28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\"}",
+                            0, NULL);
+    CHECK_INT(put(s, NULL, ip, NULL), PK_OK);
+    json_t *inc =
+        json_loads("{\"type\":\"incident\",\"spec_version\":\"2.1\",\"id\":\"incident--"
+                   "28bb3599-77cd-4a82-a950-b5bc3caf07c4\",\"created\":\"2020-01-01T00:00:"
+                   "00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\",\"name\":\"x\","
+                   "\"x_picket_kind\":\"recruitment-approach\"}",
+                   0, NULL);
+    CHECK_INT(put(s, NULL, inc, NULL), PK_OK);
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    CHECK_INT(pk_store_count(s, PK_STORE_BY_TYPE, count_cb, &b, NULL), PK_OK);
+    CHECK_STR(b.data, "incident=1/1;indicator=1/2;ipv4-addr=1/1;");
+    pk_buf_reset(&b);
+    CHECK_INT(pk_store_count(s, PK_STORE_BY_TLP, count_cb, &b, NULL), PK_OK);
+    CHECK_STR(b.data, "none=2/2;red=1/2;");
+    pk_buf_reset(&b);
+    CHECK_INT(pk_store_count(s, PK_STORE_BY_INCIDENT_KIND, count_cb, &b, NULL), PK_OK);
+    CHECK_STR(b.data, "recruitment-approach=1/1;");
+    pk_buf_reset(&b);
+    CHECK_INT(pk_store_observable_find(s, "ipv4-addr:value", "198.51.100.3", id_cb, &b, NULL),
+              PK_OK);
+    CHECK_STR(b.data, "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4;");
+    pk_buf_reset(&b);
+    CHECK_INT(pk_store_observable_add(s, "domain-name:value", "evil.example",
+                                      "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL),
+              PK_OK);
+    CHECK_INT(pk_store_observable_find(s, "domain-name:value", "EVIL.example.", id_cb, &b, NULL),
+              PK_OK);
+    CHECK_STR(b.data, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f;");
+    pk_buf_free(&b);
+    drop(s);
+}
+
+TEST(transactions_roll_back)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    CHECK_INT(pk_store_begin(s, NULL), PK_OK);
+    CHECK_INT(pk_store_begin(s, NULL), PK_EINVAL);
+    CHECK_INT(put(s, NULL, indicator("98ee46b3cd3f", "2017-01-01T00:00:00.000Z"), NULL), PK_OK);
+    pk_store_rollback(s);
+    rows r = {0};
+    CHECK_INT(pk_store_get(s, NULL, "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "all",
+                           row_cb, &r, NULL),
+              PK_ENOTFOUND);
+    CHECK_INT(pk_store_commit(s, NULL), PK_EINVAL);
+    /* The statement cache and the migration helper are there for other modules. */
+    CHECK(pki_store_db(s) != NULL);
+    CHECK(pki_store_stmt(s, "SELECT 1", NULL) != NULL);
+    drop(s);
+}
