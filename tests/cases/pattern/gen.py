@@ -393,3 +393,24 @@ write("22-binary-text.json","Text compares with binary (=, <, >, LIKE, MATCHES) 
  M("[x-bin:word_u IN ('k\u0103yak')]","b"),
  M("[x-bin:word_hex IN ('kayak')]"),
 ])
+# 23 timestamps
+obs = od("ev",T0,[sco("x-event",good_ts="2010-05-21T13:21:43Z",good_frac="2010-05-21T13:21:43.1234Z",odd_ts="2010-05-21 13:21:43")])
+write("23-timestamps.json","t'' constants are STIX timestamps (upper-case T and Z, UTC, real dates, any fraction) and compare by instant with text properties holding STIX timestamps, whatever their precision; text that is not a STIX timestamp does not compare.",obs,[
+ M("[x-event:good_ts = t'2010-05-21T13:21:43Z']","ev"),
+ M("[x-event:good_ts = t'2010-05-21T13:21:43.000Z']","ev"),
+ M("[x-event:good_ts != t'1974-11-05T05:31:11Z']","ev"),
+ M("[x-event:good_ts > t'1974-11-05T05:31:11Z']","ev"),
+ M("[x-event:good_ts >= t'3012-08-17T17:43:55Z']"),
+ M("[x-event:good_frac = t'2010-05-21T13:21:43.1234Z']","ev"),
+ M("[x-event:good_frac > t'2010-05-21T13:21:43.1233999Z']","ev"),
+ M("[x-event:good_frac IN (t'2010-05-21T13:21:43.12340Z', t'2011-01-01T00:00:00Z')]","ev"),
+ M("[x-event:odd_ts = t'2010-05-21T13:21:43Z']"),
+ M("[x-event:odd_ts != t'2010-05-21T13:21:43Z']","ev"),
+ M("[x-event:good_ts = '2010-05-21T13:21:43.000Z']"),
+ E("[x-event:good_ts = t'2010-05-21T13:21:43']",41),
+ E("[x-event:good_ts = t'2010-05-21T13:21:43z']",41),
+ E("[x-event:good_ts = t'2010-05-21t13:21:43Z']",32),
+ E("[x-event:good_ts = t'2010/05/21T13:21:43Z']",26),
+ E("[x-event:good_ts = t'2010-05-21T13:21:99Z']",39),
+ E("[x-event:good_ts = t'2010-02-30T13:21:43Z']",30),
+])
