@@ -409,15 +409,16 @@ static int run(int argc, char **argv)
         if (log && log != stdout) fclose(log);
         return err.code == PK_EINVAL ? EXIT_PK_USAGE : EXIT_PK_INTERNAL;
     }
-    struct releaser rl = {svc,
-                          cfg.db_path,
-                          release_coll,
-                          release_interval,
-                          PTHREAD_MUTEX_INITIALIZER,
-                          PTHREAD_COND_INITIALIZER,
-                          0};
+    struct releaser rl = {.svc = svc,
+                          .db_path = cfg.db_path,
+                          .collection = release_coll,
+                          .intake_collection = intake_coll,
+                          .interval = release_interval,
+                          .mu = PTHREAD_MUTEX_INITIALIZER,
+                          .cv = PTHREAD_COND_INITIALIZER};
     pthread_t rl_thread;
-    int rl_running = release_coll && pthread_create(&rl_thread, NULL, release_loop, &rl) == 0;
+    int rl_running =
+        (release_coll || intake_coll) && pthread_create(&rl_thread, NULL, release_loop, &rl) == 0;
     const char *lp = cfg.listen, *colon = strrchr(lp, ':');
     printf("picket serve: listening on %s://%.*s:%u/taxii2/\n", cfg.tls_cert ? "https" : "http",
            (int)(colon - lp), lp, pk_taxii_server_port(srv));
