@@ -321,3 +321,20 @@ write("20-hash-values.json","A hash constant compared with = or != or IN on hash
  E("[file:hashes.'SHA-256' = 'f00']",26),
  E("[file:hashes.'SHA-1' = 'zz39a3ee5e6b4b0d3255bfef95601890afd80709']",24),
 ])
+# 21 observation operator precedence
+obs = od("ana","2019-05-01T08:00:00Z",[sco("user-account",user_id="ana",x_years=12)]) + \
+      od("ben","2021-02-01T08:00:00Z",[sco("user-account",user_id="ben",x_years=18)]) + \
+      od("cyd","2020-07-01T08:00:00Z",[sco("user-account",user_id="cyd",x_years=25)])
+write("21-observation-precedence.json","Between observation expressions AND binds tighter than OR, and OR tighter than FOLLOWEDBY; one observed-data never satisfies two operands of AND or FOLLOWEDBY.",obs,[
+ M("[user-account:user_id = 'ana'] AND [user-account:x_years > 20]","ana","cyd"),
+ M("[user-account:user_id = 'ana'] AND [user-account:x_years = 12]"),
+ M("[user-account:user_id = 'ana'] FOLLOWEDBY [user-account:x_years = 12]"),
+ M("[user-account:user_id = 'ana'] FOLLOWEDBY [user-account:user_id > 'b']","ana","ben","cyd"),
+ M("[user-account:user_id = 'ben'] FOLLOWEDBY [user-account:x_years < 15]"),
+ M("[user-account:x_years > 20] OR [user-account:user_id > 'zz'] AND [user-account:x_years < 0]","cyd"),
+ M("([user-account:x_years > 20] OR [user-account:user_id > 'zz']) AND [user-account:x_years < 0]"),
+ M("[user-account:x_years > 20] OR [user-account:user_id > 'zz'] FOLLOWEDBY [user-account:x_years < 0]"),
+ M("[user-account:x_years > 20] OR ([user-account:user_id > 'zz'] FOLLOWEDBY [user-account:x_years < 0])","cyd"),
+ M("([user-account:user_id = 'cyd'] FOLLOWEDBY [user-account:user_id < 'c']) AND [user-account:x_years < 15]","ana","ben","cyd"),
+ M("[user-account:user_id = 'cyd'] FOLLOWEDBY [user-account:user_id < 'c'] AND [user-account:x_years < 15]"),
+])
