@@ -11,6 +11,7 @@ static const pki_migration core_migrations[] = {
     {1, "CREATE TABLE objects("
         "  pk INTEGER PRIMARY KEY," /* insertion order */
         "  id TEXT NOT NULL,"
+        "  idh INTEGER NOT NULL,"  /* 64 bits of the id's UUID: a small index key */
         "  version TEXT NOT NULL," /* modified, else created, else '' */
         "  type TEXT NOT NULL,"
         "  spec_version TEXT NOT NULL,"
@@ -22,9 +23,8 @@ static const pki_migration core_migrations[] = {
         "  markings TEXT NOT NULL DEFAULT '',"
         "  tlp INTEGER NOT NULL DEFAULT 0,"
         "  added INTEGER NOT NULL," /* store-wide date_added, microseconds */
-        "  raw TEXT NOT NULL,"
-        "  UNIQUE(id, version));"
-        "CREATE INDEX objects_type ON objects(type);"
+        "  raw TEXT NOT NULL);"
+        "CREATE INDEX objects_idh ON objects(idh);"
         "CREATE TABLE collections("
         "  id TEXT PRIMARY KEY,"
         "  title TEXT NOT NULL,"
