@@ -1,6 +1,7 @@
 # picket: a thin front for CMake.
 #   make            Release build in build/ (the binary is build/picket)
-#   make run        install what is missing, build, and run the demo
+#   make run        install what is missing, build, and start the TAXII server demo
+#   make run-match  the detection demo (picket match on generated logs)
 #   make check      ASan+UBSan build in build-asan/ and every test
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang)
@@ -13,7 +14,7 @@ CMAKE ?= cmake
 FUZZ_SECONDS ?= 60
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps run check install uninstall fuzz bench format clean
+.PHONY: all deps run run-match check install uninstall fuzz bench format clean
 
 all: build/Makefile
 	@$(CMAKE) --build build -j $(JOBS)
@@ -29,7 +30,10 @@ deps:
 	@scripts/install-deps build test bench fuzz
 
 run: all
-	@scripts/demo build/picket
+	@scripts/demo build/picket serve
+
+run-match: all
+	@scripts/demo build/picket match
 
 check:
 	@scripts/install-deps build test

@@ -47,9 +47,9 @@ static void uuid4(char out[37])
     if (getrandom(r, sizeof r, 0) != sizeof r) abort();
     r[6] = (r[6] & 0x0f) | 0x40;
     r[8] = (r[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-             r[13], r[14], r[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
 }
 
 static void *worker(void *arg)
@@ -81,7 +81,8 @@ static void *worker(void *arg)
             n += (size_t)snprintf(
                 body + n, cap - n,
                 "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","
-                "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","
+                "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00."
+                "000Z\","
                 "\"name\":\"bench %ld\",\"pattern\":\"[ipv4-addr:value = '10.%ld.%ld.%ld']\","
                 "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\","
                 "\"object_marking_refs\":[\"marking-definition--%s\"]}",

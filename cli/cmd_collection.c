@@ -91,20 +91,25 @@ static int run(int argc, char **argv)
                                want == 2 ? "" : "s");
     if ((!strcmp(act, "grant") || !strcmp(act, "import")) && !org)
         return cli_usage_error("collection", "%s needs --org ORG", act);
-    json_t *env = NULL;
+    pk_buf data;
+    pk_buf_init(&data, 0);
     if (!strcmp(act, "import")) {
-        json_error_t je;
-        env = strcmp(pos[2], "-") ? json_load_file(pos[2], 0, &je) : json_loadf(stdin, 0, &je);
-        if (!env) {
-            cli_error("collection", "%s:%d:%d: %s", pos[2], je.line, je.column, je.text);
+        FILE *f = strcmp(pos[2], "-") ? fopen(pos[2], "rb") : stdin;
+        if (!f) {
+            cli_error("collection", "%s: cannot open", pos[2]);
             return EXIT_PK_USAGE;
         }
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            if (pk_buf_add(&data, chunk, n)) cli_oom();
+        if (f != stdin) fclose(f);
     }
     pk_taxii_db *db;
     pk_error err;
     pk_error_clear(&err);
     if (pk_taxii_db_open(cli_db_path(), &db, &err)) {
-        json_decref(env);
+        pk_buf_free(&data);
         cli_report("collection", &err);
         return EXIT_PK_INTERNAL;
     }
@@ -117,7 +122,8 @@ static int run(int argc, char **argv)
         s = pk_taxii_collection_grant(db, pos[1], org, rd, wr, &err);
     } else if (!strcmp(act, "import")) {
         size_t stored, failed;
-        s = pk_taxii_collection_import(db, pos[1], org, env, &stored, &failed, &err);
+        s = pk_taxii_collection_import_text(db, pos[1], org, data.data ? data.data : "", data.len,
+                                            &stored, &failed, &err);
         if (!s && !cli_opt.quiet) printf("stored %zu, rejected %zu\n", stored, failed);
         if (!s && failed) s = PK_EVALIDATE;
     } else {
@@ -150,12 +156,12 @@ static int run(int argc, char **argv)
             json_decref(list);
         }
     }
-    json_decref(env);
+    pk_buf_free(&data);
     pk_taxii_db_close(db);
     if (s == PK_EVALIDATE) return EXIT_PK_NEGATIVE;
     if (s) {
         cli_report("collection", &err);
-        if (s == PK_EINVAL) return EXIT_PK_USAGE;
+        if (s == PK_EINVAL || s == PK_EPARSE) return EXIT_PK_USAGE;
         return s == PK_ENOTFOUND || s == PK_EEXIST ? EXIT_PK_NEGATIVE : EXIT_PK_INTERNAL;
     }
     return EXIT_PK_OK;

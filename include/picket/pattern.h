@@ -285,6 +285,20 @@ PK_API pk_status pk_pattern_eval(const pk_pattern *p, const pk_pattern_obs *s,
                                  pk_pattern_result *out, pk_error *err);
 PK_API void pk_pattern_result_free(pk_pattern_result *r);
 
+/**
+ * Decide one observation expression over a handful of objects, without an
+ * observation set: *matched is 1 when one of `objects` satisfies the
+ * comparison expression of `node` (a PK_PN_OBSERVE node of a parsed pattern,
+ * or a comparison node under one).  References (`*_ref`, `*_refs`) resolve
+ * by "id" among the same objects.  For a match engine that turns each log
+ * record into SCOs and keeps its own time windows.  Errors: PK_EINVAL for an
+ * observation-level operator node, PK_ELIMIT when a regex hits its limits,
+ * PK_ENOMEM.  Thread safe.
+ */
+PK_API pk_status pk_pattern_match_objects(const pk_pattern_node *node,
+                                          const struct json_t *const *objects, size_t n,
+                                          int *matched, pk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

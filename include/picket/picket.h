@@ -13,5 +13,6 @@
 #include "picket/pattern.h"
 #include "picket/privacy.h"
 #include "picket/taxii.h"
+#include "picket/match.h"
 
 #endif /* PICKET_H */

@@ -87,11 +87,17 @@ PK_API pk_status pk_taxii_apiroot_add(pk_taxii_db *db, const char *path, const c
 PK_API pk_status pk_taxii_apiroot_list(pk_taxii_db *db, json_t **out, pk_error *err);
 
 /**
- * Add the objects of a STIX bundle or TAXII envelope (a JSON object with an
- * "objects" array) to collection `id` as written by organisation `org`, as
- * the server does for a POST (used by `picket serve --demo` and tests).
- * `*stored` counts objects committed, `*failed` those refused.
+ * Add the objects of a STIX bundle or TAXII envelope (JSON text with an
+ * "objects" array, `len` bytes, each object's bytes kept as they are) to
+ * collection `id` (id or alias) as written by organisation `org`, with the
+ * checks of a POST (used by `picket collection import`).  `*stored` counts
+ * objects committed, `*failed` those refused.  PK_EPARSE when it is not such
+ * JSON.
  */
+PK_API pk_status pk_taxii_collection_import_text(pk_taxii_db *db, const char *id, const char *org,
+                                                 const char *data, size_t len, size_t *stored,
+                                                 size_t *failed, pk_error *err);
+/** The same for a parsed bundle or envelope (serialised first). */
 PK_API pk_status pk_taxii_collection_import(pk_taxii_db *db, const char *id, const char *org,
                                             json_t *envelope, size_t *stored, size_t *failed,
                                             pk_error *err);

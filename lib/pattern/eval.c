@@ -499,7 +499,12 @@ static const json_t *deref(const ectx *cx, const odata *d, const json_t *idv)
     const char *id = json_string_value(idv);
     if (!id) return NULL;
     if (d->embedded) return json_object_get(d->embedded, id);
-    return pk_map_get(cx->s->byid, id, strlen(id));
+    if (cx->s) return pk_map_get(cx->s->byid, id, strlen(id));
+    for (size_t i = 0; i < d->nroots; i++) { /* pk_pattern_match_objects: a few objects */
+        const char *rid = str_prop(d->roots[i].obj, "id");
+        if (rid && strcmp(rid, id) == 0) return d->roots[i].obj;
+    }
+    return NULL;
 }
 
 /* Walk steps[i..] from `cur`; 1 as soon as a value satisfies x. */
@@ -836,4 +841,37 @@ void pk_pattern_result_free(pk_pattern_result *r)
     pk_free(r->index);
     r->index = NULL;
     r->count = 0;
+}
+
+pk_status pk_pattern_match_objects(const pk_pattern_node *node, const struct json_t *const *objects,
+                                   size_t n, int *matched, pk_error *err)
+{
+    ectx cx;
+    odata d;
+    pk_status st = PK_OK;
+    memset(&cx, 0, sizeof cx);
+    memset(&d, 0, sizeof d);
+    pk_error_clear(err);
+    *matched = 0;
+    cx.err = err;
+    if (!node) return pk_error_set(err, PK_EINVAL, "no pattern node");
+    if (node->kind == PK_PN_OBSERVE) node = node->child[0];
+    if (node->kind != PK_PN_COMPARE && node->kind != PK_PN_CAND && node->kind != PK_PN_COR)
+        return pk_error_set(err, PK_EINVAL, "not an observation expression or comparison");
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        if (json_is_object(objects[i]) && add_root(&d, objects[i], &cap)) {
+            pk_free(d.roots);
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
+    for (size_t r = 0; r < d.nroots && !*matched && !cx.st; r++)
+        *matched = cmp_object(&cx, node, &d, &d.roots[r]);
+    if (cx.st) {
+        st = cx.st;
+        *matched = 0;
+    }
+    pcre2_match_data_free(cx.md);
+    pcre2_match_context_free(cx.mctx);
+    pk_free(d.roots);
+    return st;
 }

@@ -617,6 +617,39 @@ static int same_family(const pk_pattern_value *a, const pk_pattern_value *b)
 
 static pk_status parse_cmp_or(parser *ps, pk_pattern_node **out);
 
+/* hashes.'SHA-256' = '...' must hold a hash of that kind: the hex length of
+ * each algorithm in the hash vocabulary that has a fixed-size hex form. */
+static pk_status check_hashes(parser *ps, const pk_pattern_node *x)
+{
+    static const struct {
+        const char *name;
+        size_t hex;
+    } algs[] = {{"MD5", 32},      {"SHA-1", 40},     {"SHA-224", 56},   {"SHA-256", 64},
+                {"SHA-384", 96},  {"SHA-512", 128},  {"SHA3-224", 56},  {"SHA3-256", 64},
+                {"SHA3-384", 96}, {"SHA3-512", 128}, {"RIPEMD-160", 40}};
+    const pk_pattern_path *pa = x->path;
+    if (pa->nsteps < 2 || pa->steps[pa->nsteps - 1].kind != PK_PSTEP_KEY ||
+        pa->steps[pa->nsteps - 2].kind != PK_PSTEP_KEY ||
+        strcmp(pa->steps[pa->nsteps - 2].key, "hashes") != 0)
+        return PK_OK;
+    const char *alg = pa->steps[pa->nsteps - 1].key;
+    for (size_t a = 0; a < sizeof algs / sizeof *algs; a++) {
+        if (strcmp(alg, algs[a].name) != 0) continue;
+        for (size_t i = 0; i < x->nvalues; i++) {
+            const pk_pattern_value *v = &x->values[i];
+            if (v->kind != PK_PV_STRING) continue;
+            int ok = v->len == algs[a].hex;
+            for (size_t k = 0; ok && k < v->len; k++)
+                ok = strchr("0123456789abcdefABCDEF", v->bytes[k]) && v->bytes[k];
+            if (!ok)
+                return fail(ps, PK_EVALIDATE, (size_t)(v->column - 1),
+                            "'%.80s' is not a valid %s hash (%zu hex digits)", v->bytes, alg,
+                            algs[a].hex);
+        }
+    }
+    return PK_OK;
+}
+
 static pk_status parse_compare(parser *ps, pk_pattern_node **out)
 {
     pk_status st;
@@ -742,6 +775,7 @@ static pk_status parse_compare(parser *ps, pk_pattern_node **out)
         x->values = av;
         x->nvalues = nv;
         if ((st = next_token(ps))) return st;
+        if ((st = check_hashes(ps, x))) return st;
         *out = x;
         return PK_OK;
     }
@@ -751,6 +785,7 @@ static pk_status parse_compare(parser *ps, pk_pattern_node **out)
     if ((st = parse_constant(ps, v))) return st;
     x->values = v;
     x->nvalues = 1;
+    if ((x->op == PK_POP_EQ || x->op == PK_POP_NE) && (st = check_hashes(ps, x))) return st;
     switch (x->op) {
     case PK_POP_LT:
     case PK_POP_LE:

@@ -177,6 +177,63 @@ int pki_cut_to_day(const char *s, size_t n, char out[PK_TIME_STRLEN])
     return 1;
 }
 
+/* Times of day written in free text ("at 09:26", "09:26:53", the time part of
+ * "2026-03-14T09:26:53Z") become "[time]": a report's timestamps are cut to
+ * the day, and the same time in its description would undo that. */
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static size_t time_at(const char *s, size_t n, size_t i)
+{
+    if (i > 0 && (digit(s[i - 1]) || s[i - 1] == ':')) return 0;
+    /* H:MM or HH:MM */
+    size_t h = i + 1 < n && digit(s[i]) && digit(s[i + 1]) ? 2 : 1;
+    if (i + h + 3 > n || !digit(s[i]) || s[i + h] != ':' || !digit(s[i + h + 1]) ||
+        !digit(s[i + h + 2]))
+        return 0;
+    int hh = h == 2 ? (s[i] - '0') * 10 + (s[i + 1] - '0') : s[i] - '0';
+    int mm = (s[i + h + 1] - '0') * 10 + (s[i + h + 2] - '0');
+    if (hh > 23 || mm > 59) return 0;
+    size_t e = i + h + 3;
+    if (e + 3 <= n && s[e] == ':' && digit(s[e + 1]) && digit(s[e + 2])) {
+        e += 3;
+        if (e < n && (s[e] == '.' || s[e] == ',') && e + 1 < n && digit(s[e + 1])) {
+            e++;
+            while (e < n && digit(s[e]))
+                e++;
+        }
+    }
+    if (e < n && (digit(s[e]) || s[e] == ':')) return 0;
+    return e - i;
+}
+
+static pk_status redact_times(json_t *str, size_t *count)
+{
+    const char *s = json_string_value(str);
+    size_t n = json_string_length(str), i, hits = 0;
+    for (i = 0; i < n; i++)
+        if (time_at(s, n, i)) hits++;
+    if (!hits) return PK_OK;
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    for (i = 0; i < n;) {
+        size_t t = time_at(s, n, i);
+        pk_status rc = t ? pk_buf_adds(&b, "[time]") : pk_buf_addc(&b, s[i]);
+        if (rc != PK_OK) {
+            pk_buf_free(&b);
+            return PK_ENOMEM;
+        }
+        i += t ? t : 1;
+    }
+    int bad = json_string_setn(str, b.data ? b.data : "", b.len) != 0;
+    pk_buf_free(&b);
+    if (bad) return PK_ENOMEM;
+    *count += hits;
+    return PK_OK;
+}
+
 /* Walk a value: timestamps to the day, names redacted, nested too. */
 static pk_status clean_value(json_t *v, const char *const *names, size_t n_names,
                              pk_scrub_stats *st)
@@ -208,6 +265,9 @@ static pk_status clean_value(json_t *v, const char *const *names, size_t n_names
         json_object_foreach(v, k, e)
         {
             pk_status rc = clean_value(e, names, n_names, st);
+            if (rc == PK_OK && json_is_string(e) &&
+                (!strcmp(k, "description") || !strcmp(k, "name")))
+                rc = redact_times(e, &st->timestamps_cut);
             if (rc != PK_OK) return rc;
         }
     }

@@ -49,6 +49,7 @@ static const pki_migration core_migrations[] = {
 
 const pki_module_schema pki_store_modules[] = {
     {"core", core_migrations},
+    {"taxii", pki_taxii_migrations},
     /* Append other modules here: {"taxii", pki_taxii_migrations}, */
     {NULL, NULL},
 };

@@ -31,6 +31,9 @@ typedef struct pki_module_schema {
     const pki_migration *steps;
 } pki_module_schema;
 
+/* The TAXII tables (lib/store/taxii_schema.c). */
+extern const pki_migration pki_taxii_migrations[];
+
 /* Every module's migrations, ended by {NULL, NULL} (lib/store/schema.c). */
 extern const pki_module_schema pki_store_modules[];
 

@@ -205,14 +205,22 @@ static int emit_row(void *ctx, const pki_tx_row *row)
     if (s) return -1;
     if (l->mode == PKI_TXQ_OBJECTS) {
         unsigned mask = 0;
-        if (row->granular >= PKI_TLP_AMBER_STRICT) {
+        int granular = row->granular;
+        json_t *parsed = NULL;
+        if (granular == PKI_TLP_UNKNOWN) {
+            /* Not recorded when it was stored: look at the object itself. */
+            parsed = json_loadb(row->json, row->json_len, 0, NULL);
+            if (!parsed) return -1;
+            granular = pki_tlp_of_granular(parsed);
+        }
+        if (granular >= PKI_TLP_AMBER_STRICT) {
             int same = row->org == l->a->org;
             int red = !same && pki_txdb_may_see(l->db, l->a->org, row->org, PKI_TLP_RED);
             mask = pki_tlp_visible_mask(same, red);
         }
-        if (mask && (mask >> row->granular & 1) == 0) {
+        if (mask && (mask >> granular & 1) == 0) {
             /* Some property is marked more strictly than this reader may see. */
-            json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
+            json_t *o = parsed ? parsed : json_loadb(row->json, row->json_len, 0, NULL);
             if (!o) return -1;
             pki_tlp_drop_granular(o, mask);
             char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -222,11 +230,17 @@ static int emit_row(void *ctx, const pki_tx_row *row)
             pk_free(txt);
             return s ? -1 : 0;
         }
+        json_decref(parsed);
         return pk_buf_add(&l->out, row->json, row->json_len) ? -1 : 0;
     }
-    char added[PK_TIME_STRLEN], ver[PK_TIME_STRLEN];
+    char added[PK_TIME_STRLEN], vbuf[PK_TIME_STRLEN];
     pki_tx_time_format_us(row->date_added, added);
-    pki_tx_time_format_us(row->version ? row->version : row->date_added, ver);
+    const char *ver = row->version;
+    if (!ver || !*ver) {
+        /* No modified or created (an SCO): date_added stands for the version. */
+        memcpy(vbuf, added, sizeof vbuf);
+        ver = vbuf;
+    }
     if (l->mode == PKI_TXQ_VERSIONS) return pk_buf_addf(&l->out, "\"%s\"", ver) ? -1 : 0;
     /* Manifest: json holds the spec_version here. */
     return pk_buf_addf(&l->out,
@@ -335,32 +349,15 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
 static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
                                const pki_tx_account *a, const pki_tx_coll *coll)
 {
-    json_error_t je;
-    json_t *env = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
-    if (!env) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "the body is not JSON: byte %d: %s", je.position, je.text);
-        return send_error(r, c, 400, msg, NULL);
-    }
-    json_t *objects = json_object_get(env, "objects");
-    if (!json_is_object(env) || !json_is_array(objects)) {
-        json_decref(env);
-        return send_error(r, c, 400, "expected an envelope: {\"objects\": [...]}", NULL);
-    }
-    if (json_array_size(objects) > r->srv->cfg.max_objects) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "an envelope may hold at most %zu objects; this one has %zu",
-                 r->srv->cfg.max_objects, json_array_size(objects));
-        json_decref(env);
-        return send_error(r, c, 413, msg, NULL);
-    }
     json_t *status = NULL;
     pk_error err;
     pk_error_clear(&err);
     pthread_mutex_lock(&r->srv->write_mu);
-    pk_status s = pki_txdb_add(db, coll, a, objects, &status, &err);
+    pk_status s = pki_txdb_add(db, coll, a, r->body.data ? r->body.data : "", r->body.len,
+                               r->srv->cfg.max_objects, &status, &err);
     pthread_mutex_unlock(&r->srv->write_mu);
-    json_decref(env);
+    if (s == PK_EPARSE) return send_error(r, c, 400, err.message, NULL);
+    if (s == PK_ELIMIT) return send_error(r, c, 413, err.message, NULL);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     return send_json(r, c, 202, status, NULL);
 }

@@ -104,6 +104,7 @@ enum {
     PKI_TLP_AMBER = 2,
     PKI_TLP_AMBER_STRICT = 3,
     PKI_TLP_RED = 4,
+    PKI_TLP_UNKNOWN = 99, /* not recorded (put in the store by import): look */
 };
 /* The TLP level a marking-definition id stands for (TLP 2.0 and the TLP 1.0
  * ids of STIX 2.1), or PKI_TLP_NONE. */
@@ -158,7 +159,7 @@ int pki_txdb_apiroot_get(pk_taxii_db *db, const char *path, json_t **info);
 
 /* A collection as the account sees it. */
 typedef struct pki_tx_coll {
-    int64_t rid; /* row id */
+    char id[64]; /* the store's collection id */
     int can_read, can_write;
 } pki_tx_coll;
 /* PK_ENOTFOUND when the collection is absent or the account has no grant. */
@@ -174,9 +175,9 @@ typedef struct pki_tx_row {
     size_t json_len;
     const char *stix_id;
     int64_t date_added;
-    int64_t version;
-    int granular; /* TLP level of granular markings, PKI_TLP_NONE if none */
-    int64_t org;  /* the writer's organisation */
+    const char *version; /* modified, else created, else "" */
+    int granular;        /* TLP of granular markings: PKI_TLP_NONE if none, PKI_TLP_UNKNOWN */
+    int64_t org;         /* the writer's organisation */
     int tlp;
 } pki_tx_row;
 typedef int (*pki_tx_row_fn)(void *ctx, const pki_tx_row *r);
@@ -196,12 +197,15 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
 int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp);
 
 /*
- * Store the objects of an envelope in one transaction and record the status
+ * Store the objects of an envelope (the request body, read object by object
+ * with each one's bytes kept) in one transaction, and record the status
  * resource in the same transaction, so a "success" is never reported for an
- * object that is not committed.  `status` gets the status resource.
+ * object that is not committed.  PK_EPARSE: not an envelope or not JSON (400);
+ * PK_ELIMIT: more than max_objects (413); nothing is stored then.
  */
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       json_t *objects, json_t **status, pk_error *err);
+                       const char *body, size_t len, size_t max_objects, json_t **status,
+                       pk_error *err);
 /* Delete the versions of stix_id the filter selects that the account may see
  * and wrote (or any, for an admin).  *deleted counts rows. */
 pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,

@@ -267,7 +267,7 @@ try:
     msgs = [f.get("message", "") for f in st.get("failures", [])]
     check("each failure names its reason",
           len(msgs) == 6 and "id: missing" in msgs[0] and "type:" in msgs[1] and "modified:" in msgs[2]
-          and "spec_version" in msgs[3] and "id:" in msgs[4] and "not a JSON object" in msgs[5], msgs)
+          and "spec_version" in msgs[3] and "id:" in msgs[4] and "expected an object" in msgs[5], msgs)
     check("successes list ids and versions",
           sorted(s["id"] for s in st.get("successes", [])) == sorted(o["id"] for o in list(objs.values()) + [gran, strict_gran])
           and all(s.get("version") for s in st["successes"]), st.get("successes"))
@@ -409,7 +409,12 @@ try:
     r = http("DELETE", "/api/collections/%s/" % X, who="alice")
     check("405 for DELETE on a collection", is_error(r, 405) and r.headers.get("Allow") == "GET")
     r = http("POST", "/api/collections/%s/objects/" % X, who="alice", body=b"{not json")
-    check("400 for a body that is not JSON", is_error(r, 400) and "not JSON" in r.json["description"])
+    check("400 for a body that is not JSON", is_error(r, 400) and "not JSON" in r.json["description"], r.raw)
+    before = len(http("GET", "/api/collections/%s/objects/?limit=1000&match[version]=all" % X, who="alice").json["objects"])
+    trunc = json.dumps({"objects": [indicator(70), indicator(71)]})[:-30].encode()
+    r = http("POST", "/api/collections/%s/objects/" % X, who="alice", body=trunc)
+    after = len(http("GET", "/api/collections/%s/objects/?limit=1000&match[version]=all" % X, who="alice").json["objects"])
+    check("400 for a truncated envelope, and nothing of it is stored", is_error(r, 400) and before == after, (r.raw, before, after))
     r = http("POST", "/api/collections/%s/objects/" % X, who="alice", body={"type": "bundle"})
     check("400 for JSON that is not an envelope", is_error(r, 400))
     r = http("GET", "/api/collections/%s/objects/not-an-id/" % X, who="alice")

@@ -85,7 +85,10 @@ TEST(parse_constants)
 
 TEST(parse_object_paths)
 {
-    check_canon("[file:hashes.'SHA-256' = 'x']", "[file:hashes.'SHA-256' = 'x']");
+    check_canon("[file:hashes.'SHA-256' = "
+                "'abababababababababababababababababababababababababababababababab']",
+                "[file:hashes.'SHA-256' = "
+                "'abababababababababababababababababababababababababababababababab']");
     check_canon("[file:'name' = 'x']", "[file:name = 'x']");
     check_canon("[file:extensions.'ntfs-ext'.alternate_data_streams[0].name = 'x']",
                 "[file:extensions.'ntfs-ext'.alternate_data_streams[0].name = 'x']");
@@ -227,6 +230,12 @@ TEST(parse_errors_name_the_column)
     check_err("[a:x = 1 /* open", PK_EPARSE, 10, "comment");
     check_err("[a:x[1.5] = 1]", PK_EPARSE, 6, "list index");
     check_err("[a:x = 1] START t'2016-06-01T00:00:00Z' STOP 5", PK_EPARSE, 46, "timestamp");
+    check_err("[file:hashes.'SHA-256' = 'f00']", PK_EVALIDATE, 26, "not a valid SHA-256 hash");
+    check_err("[file:hashes.MD5 IN ('d41d8cd98f00b204e9800998ecf8427e', 'xyz')]", PK_EVALIDATE, 58,
+              "not a valid MD5 hash");
+    check_canon("[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']",
+                "[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']");
+    check_canon("[file:hashes.SSDEEP = '3:a:b']", "[file:hashes.SSDEEP = '3:a:b']");
 }
 
 TEST(parse_bounds)
@@ -275,7 +284,8 @@ TEST(anchors)
         {"[ipv4-addr:value = '1.2.3.4']", 1, 1, "ipv4-addr:value"},
         {"[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'x']", 2, 1, "ipv4-addr:value"},
         {"[domain-name:value IN ('a', 'b', 'c')]", 3, 1, "domain-name:value"},
-        {"[file:name LIKE 'a%' AND file:hashes.MD5 = 'x']", 1, 0, "file:hashes.MD5"},
+        {"[file:name LIKE 'a%' AND file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']", 1, 0,
+         "file:hashes.MD5"},
         {"[file:name NOT = 'a']", 0, 0, NULL},
         {"[file:size > 5]", 0, 0, NULL},
         {"[file:size > 5 OR file:name = 'x']", 0, 0, NULL},
@@ -659,4 +669,36 @@ TEST(eval_survives_every_allocation_failure)
         2};
     long n = pkt_each_alloc_failure(eval_under_failure, &c);
     CHECK(n > 10);
+}
+
+TEST(match_objects_without_a_set)
+{
+    pk_pattern *p = parse_ok("[network-traffic:dst_ref.value ISSUBSET '203.0.113.0/24' AND "
+                             "network-traffic:dst_port = 22]");
+    REQUIRE(p);
+    json_t *nt = load("{\"type\":\"network-traffic\",\"id\":\"network-traffic--1\","
+                      "\"dst_ref\":\"ipv4-addr--1\",\"dst_port\":22}");
+    json_t *ip = load("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"203.0.113.9\"}");
+    json_t *other = load("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"10.0.0.1\"}");
+    REQUIRE(nt && ip && other);
+    const json_t *both[] = {nt, ip}, *wrong[] = {nt, other}, *alone[] = {nt};
+    int m = -1;
+    pk_error e;
+    const pk_pattern_node *obsn = pk_pattern_root(p);
+    CHECK_INT(pk_pattern_match_objects(obsn, both, 2, &m, &e), PK_OK);
+    CHECK_INT(m, 1);
+    CHECK_INT(pk_pattern_match_objects(obsn, wrong, 2, &m, &e), PK_OK);
+    CHECK_INT(m, 0);
+    CHECK_INT(pk_pattern_match_objects(obsn, alone, 1, &m, &e), PK_OK);
+    CHECK_INT(m, 0);
+    CHECK_INT(pk_pattern_match_objects(obsn->child[0], both, 2, &m, &e), PK_OK);
+    CHECK_INT(m, 1);
+    pk_pattern_free(p);
+    p = parse_ok("[a:x = 1] AND [b:y = 2]");
+    REQUIRE(p);
+    CHECK_INT(pk_pattern_match_objects(pk_pattern_root(p), both, 2, &m, &e), PK_EINVAL);
+    pk_pattern_free(p);
+    json_decref(nt);
+    json_decref(ip);
+    json_decref(other);
 }

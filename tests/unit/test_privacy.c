@@ -217,7 +217,8 @@ static const char *report_json =
     "{\"type\":\"incident\",\"spec_version\":\"2.1\",\"id\":\"incident--33333333-3333-4333-8333-"
     "333333333333\",\"created\":\"2026-03-14T09:26:53.123Z\",\"modified\":\"2026-03-15T17:01:02Z\","
     "\"created_by_ref\":\"identity--22222222-2222-4222-8222-222222222222\",\"name\":\"Recruiter "
-    "approached an ACME engineer\",\"description\":\"Contact via alice.smith\","
+    "approached an ACME engineer\",\"description\":\"Contact via alice.smith at 09:26:53 "
+    "(2026-03-14T09:26:53Z), port 8080, ratio 1:30, 25:61\","
     "\"x_picket_kind\":\"recruitment-approach\",\"x_internal_ticket\":\"SEC-4711\","
     "\"external_references\":[{\"source_name\":\"acme-jira\",\"url\":\"https://jira.acme/"
     "SEC-4711\"}"
@@ -272,7 +273,8 @@ TEST(scrub_drops_identity_custom_and_times)
     CHECK(strstr(text, "\"2026-03-14T00:00:00.000Z\"") != NULL);
     CHECK(strstr(text, "\"2026-03-15T00:00:00.000Z\"") != NULL);
     CHECK(strstr(text, "Recruiter approached an [redacted] engineer") != NULL);
-    CHECK(strstr(text, "Contact via [redacted]") != NULL);
+    CHECK(strstr(text, "Contact via [redacted] at [time] (2026-03-14T[time]Z), port 8080, ratio "
+                       "[time], 25:61") != NULL);
     CHECK(strstr(text, "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb") != NULL);
     CHECK(strstr(text, "\"x_picket_kind\":\"recruitment-approach\"") != NULL);
     /* The observed-data points at the user-account's new id, and only at it. */

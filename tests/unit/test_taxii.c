@@ -262,8 +262,10 @@ static json_t *obj(const char *uuid, const char *modified, const char *marking)
 {
     char id[80];
     snprintf(id, sizeof id, "indicator--%s", uuid);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "indicator", "spec_version", "2.1", "id",
-                          id, "created", "2020-01-01T00:00:00Z", "modified", modified);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "indicator", "spec_version",
+                          "2.1", "id", id, "created", "2020-01-01T00:00:00.000Z", "modified",
+                          modified, "pattern", "[ipv4-addr:value = '10.0.0.1']", "pattern_type",
+                          "stix", "valid_from", "2020-01-01T00:00:00Z");
     if (marking) json_object_set_new(o, "object_marking_refs", json_pack("[s]", marking));
     return o;
 }
@@ -302,18 +304,22 @@ TEST(db_accounts_grants_tlp_versions)
 
     json_t *objs = json_array();
     json_array_append_new(
-        objs, obj("11111111-1111-4111-8111-111111111111", "2020-01-01T00:00:00Z", GREEN));
-    json_array_append_new(objs,
-                          obj("22222222-2222-4222-8222-222222222222", "2020-01-01T00:00:00Z", RED));
+        objs, obj("11111111-1111-4111-8111-111111111111", "2020-01-01T00:00:00.000Z", GREEN));
     json_array_append_new(
-        objs, obj("11111111-1111-4111-8111-111111111111", "2020-02-01T00:00:00Z", GREEN));
+        objs, obj("22222222-2222-4222-8222-222222222222", "2020-01-01T00:00:00.000Z", RED));
+    json_array_append_new(
+        objs, obj("11111111-1111-4111-8111-111111111111", "2020-02-01T00:00:00.000Z", GREEN));
     json_array_append_new(objs, json_string("junk"));
+    json_t *env = json_pack("{s:o}", "objects", objs);
+    char *body = json_dumps(env, JSON_COMPACT);
+    json_decref(env);
     json_t *status = NULL;
-    REQUIRE(pki_txdb_add(db, &ca, &A, objs, &status, &err) == PK_OK);
+    REQUIRE(pki_txdb_add(db, &ca, &A, body, strlen(body), 100, &status, &err) == PK_OK);
     CHECK_INT(json_integer_value(json_object_get(status, "success_count")), 3);
     CHECK_INT(json_integer_value(json_object_get(status, "failure_count")), 1);
     json_decref(status);
-    json_decref(objs);
+    CHECK_INT(pki_txdb_add(db, &ca, &A, body, strlen(body), 2, &status, &err), PK_ELIMIT);
+    pk_free(body);
 
     pki_tx_filter f;
     pki_tx_filter_init(&f);

@@ -1,61 +1,36 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The TAXII tables on SQLite: organisations, accounts (token hashes only),
- * API roots, collections, per-organisation grants, TLP:RED shares, the
- * objects of each collection with their date_added, and status resources.
+ * The store side of the TAXII server (lib/store because it is SQL on the
+ * store's tables): accounts (token hashes only), organisations, API roots,
+ * per-organisation grants, TLP:RED shares, the writer of each version in a
+ * collection, status resources, and the listings TAXII pages through.
  *
- * date_added is an integer of microseconds, strictly increasing within a
- * collection: a writer takes the collection's last value under SQLite's one
- * write lock and hands out last+1, last+2, ... (or the clock when later).
- * Commits are serialised by that lock, so a reader's snapshot never lacks a
- * row older than the newest it sees: a cursor "after date_added X" never
- * skips an object that commits later.  That is what lets paging keep no
- * state in memory.
- *
- * TLP is enforced in the WHERE clause of every listing, so `limit`, `more`
- * and `next` count only what the reader may see.
+ * Objects, their versions, collections and date_added are the core schema's
+ * (objects, collections, collection_objects); writes go through pk_store_put,
+ * so what TAXII receives is what import, export, stats and match see.
+ * date_added is strictly increasing per collection and taken under SQLite's
+ * write lock, so commits come in date_added order and a reader's snapshot
+ * never lacks a row older than the newest it sees: "after date_added X" as a
+ * cursor never skips an object that commits later, and paging keeps no state
+ * in memory.  TLP is enforced in the WHERE clause of every listing, so
+ * `limit`, `more` and `next` count only what the reader may see.
  */
-#include "taxii_int.h"
+#include "store/store_impl.h"
+#include "taxii/taxii_int.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <string.h>
 
 struct pk_taxii_db {
-    sqlite3 *db;
-    pk_map *stmts; /* SQL text -> prepared statement, kept for the connection's life */
+    pk_store *store;
+    sqlite3 *db;   /* the store's connection */
+    pk_map *stmts; /* SQL text -> prepared statement, for the connection's life */
     uint8_t key[crypto_generichash_KEYBYTES];
 };
 
 #define DEFAULT_ROOT "api"
-
-static const char *const schema[] = {
-    "CREATE TABLE IF NOT EXISTS taxii_meta(k TEXT PRIMARY KEY, v BLOB)",
-    "CREATE TABLE IF NOT EXISTS taxii_org(rid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS taxii_account(rid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-    " org INTEGER NOT NULL, admin INTEGER NOT NULL DEFAULT 0, token_hash BLOB NOT NULL,"
-    " created TEXT NOT NULL)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_account_token ON taxii_account(token_hash)",
-    "CREATE TABLE IF NOT EXISTS taxii_apiroot(rid INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
-    " title TEXT NOT NULL, description TEXT)",
-    "CREATE TABLE IF NOT EXISTS taxii_collection(rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
-    " apiroot INTEGER NOT NULL, title TEXT NOT NULL, description TEXT, alias TEXT,"
-    " last_added INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS taxii_grant(coll INTEGER NOT NULL, org INTEGER NOT NULL,"
-    " can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, org))",
-    "CREATE TABLE IF NOT EXISTS taxii_red_share(writer INTEGER NOT NULL, reader INTEGER NOT NULL,"
-    " PRIMARY KEY(writer, reader))",
-    "CREATE TABLE IF NOT EXISTS taxii_object(rid INTEGER PRIMARY KEY, coll INTEGER NOT NULL,"
-    " stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
-    " version INTEGER NOT NULL, version_text TEXT, date_added INTEGER NOT NULL,"
-    " org INTEGER NOT NULL, tlp INTEGER NOT NULL, granular INTEGER NOT NULL,"
-    " latest INTEGER NOT NULL, first INTEGER NOT NULL, json TEXT NOT NULL)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_object_added ON taxii_object(coll, date_added)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_object_version ON taxii_object(coll, stix_id, "
-    "version)",
-    "CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, apiroot INTEGER NOT NULL,"
-    " org INTEGER NOT NULL, body TEXT NOT NULL)",
-};
+/* Dynamic statements cached at most; past this the cache is emptied. */
+#define STMT_CACHE_MAX 256
 
 static pk_status db_error(pk_taxii_db *db, pk_error *err, const char *what)
 {
@@ -64,9 +39,20 @@ static pk_status db_error(pk_taxii_db *db, pk_error *err, const char *what)
     return pk_error_set(err, s, "%s: %s", what, sqlite3_errmsg(db->db));
 }
 
+static void stmt_flush(pk_taxii_db *db)
+{
+    size_t it = 0;
+    void *v;
+    while (pk_map_next(db->stmts, &it, NULL, NULL, &v))
+        sqlite3_finalize(v);
+    pk_map_free(db->stmts);
+    db->stmts = pk_map_new(64);
+}
+
 /* A prepared statement for `sql`, reset and with bindings cleared. */
 static sqlite3_stmt *stmt(pk_taxii_db *db, const char *sql)
 {
+    if (!db->stmts) return NULL;
     size_t n = strlen(sql);
     sqlite3_stmt *st = pk_map_get(db->stmts, sql, n);
     if (st) {
@@ -81,6 +67,16 @@ static sqlite3_stmt *stmt(pk_taxii_db *db, const char *sql)
         return NULL;
     }
     return st;
+}
+
+/* The same for a statement built per request: the cache is emptied when it
+ * grows past STMT_CACHE_MAX (no cached statement is running at that point). */
+static sqlite3_stmt *stmt_dyn(pk_taxii_db *db, const char *sql)
+{
+    if (db->stmts && pk_map_count(db->stmts) >= STMT_CACHE_MAX &&
+        !pk_map_get(db->stmts, sql, strlen(sql)))
+        stmt_flush(db);
+    return stmt(db, sql);
 }
 
 static int exec(pk_taxii_db *db, const char *sql)
@@ -113,62 +109,52 @@ pk_status pk_taxii_db_open(const char *path, pk_taxii_db **out, pk_error *err)
         s = pk_error_set(err, PK_ENOMEM, "out of memory");
         goto fail;
     }
-    if (sqlite3_open_v2(path, &db->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        s = pk_error_set(err, PK_ESTORE, "%s: cannot open: %s", path,
-                         db->db ? sqlite3_errmsg(db->db) : "out of memory");
+    /* The store applies the "taxii" migrations with its own. */
+    if ((s = pk_store_open(path, 0, &db->store, err))) goto fail;
+    db->db = pki_store_db(db->store);
+    if (!db->db) {
+        s = pk_error_set(err, PK_EUNSUPPORTED, "the TAXII server needs the SQLite engine");
         goto fail;
     }
-    sqlite3_busy_timeout(db->db, 30000);
-    /* WAL: readers never block the writer; FULL: a commit is on disk before a
-     * status says success. */
-    if (exec(db, "PRAGMA journal_mode=WAL") || exec(db, "PRAGMA synchronous=FULL")) {
-        s = db_error(db, err, path);
-        goto fail;
-    }
-    if (exec(db, "BEGIN IMMEDIATE")) {
-        s = db_error(db, err, path);
-        goto fail;
-    }
-    for (size_t i = 0; i < sizeof schema / sizeof *schema; i++)
-        if (exec(db, schema[i])) {
-            s = db_error(db, err, "creating the TAXII tables");
-            goto fail;
-        }
+    /* The key of the token hashes: made once, at the store's first use. */
     sqlite3_stmt *st = stmt(db, "SELECT v FROM taxii_meta WHERE k='token_key'");
     if (!st) {
         s = db_error(db, err, "reading the token key");
         goto fail;
     }
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof db->key) {
-        memcpy(db->key, sqlite3_column_blob(st, 0), sizeof db->key);
-        sqlite3_reset(st);
-    } else {
-        sqlite3_reset(st);
-        randombytes_buf(db->key, sizeof db->key);
-        st = stmt(db, "INSERT INTO taxii_meta(k, v) VALUES('token_key', ?1)");
+    int have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof db->key;
+    if (have) memcpy(db->key, sqlite3_column_blob(st, 0), sizeof db->key);
+    sqlite3_reset(st);
+    if (!have) {
+        uint8_t k[sizeof db->key];
+        randombytes_buf(k, sizeof k);
+        st = stmt(db, "INSERT OR IGNORE INTO taxii_meta(k, v) VALUES('token_key', ?1)");
         if (!st) {
             s = db_error(db, err, "storing the token key");
             goto fail;
         }
-        sqlite3_bind_blob(st, 1, db->key, sizeof db->key, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        sqlite3_bind_blob(st, 1, k, sizeof k, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sodium_memzero(k, sizeof k);
+        if (rc != SQLITE_DONE) {
             s = db_error(db, err, "storing the token key");
             goto fail;
         }
-    }
-    if (exec(db,
-             "INSERT OR IGNORE INTO taxii_apiroot(path, title, description) VALUES('" DEFAULT_ROOT
-             "', 'picket', 'The default API root')") ||
-        exec(db, "COMMIT")) {
-        s = db_error(db, err, path);
-        goto fail;
+        /* Another process may have won the race: read back what is stored. */
+        st = stmt(db, "SELECT v FROM taxii_meta WHERE k='token_key'");
+        if (!st || sqlite3_step(st) != SQLITE_ROW ||
+            sqlite3_column_bytes(st, 0) != (int)sizeof db->key) {
+            if (st) sqlite3_reset(st);
+            s = db_error(db, err, "reading the token key");
+            goto fail;
+        }
+        memcpy(db->key, sqlite3_column_blob(st, 0), sizeof db->key);
+        sqlite3_reset(st);
     }
     *out = db;
     return PK_OK;
 fail:
-    if (db->db) rollback(db);
     pk_taxii_db_close(db);
     return s;
 }
@@ -183,7 +169,7 @@ void pk_taxii_db_close(pk_taxii_db *db)
             sqlite3_finalize(v);
         pk_map_free(db->stmts);
     }
-    sqlite3_close(db->db);
+    pk_store_close(db->store);
     sodium_memzero(db->key, sizeof db->key);
     pk_free(db);
 }
@@ -505,38 +491,59 @@ pk_status pk_taxii_collection_add(pk_taxii_db *db, const char *apiroot, const ch
 {
     if (!apiroot) apiroot = DEFAULT_ROOT;
     if (!title || !*title) return pk_error_set(err, PK_EINVAL, "a collection needs a title");
-    pk_uuid u;
-    if (pk_uuid_v4(&u)) return pk_error_set(err, PK_EIO, "no randomness for a collection id");
-    pk_uuid_format(&u, id);
-    char now[PK_TIME_STRLEN];
-    now_text(now);
-    sqlite3_stmt *st = stmt(db, "INSERT INTO taxii_collection(id, apiroot, title, description,"
-                                " alias, created) SELECT ?1, rid, ?3, ?4, ?5, ?6"
-                                " FROM taxii_apiroot WHERE path=?2");
-    if (!st) return db_error(db, err, "adding a collection");
+    pk_status s = pk_store_begin(db->store, err);
+    if (s) return s;
+    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_apiroot WHERE path=?1");
+    if (!st) {
+        s = db_error(db, err, "adding a collection");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, apiroot, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        s = pk_error_set(err, PK_ENOTFOUND, "no API root '%s' (add it with picket apiroot add)",
+                         apiroot);
+        goto fail;
+    }
+    int64_t root = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if ((s = pk_store_collection_create(db->store, NULL, title, description, alias, id, err)))
+        goto fail;
+    st = stmt(db, "INSERT INTO taxii_collection(coll, apiroot) VALUES(?1, ?2)");
+    if (!st) {
+        s = db_error(db, err, "adding a collection");
+        goto fail;
+    }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, apiroot, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
-    if (description) sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
-    if (alias) sqlite3_bind_text(st, 5, alias, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) return db_error(db, err, "adding a collection");
-    if (sqlite3_changes(db->db) == 0)
-        return pk_error_set(err, PK_ENOTFOUND, "no API root '%s' (add it with picket apiroot add)",
-                            apiroot);
-    return PK_OK;
+    sqlite3_bind_int64(st, 2, root);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        s = db_error(db, err, "adding a collection");
+        goto fail;
+    }
+    return pk_store_commit(db->store, err);
+fail:
+    pk_store_rollback(db->store);
+    return s;
 }
+
+/* The API root a collection row is under: its taxii_collection row, else 'api'. */
+#define COLL_ROOT                                                                                  \
+    "COALESCE((SELECT tc.apiroot FROM taxii_collection tc WHERE tc.coll = c.id),"                  \
+    " (SELECT rid FROM taxii_apiroot WHERE path = 'api'))"
 
 pk_status pk_taxii_collection_list(pk_taxii_db *db, json_t **out, pk_error *err)
 {
     static const char *const keys[] = {"id",    "api_root", "title", "description",
-                                       "alias", "objects",  "rid",   NULL};
+                                       "alias", "objects",  NULL};
     *out = json_array();
     if (!*out) return pk_error_set(err, PK_ENOMEM, "out of memory");
-    sqlite3_stmt *st = stmt(db, "SELECT c.id, r.path, c.title, c.description, c.alias,"
-                                " (SELECT count(*) FROM taxii_object o WHERE o.coll=c.rid), c.rid"
-                                " FROM taxii_collection c JOIN taxii_apiroot r ON r.rid=c.apiroot"
-                                " ORDER BY c.rid");
+    sqlite3_stmt *st =
+        stmt(db, "SELECT c.id, r.path, c.title, NULLIF(c.description, ''), c.alias,"
+                 " (SELECT count(*) FROM collection_objects co WHERE co.collection = c.id)"
+                 " FROM collections c JOIN taxii_apiroot r ON r.rid = " COLL_ROOT
+                 " ORDER BY c.created, c.id");
     pk_status s = st ? rows_json(db, st, keys, 0, *out, err) : db_error(db, err, "collections");
     size_t i;
     json_t *c;
@@ -556,9 +563,8 @@ pk_status pk_taxii_collection_list(pk_taxii_db *db, json_t **out, pk_error *err)
             s = db_error(db, err, "grants");
             break;
         }
-        sqlite3_bind_int64(gs, 1, json_integer_value(json_object_get(c, "rid")));
+        sqlite3_bind_text(gs, 1, json_string_value(json_object_get(c, "id")), -1, SQLITE_TRANSIENT);
         s = rows_json(db, gs, gkeys, 6, g, err);
-        json_object_del(c, "rid");
     }
     if (s) {
         json_decref(*out);
@@ -573,32 +579,21 @@ pk_status pk_taxii_collection_grant(pk_taxii_db *db, const char *id, const char 
     if (!valid_name(org))
         return pk_error_set(err, PK_EINVAL, "organisation '%s': 1 to 100 printable characters",
                             org);
-    pk_status s;
+    char cid[PK_UUID_STRLEN];
+    pk_status s = pk_store_collection_find(db->store, id, cid, err);
+    if (s) return s == PK_ENOTFOUND ? pk_error_set(err, s, "no collection '%s'", id) : s;
     if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "granting");
-    int64_t oid, crid;
-    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_collection WHERE id=?1");
-    if (!st) {
-        s = db_error(db, err, "granting");
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        s = pk_error_set(err, PK_ENOTFOUND, "no collection '%s'", id);
-        goto fail;
-    }
-    crid = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    int64_t oid;
     if ((s = org_id(db, org, 1, &oid, err))) goto fail;
-    st = stmt(db, (can_read || can_write)
-                      ? "INSERT OR REPLACE INTO taxii_grant(coll, org, can_read, can_write)"
-                        " VALUES(?1, ?2, ?3, ?4)"
-                      : "DELETE FROM taxii_grant WHERE coll=?1 AND org=?2");
+    sqlite3_stmt *st =
+        stmt(db, (can_read || can_write) ? "INSERT OR REPLACE INTO taxii_grant(coll, org, can_read,"
+                                           " can_write) VALUES(?1, ?2, ?3, ?4)"
+                                         : "DELETE FROM taxii_grant WHERE coll=?1 AND org=?2");
     if (!st) {
         s = db_error(db, err, "granting");
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, crid);
+    sqlite3_bind_text(st, 1, cid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, oid);
     if (can_read || can_write) {
         sqlite3_bind_int(st, 3, can_read ? 1 : 0);
@@ -621,15 +616,15 @@ static json_t *collection_json(sqlite3_stmt *st, int can_read, int can_write)
     json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:[s]}", "id", (const char *)sqlite3_column_text(st, 0),
                           "title", (const char *)sqlite3_column_text(st, 1), "can_read", can_read,
                           "can_write", can_write, "media_types", PK_STIX_MEDIA_TYPE);
-    if (o && d) json_object_set_new(o, "description", json_string(d));
-    if (o && al) json_object_set_new(o, "alias", json_string(al));
+    if (o && d && *d) json_object_set_new(o, "description", json_string(d));
+    if (o && al && *al) json_object_set_new(o, "alias", json_string(al));
     return o;
 }
 
 #define COLL_SELECT                                                                                \
-    "SELECT c.id, c.title, c.description, c.alias, c.rid, g.can_read, g.can_write"                 \
-    " FROM taxii_collection c JOIN taxii_apiroot r ON r.rid=c.apiroot"                             \
-    " LEFT JOIN taxii_grant g ON g.coll=c.rid AND g.org=?2 WHERE r.path=?1"
+    "SELECT c.id, c.title, c.description, c.alias, 0, g.can_read, g.can_write"                     \
+    " FROM collections c LEFT JOIN taxii_grant g ON g.coll = c.id AND g.org = ?2"                  \
+    " WHERE " COLL_ROOT " = (SELECT rid FROM taxii_apiroot WHERE path = ?1)"
 
 pk_status pki_txdb_collection(pk_taxii_db *db, const char *root, const char *id,
                               const pki_tx_account *a, pki_tx_coll *c, json_t **info)
@@ -641,7 +636,7 @@ pk_status pki_txdb_collection(pk_taxii_db *db, const char *root, const char *id,
     sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     pk_status s = PK_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        c->rid = sqlite3_column_int64(st, 4);
+        snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(st, 0));
         c->can_read = a->admin || sqlite3_column_int(st, 5);
         c->can_write = a->admin || sqlite3_column_int(st, 6);
         if (c->can_read || c->can_write) {
@@ -661,7 +656,7 @@ pk_status pki_txdb_collections(pk_taxii_db *db, const char *root, const pki_tx_a
 {
     *out = json_array();
     if (!*out) return PK_ENOMEM;
-    sqlite3_stmt *st = stmt(db, COLL_SELECT " ORDER BY c.rid");
+    sqlite3_stmt *st = stmt(db, COLL_SELECT " ORDER BY c.created, c.id");
     if (!st) return PK_ESTORE;
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, a->org);
@@ -680,7 +675,7 @@ pk_status pki_txdb_collections(pk_taxii_db *db, const char *root, const pki_tx_a
 
 /* ---- listings ------------------------------------------------------------ */
 
-/* Values bound to a dynamically built statement, in order. */
+/* Values bound to a statement built per request, in order. */
 typedef struct binds {
     int n;
     struct {
@@ -713,7 +708,10 @@ static pk_status add_in(pk_buf *q, binds *b, const char *col, const char *const 
     return s ? s : pk_buf_adds(q, ")");
 }
 
-/* The TLP rule as SQL, for reader organisation bound at ?R (pushed here). */
+/* The TLP rule as SQL for reader organisation `org`.  The store numbers TLP
+ * one above PKI_TLP (0 is "none"): 4 is AMBER+STRICT, 5 RED.  A version with
+ * no writer row (put in the store by import, not over TAXII) has no
+ * organisation: its RED and AMBER+STRICT go to nobody. */
 static pk_status add_visibility(pk_buf *q, binds *b, int64_t org)
 {
     bind_i(b, org);
@@ -721,23 +719,44 @@ static pk_status add_visibility(pk_buf *q, binds *b, int64_t org)
     bind_i(b, org);
     int r2 = b->n;
     return pk_buf_addf(q,
-                       " AND (o.tlp < %d OR o.org = ?%d OR (o.tlp = %d AND EXISTS (SELECT 1 FROM"
-                       " taxii_red_share s WHERE s.writer = o.org AND s.reader = ?%d)))",
-                       PKI_TLP_AMBER_STRICT, r1, PKI_TLP_RED, r2);
+                       " AND (o.tlp < %d OR w.org = ?%d OR (o.tlp = %d AND EXISTS (SELECT 1 FROM"
+                       " taxii_red_share s WHERE s.writer = w.org AND s.reader = ?%d)))",
+                       PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
 }
 
-static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f)
+/* The store's version key of a time: RFC 3339 with nine fractional digits. */
+static void version_key(int64_t us, char out[PK_TIME_STRLEN])
 {
-    if (!f->has_version) return pk_buf_adds(q, " AND o.latest = 1");
+    pk_time t;
+    int64_t sec = us / 1000000, rem = us % 1000000;
+    if (rem < 0) {
+        rem += 1000000;
+        sec--;
+    }
+    t.sec = sec;
+    t.nsec = (int32_t)(rem * 1000);
+    t.digits = 9;
+    pk_time_format(&t, 9, out);
+}
+
+#define VERSION_OF(fn)                                                                             \
+    "o.version = (SELECT " fn "(o2.version) FROM objects o2 JOIN collection_objects c2"            \
+    " ON c2.obj = o2.pk AND c2.collection = co.collection WHERE o2.id = o.id)"
+
+static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f,
+                              char (*keys)[PK_TIME_STRLEN])
+{
+    if (!f->has_version) return pk_buf_adds(q, " AND " VERSION_OF("max"));
     if (f->v_all) return PK_OK;
     pk_status s = pk_buf_adds(q, " AND (0");
-    if (!s && f->v_last) s = pk_buf_adds(q, " OR o.latest = 1");
-    if (!s && f->v_first) s = pk_buf_adds(q, " OR o.first = 1");
+    if (!s && f->v_last) s = pk_buf_adds(q, " OR " VERSION_OF("max"));
+    if (!s && f->v_first) s = pk_buf_adds(q, " OR " VERSION_OF("min"));
     if (!s && f->n_vtimes) {
         s = pk_buf_adds(q, " OR o.version IN (");
         for (size_t i = 0; i < f->n_vtimes && !s; i++) {
+            version_key(f->v_times[i], keys[i]);
             s = pk_buf_adds(q, i ? ",?" : "?");
-            bind_i(b, f->v_times[i]);
+            bind_s(b, keys[i]);
         }
         if (!s) s = pk_buf_adds(q, ")");
     }
@@ -760,32 +779,36 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
 {
     pk_buf q;
     binds b;
+    char keys[PKI_TX_LIST_MAX][PK_TIME_STRLEN];
     b.n = 0;
     pk_buf_init(&q, 64 * 1024);
     int64_t after = f->added_after > f->next ? f->added_after : f->next;
-    bind_i(&b, c->rid);
+    bind_s(&b, c->id);
     bind_i(&b, after);
-    pk_status s =
-        pk_buf_addf(&q,
-                    "SELECT %s, o.stix_id, o.date_added, o.version, o.granular, o.org, o.tlp"
-                    " FROM taxii_object o WHERE o.coll = ?1 AND o.date_added > ?2",
-                    mode == PKI_TXQ_OBJECTS ? "o.json" : "o.spec_version");
+    pk_status s = pk_buf_addf(
+        &q,
+        "SELECT %s, o.id, co.date_added, CASE WHEN o.modified <> '' THEN o.modified ELSE"
+        " o.created END, COALESCE(w.granular, %d), COALESCE(w.org, 0), o.tlp - 1"
+        " FROM collection_objects co JOIN objects o ON o.pk = co.obj"
+        " LEFT JOIN taxii_writer w ON w.coll = co.collection AND w.obj = co.obj"
+        " WHERE co.collection = ?1 AND co.date_added > ?2",
+        mode == PKI_TXQ_OBJECTS ? "o.raw" : "o.spec_version", PKI_TLP_UNKNOWN);
     if (!s && stix_id) {
-        s = pk_buf_adds(&q, " AND o.stix_id = ?");
+        s = pk_buf_adds(&q, " AND o.id = ?");
         bind_s(&b, stix_id);
     }
-    if (!s) s = add_in(&q, &b, "o.stix_id", f->ids, f->n_ids);
+    if (!s) s = add_in(&q, &b, "o.id", f->ids, f->n_ids);
     if (!s) s = add_in(&q, &b, "o.type", f->types, f->n_types);
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
-    if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f);
+    if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
-    if (!s) s = pk_buf_adds(&q, " ORDER BY o.date_added LIMIT ?");
+    if (!s) s = pk_buf_adds(&q, " ORDER BY co.date_added LIMIT ?");
     bind_i(&b, limit + 1);
     if (s) {
         pk_buf_free(&q);
         return pk_error_set(err, s, "building the query");
     }
-    sqlite3_stmt *st = stmt(db, q.data);
+    sqlite3_stmt *st = stmt_dyn(db, q.data);
     pk_buf_free(&q);
     if (!st || bind_all(st, &b)) return db_error(db, err, "listing objects");
     long n = 0;
@@ -801,7 +824,7 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
         r.json_len = (size_t)sqlite3_column_bytes(st, 0);
         r.stix_id = (const char *)sqlite3_column_text(st, 1);
         r.date_added = sqlite3_column_int64(st, 2);
-        r.version = sqlite3_column_int64(st, 3);
+        r.version = (const char *)sqlite3_column_text(st, 3);
         r.granular = sqlite3_column_int(st, 4);
         r.org = sqlite3_column_int64(st, 5);
         r.tlp = sqlite3_column_int(st, 6);
@@ -818,8 +841,8 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
 
 int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp)
 {
-    if (tlp < PKI_TLP_AMBER_STRICT || reader == writer) return 1;
-    if (tlp != PKI_TLP_RED) return 0;
+    if (tlp < PKI_TLP_AMBER_STRICT || (writer && reader == writer)) return 1;
+    if (tlp != PKI_TLP_RED || !writer) return 0;
     sqlite3_stmt *st = stmt(db, "SELECT 1 FROM taxii_red_share WHERE writer=?1 AND reader=?2");
     if (!st) return 0;
     sqlite3_bind_int64(st, 1, writer);
@@ -831,74 +854,6 @@ int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp)
 
 /* ---- adding -------------------------------------------------------------- */
 
-static pk_status add_one(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                         const pki_tx_obj *o, int64_t date_added, int *dup, pk_error *err)
-{
-    *dup = 0;
-    sqlite3_stmt *st = stmt(db, "SELECT max(version), min(version), count(*),"
-                                " sum(version = ?3) FROM taxii_object"
-                                " WHERE coll=?1 AND stix_id=?2");
-    if (!st) return db_error(db, err, "adding objects");
-    sqlite3_bind_int64(st, 1, c->rid);
-    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, o->version);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(db, err, "adding objects");
-    }
-    int64_t vmax = sqlite3_column_int64(st, 0), vmin = sqlite3_column_int64(st, 1);
-    int64_t count = sqlite3_column_int64(st, 2), same = sqlite3_column_int64(st, 3);
-    sqlite3_reset(st);
-    if (same) {
-        *dup = 1;
-        return PK_OK;
-    }
-    int latest = count == 0 || o->version > vmax, first = count == 0 || o->version < vmin;
-    char *json = json_dumps(o->obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!json) return pk_error_set(err, PK_ENOMEM, "out of memory");
-    st = stmt(db, "INSERT INTO taxii_object(coll, stix_id, type, spec_version, version,"
-                  " version_text, date_added, org, tlp, granular, latest, first, json)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-    if (!st) {
-        pk_free(json);
-        return db_error(db, err, "adding objects");
-    }
-    const char *vt = json_string_value(json_object_get(o->obj, "modified"));
-    if (!vt) vt = json_string_value(json_object_get(o->obj, "created"));
-    sqlite3_bind_int64(st, 1, c->rid);
-    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, o->version);
-    if (vt) sqlite3_bind_text(st, 6, vt, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, date_added);
-    sqlite3_bind_int64(st, 8, a->org);
-    sqlite3_bind_int(st, 9, o->tlp);
-    sqlite3_bind_int(st, 10, o->granular);
-    sqlite3_bind_int(st, 11, latest);
-    sqlite3_bind_int(st, 12, first);
-    sqlite3_bind_text(st, 13, json, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    pk_free(json);
-    if (rc != SQLITE_DONE) return db_error(db, err, "adding objects");
-    if (count && (latest || first)) {
-        int64_t rid = sqlite3_last_insert_rowid(db->db);
-        st = stmt(db, latest ? "UPDATE taxii_object SET latest=0 WHERE coll=?1 AND stix_id=?2"
-                               " AND rid<>?3 AND latest=1"
-                             : "UPDATE taxii_object SET first=0 WHERE coll=?1 AND stix_id=?2"
-                               " AND rid<>?3 AND first=1");
-        if (!st) return db_error(db, err, "adding objects");
-        sqlite3_bind_int64(st, 1, c->rid);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, rid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return db_error(db, err, "adding objects");
-    }
-    return PK_OK;
-}
-
 static pk_status status_item(json_t *list, const char *id, const char *version, const char *msg)
 {
     json_t *o = json_pack("{s:s}", "id", id);
@@ -908,111 +863,190 @@ static pk_status status_item(json_t *list, const char *id, const char *version, 
     return json_array_append_new(list, o) ? PK_ENOMEM : PK_OK;
 }
 
+/* Record who wrote the version just added to the collection at `date_added`. */
+static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, int64_t org, int granular,
+                             int64_t date_added, pk_error *err)
+{
+    sqlite3_stmt *st = stmt(db, "INSERT OR REPLACE INTO taxii_writer(coll, obj, org, granular)"
+                                " SELECT ?1, obj, ?3, ?4 FROM collection_objects"
+                                " WHERE collection = ?1 AND date_added = ?2");
+    if (!st) return db_error(db, err, "recording the writer");
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, date_added);
+    sqlite3_bind_int64(st, 3, org);
+    sqlite3_bind_int(st, 4, granular);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "recording the writer");
+}
+
+/* Why pk_stix_validate refused an object: its first error, as one line. */
+static void first_issue(pk_stix_report *rep, char *why, size_t n)
+{
+    for (size_t i = 0; i < pk_stix_report_count(rep); i++) {
+        const pk_stix_issue *is = pk_stix_report_get(rep, i);
+        if (is->warning) continue;
+        if (is->err.property[0])
+            snprintf(why, n, "%.100s: %.280s", is->err.property, is->err.message);
+        else
+            snprintf(why, n, "%.380s", is->err.message);
+        return;
+    }
+    snprintf(why, n, "invalid");
+}
+
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       json_t *objects, json_t **status, pk_error *err)
+                       const char *body, size_t len, size_t max_objects, json_t **status,
+                       pk_error *err)
 {
     *status = NULL;
     pk_uuid u;
     char sid[PK_UUID_STRLEN], now[PK_TIME_STRLEN];
     if (pk_uuid_v4(&u)) return pk_error_set(err, PK_EIO, "no randomness for a status id");
     pk_uuid_format(&u, sid);
-    int64_t t0 = pki_tx_now_us();
-    pki_tx_time_format_us(t0, now);
+    pki_tx_time_format_us(pki_tx_now_us(), now);
     json_t *succ = json_array(), *fail = json_array();
     json_t *st_json =
         json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:I,s:[]}", "id", sid, "status", "complete",
-                  "request_timestamp", now, "total_count", (json_int_t)json_array_size(objects),
-                  "success_count", (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0,
-                  "failures", fail, "pending_count", (json_int_t)0, "pendings");
-    if (!st_json) return pk_error_set(err, PK_ENOMEM, "out of memory");
-    pk_status s = PK_OK;
-    if (exec(db, "BEGIN IMMEDIATE")) {
-        s = db_error(db, err, "adding objects");
-        goto out;
+                  "request_timestamp", now, "total_count", (json_int_t)0, "success_count",
+                  (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0, "failures",
+                  fail, "pending_count", (json_int_t)0, "pendings");
+    pk_stix_report *rep = pk_stix_report_new();
+    pk_stix_reader *rd = NULL;
+    if (!st_json || !rep) {
+        json_decref(st_json);
+        pk_stix_report_free(rep);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
     }
-    sqlite3_stmt *st = stmt(db, "SELECT last_added, apiroot FROM taxii_collection WHERE rid=?1");
+    pk_status s = pk_stix_reader_open_mem(body, len, "request", NULL, &rd, err);
+    int in_tx = 0, parse_failed = 0;
+    size_t count = 0;
+    if (s) goto out;
+    if ((s = pk_store_begin(db->store, err))) goto out;
+    in_tx = 1;
+    sqlite3_stmt *st = stmt(db, "SELECT " COLL_ROOT " FROM collections c WHERE c.id = ?1");
     if (!st) {
         s = db_error(db, err, "adding objects");
         goto out;
     }
-    sqlite3_bind_int64(st, 1, c->rid);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        s = pk_error_set(err, PK_ENOTFOUND, "the collection is gone");
-        goto out;
-    }
-    int64_t last = sqlite3_column_int64(st, 0), root = sqlite3_column_int64(st, 1);
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    int64_t root = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    int64_t next = t0 > last ? t0 : last + 1;
-    size_t i;
-    json_t *obj;
-    json_array_foreach(objects, i, obj)
-    {
-        pki_tx_obj o;
-        char why[300];
-        if (pki_tx_object_check(obj, &o, why, sizeof why) != PK_OK) {
-            const char *id = json_string_value(json_object_get(obj, "id"));
-            char where[40];
-            snprintf(where, sizeof where, "objects[%zu]", i);
-            const char *v = json_string_value(json_object_get(obj, "modified"));
-            if (status_item(fail, id ? id : where, v, why)) {
-                s = pk_error_set(err, PK_ENOMEM, "out of memory");
-                goto out;
-            }
-            continue;
-        }
-        int dup;
-        if ((s = add_one(db, c, a, &o, next, &dup, err))) goto out;
-        if (!dup) next++;
-        char vbuf[PK_TIME_STRLEN];
-        const char *v = json_string_value(json_object_get(obj, "modified"));
-        if (!v) v = json_string_value(json_object_get(obj, "created"));
-        if (!v) {
-            pki_tx_time_format_us(next - 1, vbuf);
-            v = vbuf;
-        }
-        if (status_item(succ, o.id, v, dup ? "already in the collection" : NULL)) {
-            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+    for (;;) {
+        pk_stix_item item;
+        pk_error e;
+        pk_error_clear(&e);
+        pk_status r = pk_stix_reader_next(rd, &item, &e);
+        if (r == PK_ENOTFOUND) break;
+        if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE) {
+            if (r == PK_EPARSE)
+                s = pk_error_set(err, PK_EPARSE, "the body is not JSON: %.300s", e.message);
+            else
+                s = pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
             goto out;
         }
+        char where[40], why[400];
+        snprintf(where, sizeof where, "objects[%zu]", count);
+        if (++count > max_objects) {
+            s = pk_error_set(err, PK_ELIMIT, "an envelope may hold at most %zu objects",
+                             max_objects);
+            goto out;
+        }
+        if (r == PK_EPARSE || r == PK_ELIMIT) {
+            parse_failed |= r == PK_EPARSE;
+            snprintf(why, sizeof why, "%.300s", e.message);
+            if (status_item(fail, where, NULL, why)) goto oom;
+            continue;
+        }
+        if (r) {
+            s = pk_error_set(err, r, "%s", e.message);
+            goto out;
+        }
+        pki_tx_obj o;
+        if (pki_tx_object_check(item.json, &o, why, sizeof why) == PK_OK) {
+            pk_stix_report_clear(rep);
+            if (pk_stix_validate(item.json, PK_STIX_VAL_NO_WARNINGS, rep) == PK_EVALIDATE)
+                first_issue(rep, why, sizeof why);
+            else
+                why[0] = '\0';
+        }
+        const char *id = json_string_value(json_object_get(item.json, "id"));
+        const char *v = json_string_value(json_object_get(item.json, "modified"));
+        if (!v) v = json_string_value(json_object_get(item.json, "created"));
+        if (why[0]) {
+            if (status_item(fail, id ? id : where, v, why)) goto oom;
+            continue;
+        }
+        pk_store_put_info info;
+        pk_error pe;
+        pk_error_clear(&pe);
+        r = pk_store_put(db->store, c->id, item.json, item.raw, item.raw_len, &info, &pe);
+        if (r == PK_EINVAL || r == PK_EVALIDATE) {
+            if (status_item(fail, id, v, pe.message)) goto oom;
+            continue;
+        }
+        if (r) {
+            s = pk_error_set(err, r, "%s", pe.message);
+            goto out;
+        }
+        if (info.collection_added &&
+            (s = note_writer(db, c, a->org, o.granular, info.date_added_us, err)))
+            goto out;
+        char vbuf[PK_TIME_STRLEN];
+        if (!v) {
+            pki_tx_time_format_us(info.date_added_us, vbuf);
+            v = vbuf;
+        }
+        if (status_item(succ, id, v, info.collection_added ? NULL : "already in the collection"))
+            goto oom;
     }
+    if (parse_failed) {
+        /* A malformed element makes the whole body malformed JSON, unless the
+         * element was only not an object: tell the two apart once, here. */
+        json_error_t je;
+        json_t *whole = json_loadb(body, len, 0, &je);
+        if (!whole) {
+            s = pk_error_set(err, PK_EPARSE, "the body is not JSON: byte %d: %s", je.position,
+                             je.text);
+            goto out;
+        }
+        json_decref(whole);
+    }
+    if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE) {
+        s = pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
+        goto out;
+    }
+    json_object_set_new(st_json, "total_count", json_integer((json_int_t)count));
     json_object_set_new(st_json, "success_count", json_integer((json_int_t)json_array_size(succ)));
     json_object_set_new(st_json, "failure_count", json_integer((json_int_t)json_array_size(fail)));
-    st = stmt(db, "UPDATE taxii_collection SET last_added=?2 WHERE rid=?1");
-    if (!st) {
-        s = db_error(db, err, "adding objects");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, c->rid);
-    sqlite3_bind_int64(st, 2, next - 1 > last ? next - 1 : last);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        s = db_error(db, err, "adding objects");
-        goto out;
-    }
-    char *body = json_dumps(st_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!body) {
-        s = pk_error_set(err, PK_ENOMEM, "out of memory");
-        goto out;
-    }
+    char *txt = json_dumps(st_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!txt) goto oom;
     st = stmt(db, "INSERT INTO taxii_status(id, apiroot, org, body) VALUES(?1, ?2, ?3, ?4)");
+    int rc = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, root);
         sqlite3_bind_int64(st, 3, a->org);
-        sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, txt, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
-    pk_free(body);
-    if (!st || rc != SQLITE_DONE || exec(db, "COMMIT")) {
-        s = db_error(db, err, "committing objects");
+    pk_free(txt);
+    if (rc != SQLITE_DONE) {
+        s = db_error(db, err, "recording the status");
         goto out;
     }
+    /* Committed (synchronous=FULL) before anyone is told "success". */
+    s = pk_store_commit(db->store, err);
+    in_tx = 0;
+    goto out;
+oom:
+    s = pk_error_set(err, PK_ENOMEM, "out of memory");
 out:
+    if (in_tx) pk_store_rollback(db->store);
+    pk_stix_reader_free(rd);
+    pk_stix_report_free(rep);
     if (s) {
-        rollback(db);
         json_decref(st_json);
         return s;
     }
@@ -1025,60 +1059,80 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
 {
     pk_buf q;
     binds b;
+    char keys[PKI_TX_LIST_MAX][PK_TIME_STRLEN];
     b.n = 0;
     *deleted = 0;
     pk_buf_init(&q, 64 * 1024);
-    bind_i(&b, c->rid);
+    bind_s(&b, c->id);
     bind_s(&b, stix_id);
-    pk_status s = pk_buf_adds(&q, "DELETE FROM taxii_object AS o WHERE o.coll = ?1"
-                                  " AND o.stix_id = ?2");
+    /* The versions this account may delete: those it may see, that its
+     * organisation wrote (any, for an admin). */
+    pk_status s = pk_buf_adds(&q, "SELECT co.date_added FROM collection_objects co"
+                                  " JOIN objects o ON o.pk = co.obj"
+                                  " LEFT JOIN taxii_writer w ON w.coll = co.collection"
+                                  " AND w.obj = co.obj"
+                                  " WHERE co.collection = ?1 AND o.id = ?2");
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     /* Without match[version], every version goes. */
-    if (!s && f->has_version) s = add_versions(&q, &b, f);
+    if (!s && f->has_version) s = add_versions(&q, &b, f, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
     if (!s && !a->admin) {
-        s = pk_buf_adds(&q, " AND o.org = ?");
+        s = pk_buf_adds(&q, " AND w.org = ?");
         bind_i(&b, a->org);
     }
     if (s) {
         pk_buf_free(&q);
         return pk_error_set(err, s, "building the query");
     }
-    if (exec(db, "BEGIN IMMEDIATE")) {
+    if ((s = pk_store_begin(db->store, err))) {
         pk_buf_free(&q);
-        return db_error(db, err, "deleting");
+        return s;
     }
-    sqlite3_stmt *st = stmt(db, q.data);
+    int64_t dates[1024];
+    size_t nd = 0;
+    sqlite3_stmt *st = stmt_dyn(db, q.data);
     pk_buf_free(&q);
-    if (!st || bind_all(st, &b) || sqlite3_step(st) != SQLITE_DONE) {
-        if (st) sqlite3_reset(st);
+    if (!st || bind_all(st, &b)) {
         s = db_error(db, err, "deleting");
         goto fail;
     }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && nd < sizeof dates / sizeof *dates)
+        dates[nd++] = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    *deleted = sqlite3_changes(db->db);
-    /* The versions left get their first/last marks back. */
-    st = stmt(db, "UPDATE taxii_object SET"
-                  " latest = (version = (SELECT max(version) FROM taxii_object i"
-                  "   WHERE i.coll=?1 AND i.stix_id=?2)),"
-                  " first = (version = (SELECT min(version) FROM taxii_object i"
-                  "   WHERE i.coll=?1 AND i.stix_id=?2))"
-                  " WHERE coll=?1 AND stix_id=?2");
-    if (!st) {
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         s = db_error(db, err, "deleting");
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, c->rid);
-    sqlite3_bind_text(st, 2, stix_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE || exec(db, "COMMIT")) {
-        s = db_error(db, err, "deleting");
-        goto fail;
+    for (size_t i = 0; i < nd; i++) {
+        st = stmt(db, "DELETE FROM taxii_writer WHERE coll = ?1 AND obj ="
+                      " (SELECT obj FROM collection_objects WHERE collection = ?1"
+                      " AND date_added = ?2)");
+        sqlite3_stmt *st2 = st ? stmt(db, "DELETE FROM collection_objects WHERE collection = ?1"
+                                          " AND date_added = ?2")
+                               : NULL;
+        if (!st2) {
+            s = db_error(db, err, "deleting");
+            goto fail;
+        }
+        sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, dates[i]);
+        sqlite3_bind_text(st2, 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st2, 2, dates[i]);
+        int r1 = sqlite3_step(st);
+        sqlite3_reset(st);
+        int r2 = sqlite3_step(st2);
+        sqlite3_reset(st2);
+        if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
+            s = db_error(db, err, "deleting");
+            goto fail;
+        }
     }
+    if ((s = pk_store_commit(db->store, err))) goto fail;
+    *deleted = (long)nd;
     return PK_OK;
 fail:
-    rollback(db);
+    pk_store_rollback(db->store);
     return s;
 }
 
@@ -1099,34 +1153,39 @@ pk_status pki_txdb_status(pk_taxii_db *db, const char *root, const char *id,
     return s;
 }
 
+pk_status pk_taxii_collection_import_text(pk_taxii_db *db, const char *id, const char *org,
+                                          const char *data, size_t len, size_t *stored,
+                                          size_t *failed, pk_error *err)
+{
+    *stored = *failed = 0;
+    pki_tx_account a;
+    memset(&a, 0, sizeof a);
+    a.admin = 1;
+    pk_status s = org_id(db, org, 1, &a.org, err);
+    if (s) return s;
+    pki_tx_coll c;
+    if ((s = pk_store_collection_find(db->store, id, c.id, err)))
+        return s == PK_ENOTFOUND ? pk_error_set(err, s, "no collection '%s'", id) : s;
+    c.can_read = c.can_write = 1;
+    json_t *status;
+    if ((s = pki_txdb_add(db, &c, &a, data, len, (size_t)-1, &status, err))) return s;
+    *stored = (size_t)json_integer_value(json_object_get(status, "success_count"));
+    *failed = (size_t)json_integer_value(json_object_get(status, "failure_count"));
+    json_decref(status);
+    return PK_OK;
+}
+
 pk_status pk_taxii_collection_import(pk_taxii_db *db, const char *id, const char *org,
                                      json_t *envelope, size_t *stored, size_t *failed,
                                      pk_error *err)
 {
     *stored = *failed = 0;
-    json_t *objects = json_object_get(envelope, "objects");
-    if (!json_is_array(objects))
+    if (!json_is_array(json_object_get(envelope, "objects")))
         return pk_error_set(err, PK_EPARSE, "expected a bundle or envelope with an objects list");
-    pki_tx_account a;
-    memset(&a, 0, sizeof a);
-    pk_status s = org_id(db, org, 1, &a.org, err);
-    if (s) return s;
-    a.admin = 1;
-    pki_tx_coll c;
-    sqlite3_stmt *st = stmt(db, "SELECT rid FROM taxii_collection WHERE id=?1 OR alias=?1");
-    if (!st) return db_error(db, err, "importing");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return pk_error_set(err, PK_ENOTFOUND, "no collection '%s'", id);
-    }
-    c.rid = sqlite3_column_int64(st, 0);
-    c.can_read = c.can_write = 1;
-    sqlite3_reset(st);
-    json_t *status;
-    if ((s = pki_txdb_add(db, &c, &a, objects, &status, err))) return s;
-    *stored = (size_t)json_integer_value(json_object_get(status, "success_count"));
-    *failed = (size_t)json_integer_value(json_object_get(status, "failure_count"));
-    json_decref(status);
-    return PK_OK;
+    char *txt = json_dumps(envelope, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!txt) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    pk_status s =
+        pk_taxii_collection_import_text(db, id, org, txt, strlen(txt), stored, failed, err);
+    pk_free(txt);
+    return s;
 }

@@ -1,0 +1,82 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# picket match against grep -F and wc -l on the same generated logs.
+#
+# Generates (once, deterministic, bench/gen_match.py) indicator lists of 1k,
+# 100k and 1M values and an EVE log (and Zeek logs) with planted hits and near
+# misses, then prints for each run: wall time, MB/s, peak RSS (/usr/bin/time
+# -v), and recall/precision against the planted truth.  Nothing is asserted.
+# Environment: PICKET (the Release binary), BENCH_DIR (data, default
+# $TMPDIR/picket-bench), EVE_MB (default 512), ZEEK_MB (default 128),
+# SIZES (default "1000 100000 1000000"), GREP_MAX (largest list grep -F gets,
+# default 100000: grep's memory grows with the pattern count).
+set -u
+: "${PICKET:?set PICKET to the picket binary}"
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${BENCH_DIR:-${TMPDIR:-/tmp}/picket-bench}
+EVE_MB=${EVE_MB:-512}
+ZEEK_MB=${ZEEK_MB:-128}
+SIZES=${SIZES:-"1000 100000 1000000"}
+GREP_MAX=${GREP_MAX:-100000}
+mkdir -p "$dir"
+cd "$dir" || exit 1
+
+gen() { [ -s "$1" ] || { echo "generating $1"; shift; python3 "$here/gen_match.py" "$@"; }; }
+big=$(echo $SIZES | tr ' ' '\n' | tail -1)
+for n in $SIZES; do gen "iocs-$n.txt" iocs "$n" "iocs-$n.txt"; done
+# the logs plant hits from the biggest list; smaller lists are its prefixes'
+# kin (the same generator), so their alerts are a subset
+gen "eve-$EVE_MB.json" eve "iocs-$big.txt" "$EVE_MB" "eve-$EVE_MB.json" "truth-eve-$EVE_MB.tsv"
+gen "zeek-$ZEEK_MB/conn.log" zeek "iocs-$big.txt" "$ZEEK_MB" "zeek-$ZEEK_MB"
+
+# run NAME FILE CMD...: time CMD over FILE; prints MB/s and peak RSS
+run() {
+    name=$1 file=$2; shift 2
+    /usr/bin/time -v -o time.txt "$@" >out.txt 2>err.txt
+    rc=$?
+    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' time.txt)
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' time.txt)
+    bytes=$(wc -c <"$file")
+    mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? b / 1e6 / s : 0 }')
+    printf '%-44s %8.3f s %7s MB/s  peak RSS %7.1f MB  (exit %d)\n' "$name" "$secs" "$mbs" "$(awk -v r="$rss" 'BEGIN{print r/1024}')" "$rc"
+    eval "last_mbs=$mbs; last_secs=$secs"
+}
+
+eve="eve-$EVE_MB.json"
+echo "== machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), shared with other builds; one core used"
+echo "== EVE log: $(wc -c <"$eve" | awk '{printf "%.0f MB", $1/1e6}'), $(wc -l <"$eve") lines; $(wc -l <"truth-eve-$EVE_MB.tsv") planted hits"
+cat "$eve" >/dev/null # warm the page cache
+run "wc -l" "$eve" wc -l "$eve"; wc_mbs=$last_mbs
+for n in $SIZES; do
+    "$PICKET" compile -q --iocs "iocs-$n.txt" -o "iocs-$n.pki"
+    isz=$(wc -c <"iocs-$n.txt")
+    psz=$(wc -c <"iocs-$n.pki")
+    echo "-- $n indicators: list $(awk -v s="$isz" 'BEGIN{printf "%.1f", s/1e6}') MB, index $(awk -v s="$psz" 'BEGIN{printf "%.1f", s/1e6}') MB"
+    run "picket compile ($n)" "iocs-$n.txt" "$PICKET" compile --iocs "iocs-$n.txt" -o "iocs-$n.pki"
+    : >empty.log
+    "$PICKET" match --index "iocs-$n.pki" empty.log 2>&1 >/dev/null | sed -n 's/.*index ready in \(.*\)/   .pki index ready in \1 (mmap + full validation)/p'
+    run "picket match --index ($n) EVE" "$eve" "$PICKET" match -q --index "iocs-$n.pki" "$eve"
+    cp out.txt "alerts-$n.json"
+    echo "   vs wc -l: $(awk -v a="$last_mbs" -v b="$wc_mbs" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}')x its speed; peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
+    if [ "$n" = "$big" ]; then
+        echo "   $(python3 "$here/score_match.py" "truth-eve-$EVE_MB.tsv" "alerts-$n.json" | head -3)"
+        run "picket match --iocs ($n, no .pki) EVE" "$eve" "$PICKET" match -q --iocs "iocs-$n.txt" "$eve"
+        echo "   peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
+        z="zeek-$ZEEK_MB"
+        cat "$z/conn.log" "$z/dns.log" "$z/dns.json" >/dev/null
+        zsz=$(cat "$z/conn.log" "$z/dns.log" "$z/dns.json" | wc -c)
+        cat "$z/conn.log" "$z/dns.log" "$z/dns.json" >zeek-all.tmp
+        (cd "$z" && /usr/bin/time -v -o ../time.txt "$PICKET" match -q --index "../iocs-$n.pki" conn.log dns.log dns.json >../alerts-zeek.json 2>/dev/null)
+        secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' time.txt)
+        printf '%-44s %8.3f s %7.0f MB/s\n' "picket match --index ($n) Zeek TSV+JSON" "$secs" "$(awk -v b="$zsz" -v s="$secs" 'BEGIN{print s > 0 ? b/1e6/s : 0}')"
+        echo "   $(python3 "$here/score_match.py" "$z/truth.tsv" alerts-zeek.json | head -3)"
+        rm -f zeek-all.tmp
+    fi
+    if [ "$n" -le "$GREP_MAX" ]; then
+        cut -f2 "iocs-$n.txt" | grep -v '^#' >"values-$n.txt"
+        run "LC_ALL=C grep -F -c -f ($n values)" "$eve" env LC_ALL=C grep -F -c -f "values-$n.txt" "$eve"
+        echo "   grep -F matching lines: $(cat out.txt) (substring matches, near misses included)"
+    else
+        echo "   (grep -F -f with $n patterns skipped: set GREP_MAX=$n to run it)"
+    fi
+done

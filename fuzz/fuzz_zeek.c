@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fuzz target: the zeek log adapter of picket match, fed in chunks whose size
+ * the first byte picks; every alert must render and the counts agree. */
+#include "fuzz_match_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_scan(data, size, PK_FMT_ZEEK, NULL);
+    return 0;
+}

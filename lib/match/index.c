@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The indicator index: the compiler that collects values, the build of the
+ * flat image (layout in match_int.h), saving it, and mapping and validating a
+ * .pki file.  Validation is complete (every offset, index and parent link is
+ * checked against its bounds), so a scanner never checks again on the hot path.
+ */
+#include "match_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+typedef struct item {
+    uint32_t key_off;
+    uint16_t key_len;
+    uint8_t type, flags;
+    uint32_t src, aux;
+} item;
+
+struct pk_match_compiler {
+    item *items;
+    size_t n, cap;
+    pk_buf keys;    /* key bytes of every item */
+    pk_buf strings; /* NUL-terminated names, offset 0 is "" */
+    pk_map *strmap; /* name -> offset + 1 */
+    pki_pattern *patterns;
+    size_t npat, patcap;
+};
+
+pk_match_compiler *pk_match_compiler_new(void)
+{
+    pk_match_compiler *c = pk_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    pk_buf_init(&c->keys, (size_t)UINT32_MAX);
+    pk_buf_init(&c->strings, (size_t)UINT32_MAX);
+    c->strmap = pk_map_new(16);
+    if (!c->strmap || pk_buf_addc(&c->strings, '\0') != PK_OK) {
+        pk_match_compiler_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void pk_match_compiler_free(pk_match_compiler *c)
+{
+    if (!c) return;
+    pk_free(c->items);
+    pk_free(c->patterns);
+    pk_buf_free(&c->keys);
+    pk_buf_free(&c->strings);
+    pk_map_free(c->strmap);
+    pk_free(c);
+}
+
+size_t pk_match_compiler_count(const pk_match_compiler *c)
+{
+    return c ? c->n : 0;
+}
+
+/* The offset of `s` in the string pool, adding it once. */
+static pk_status intern(pk_match_compiler *c, const char *s, uint32_t *off)
+{
+    size_t n = strlen(s);
+    void *v;
+    if (pk_map_find(c->strmap, s, n, &v)) {
+        *off = (uint32_t)((uintptr_t)v - 1);
+        return PK_OK;
+    }
+    size_t at = c->strings.len;
+    if (pk_buf_add(&c->strings, s, n + 1) != PK_OK) return PK_ENOMEM;
+    if (pk_map_put(c->strmap, s, n, (void *)(uintptr_t)(at + 1)) != PK_OK) {
+        c->strings.len = at;
+        return PK_ENOMEM;
+    }
+    *off = (uint32_t)at;
+    return PK_OK;
+}
+
+static pk_status push_item(pk_match_compiler *c, pk_ioc_type type, const uint8_t *key, size_t klen,
+                           uint8_t flags, uint32_t src, uint32_t aux, pk_error *err)
+{
+    if (c->n >= 0x7fffffff) return pk_error_set(err, PK_ELIMIT, "more than 2^31 indicator values");
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 1024;
+        item *ni = pk_realloc(c->items, nc * sizeof *ni);
+        if (!ni) return pk_error_set(err, PK_ENOMEM, "out of memory");
+        c->items = ni;
+        c->cap = nc;
+    }
+    size_t off = c->keys.len;
+    if (pk_buf_add(&c->keys, key, klen) != PK_OK)
+        return pk_error_set(err, PK_ENOMEM, "out of memory (key pool)");
+    c->items[c->n++] = (item){(uint32_t)off, (uint16_t)klen, (uint8_t)type, flags, src, aux};
+    return PK_OK;
+}
+
+pk_status pki_compiler_add_key(pk_match_compiler *c, pk_ioc_type type, const char *value, size_t n,
+                               uint32_t src, uint32_t aux, uint8_t flags, pk_error *err);
+pk_status pki_compiler_add_key(pk_match_compiler *c, pk_ioc_type type, const char *value, size_t n,
+                               uint32_t src, uint32_t aux, uint8_t flags, pk_error *err)
+{
+    uint8_t key[PKI_KEY_MAX];
+    const char *why;
+    if (type == PK_IOC_NONE) type = pki_guess_type(value, n);
+    size_t k = pki_make_key(&type, value, n, key, &why);
+    if (!k) return pk_error_set(err, PK_EPARSE, "%s", why);
+    return push_item(c, type, key, k, flags, src, aux, err);
+}
+
+pk_status pki_compiler_intern(pk_match_compiler *c, const char *s, uint32_t *off);
+pk_status pki_compiler_intern(pk_match_compiler *c, const char *s, uint32_t *off)
+{
+    return intern(c, s, off);
+}
+
+pk_status pki_compiler_add_pattern(pk_match_compiler *c, const char *id, const char *pattern,
+                                   uint32_t *index);
+pk_status pki_compiler_add_pattern(pk_match_compiler *c, const char *id, const char *pattern,
+                                   uint32_t *index)
+{
+    if (c->npat == c->patcap) {
+        size_t nc = c->patcap ? c->patcap * 2 : 64;
+        pki_pattern *np = pk_realloc(c->patterns, nc * sizeof *np);
+        if (!np) return PK_ENOMEM;
+        c->patterns = np;
+        c->patcap = nc;
+    }
+    uint32_t a, b;
+    if (intern(c, id, &a) != PK_OK || intern(c, pattern, &b) != PK_OK) return PK_ENOMEM;
+    c->patterns[c->npat] = (pki_pattern){a, b};
+    *index = (uint32_t)c->npat++;
+    return PK_OK;
+}
+
+pk_status pk_match_compiler_add(pk_match_compiler *c, pk_ioc_type type, const char *value, size_t n,
+                                const char *source, long line, const char *indicator_id,
+                                pk_error *err)
+{
+    uint32_t src;
+    if (!c || !value) return pk_error_set(err, PK_EINVAL, "no compiler or value");
+    if (intern(c, indicator_id ? indicator_id : (source ? source : ""), &src) != PK_OK)
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    return pki_compiler_add_key(c, type, value, n, src,
+                                indicator_id ? 0 : (uint32_t)(line > 0 ? line : 0),
+                                indicator_id ? PKI_F_STIX : 0, err);
+}
+
+pk_status pk_match_compiler_add_list(pk_match_compiler *c, const char *text, size_t n,
+                                     const char *source, pk_match_bad_fn bad, void *ud,
+                                     size_t *added, size_t *rejected, pk_error *err)
+{
+    size_t ok = 0, no = 0;
+    uint32_t src;
+    if (!source) source = "-";
+    if (intern(c, source, &src) != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    const char *p = text, *e = text + n;
+    long line = 0;
+    pk_status rc = PK_OK;
+    while (p < e) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        const char *le = nl ? nl : e;
+        line++;
+        const char *s = p;
+        p = nl ? nl + 1 : e;
+        while (s < le && (*s == ' ' || *s == '\t'))
+            s++;
+        const char *t = le;
+        while (t > s && (t[-1] == '\r' || t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if (s == t || *s == '#') continue;
+        pk_ioc_type type = PK_IOC_NONE;
+        const char *tab = memchr(s, '\t', (size_t)(t - s));
+        const char *v = s;
+        if (tab) {
+            type = pk_ioc_type_parse(s, (size_t)(tab - s));
+            v = tab + 1;
+            if (type == PK_IOC_NONE) {
+                pk_error e2;
+                pk_error_clear(&e2);
+                pk_error_set(&e2, PK_EPARSE, "unknown type '%.*s'", (int)(tab - s), s);
+                pk_error_at(&e2, source, line, 1);
+                if (bad) bad(ud, &e2);
+                no++;
+                continue;
+            }
+        }
+        pk_error e2;
+        pk_error_clear(&e2);
+        rc = pki_compiler_add_key(c, type, v, (size_t)(t - v), src, (uint32_t)line, 0, &e2);
+        if (rc == PK_OK) {
+            ok++;
+        } else if (rc == PK_EPARSE) {
+            pk_error_at(&e2, source, line, (long)(v - s) + 1);
+            if (bad) bad(ud, &e2);
+            no++;
+            rc = PK_OK;
+        } else {
+            if (err) *err = e2;
+            break;
+        }
+    }
+    if (added) *added = ok;
+    if (rejected) *rejected = no;
+    return rc;
+}
+
+pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const char *path,
+                                          pk_match_bad_fn bad, void *ud, size_t *added,
+                                          size_t *rejected, pk_error *err)
+{
+    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot open: %s", strerror(errno));
+    }
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    gzbuffer(gz, 1 << 17);
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    char chunk[1 << 16];
+    int r;
+    pk_status rc = PK_OK;
+    while ((r = gzread(gz, chunk, sizeof chunk)) > 0)
+        if (pk_buf_add(&b, chunk, (size_t)r) != PK_OK) {
+            rc = pk_error_set(err, PK_ENOMEM, "out of memory reading %s", path);
+            break;
+        }
+    if (r < 0 && rc == PK_OK) {
+        int zerr;
+        const char *m = gzerror(gz, &zerr);
+        pk_error_at(err, path, 0, 0);
+        rc = pk_error_set(err, PK_EIO, "cannot read: %s", zerr == Z_ERRNO ? strerror(errno) : m);
+    }
+    gzclose(gz);
+    if (rc == PK_OK)
+        rc = pk_match_compiler_add_list(c, b.data ? b.data : "", b.len, path, bad, ud, added,
+                                        rejected, err);
+    pk_buf_free(&b);
+    return rc;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static int cmp_items(const void *a, const void *b, void *ud)
+{
+    const item *x = a, *y = b;
+    const uint8_t *keys = ud;
+    if (x->type != y->type) return x->type < y->type ? -1 : 1;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(keys + x->key_off, keys + y->key_off, n);
+    if (c) return c;
+    if (x->key_len != y->key_len) return x->key_len < y->key_len ? -1 : 1;
+    if (x->src != y->src) return x->src < y->src ? -1 : 1;
+    if (x->aux != y->aux) return x->aux < y->aux ? -1 : 1;
+    return 0;
+}
+
+/* Fletcher over 64-bit words: a sum and a sum of sums, so any change to one
+ * word and any swap of two is caught; it runs at memory speed, which a
+ * 50 MB index needs to be ready in milliseconds.  Not a defence against a
+ * forger: validation, not the checksum, is what keeps reads in bounds. */
+static void fletcher(const uint8_t *p, size_t n, uint64_t *s1, uint64_t *s2)
+{
+    uint64_t a = *s1, b = *s2;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        a += pki_load64(p + i);
+        b += a;
+    }
+    uint64_t t = 0;
+    memcpy(&t, p + i, n - i);
+    a += t;
+    b += a;
+    *s1 = a;
+    *s2 = b;
+}
+
+uint64_t pki_checksum(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0x243f6a8885a308d3ull, b = (uint64_t)n;
+    fletcher(p, n, &a, &b);
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+/* Pages of a mapped index that validation has read are given back as it goes
+ * (they stay in the page cache), so loading does not make the whole file
+ * resident: a scan then touches only the filter and the slots it probes. */
+static void release(const uint8_t *base, size_t from, size_t to, int mapped)
+{
+    if (!mapped) return;
+    size_t a = (from + 4095) & ~(size_t)4095, b = to & ~(size_t)4095;
+    if (b > a) madvise((void *)(base + a), b - a, MADV_DONTNEED);
+}
+
+#define CHUNK ((size_t)4 << 20)
+
+static uint64_t image_checksum(const uint8_t *img, size_t size, int mapped)
+{
+    pki_header h;
+    memcpy(&h, img, sizeof h);
+    h.checksum = 0;
+    uint64_t a = 0x243f6a8885a308d3ull, b = (uint64_t)size;
+    fletcher((const uint8_t *)&h, sizeof h, &a, &b);
+    for (size_t off = sizeof h; off < size; off += CHUNK) {
+        size_t len = size - off < CHUNK ? size - off : CHUNK;
+        fletcher(img + off, len, &a, &b);
+        release(img, off, off + len, mapped);
+    }
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+uint64_t pki_image_checksum(const uint8_t *img, size_t size)
+{
+    return image_checksum(img, size, 0);
+}
+
+static size_t align64(size_t x)
+{
+    return (x + 63) & ~(size_t)63;
+}
+
+static void be128(const uint8_t *a, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t h = 0, l = 0;
+    for (int i = 0; i < 8; i++) {
+        h = h << 8 | a[i];
+        l = l << 8 | a[8 + i];
+    }
+    *hi = h;
+    *lo = l;
+}
+
+static int lt128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
+{
+    return ah < bh || (ah == bh && al < bl);
+}
+
+static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
+                            pk_match_index **out, pk_error *err);
+
+pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error *err)
+{
+    *out = NULL;
+    item *it = c->items;
+    size_t n = c->n;
+    const uint8_t *ckeys = (const uint8_t *)c->keys.data;
+    if (n) qsort_r(it, n, sizeof *it, cmp_items, (void *)ckeys);
+
+    /* groups of equal keys: count distinct exact keys and networks */
+    size_t nkeys = 0, n4 = 0, n6 = 0, keybytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        int first = i == 0 || cmp_items(&it[i - 1], &it[i], (void *)ckeys) != 0;
+        if (first && i > 0 && it[i - 1].type == it[i].type && it[i - 1].key_len == it[i].key_len &&
+            memcmp(ckeys + it[i - 1].key_off, ckeys + it[i].key_off, it[i].key_len) == 0)
+            first = 0; /* same key, other source: same group */
+        if (!first) continue;
+        keybytes += it[i].key_len;
+        if (it[i].type == PK_IOC_CIDR && it[i].key_len == 5)
+            n4++;
+        else if (it[i].type == PK_IOC_CIDR)
+            n6++;
+        else
+            nkeys++;
+    }
+    if (keybytes >= UINT32_MAX || c->strings.len >= UINT32_MAX)
+        return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys or names");
+    uint64_t slots = nkeys + nkeys / 4 + 16;
+    size_t blocks = (nkeys * 16 + 255) / 256;
+    if (blocks < 1) blocks = 1;
+
+    size_t off = align64(sizeof(pki_header));
+    size_t o_entries = off;
+    off = align64(off + n * sizeof(pki_entry));
+    size_t o_keys = off;
+    off = align64(off + keybytes);
+    size_t o_strings = off;
+    off = align64(off + c->strings.len);
+    size_t o_bloom = off;
+    off = align64(off + blocks * 32);
+    size_t o_table = off;
+    off = align64(off + slots * 8);
+    size_t o_v4 = off;
+    off = align64(off + n4 * sizeof(pki_v4));
+    size_t o_v6 = off;
+    off = align64(off + n6 * sizeof(pki_v6));
+    size_t o_pat = off;
+    off = align64(off + c->npat * sizeof(pki_pattern));
+    size_t size = off;
+
+    uint8_t *img = pk_calloc(1, size);
+    if (!img) return pk_error_set(err, PK_ENOMEM, "out of memory (%zu byte index)", size);
+    pki_header *h = (pki_header *)img;
+    memcpy(h->magic, PKI_MAGIC, 8);
+    h->version = PKI_VERSION;
+    h->byte_order = PKI_BYTE_ORDER;
+    h->file_size = size;
+    h->n_entries = (uint32_t)n;
+    h->n_keys = (uint32_t)nkeys;
+    h->n_v4 = (uint32_t)n4;
+    h->n_v6 = (uint32_t)n6;
+    h->n_patterns = (uint32_t)c->npat;
+    h->bloom_blocks = (uint32_t)blocks;
+    h->table_slots = slots;
+    h->off_entries = o_entries;
+    h->off_keys = o_keys;
+    h->size_keys = keybytes;
+    h->off_strings = o_strings;
+    h->size_strings = c->strings.len;
+    h->off_bloom = o_bloom;
+    h->off_table = o_table;
+    h->off_v4 = o_v4;
+    h->off_v6 = o_v6;
+    h->off_patterns = o_pat;
+
+    pki_entry *ent = (pki_entry *)(img + o_entries);
+    uint8_t *kp = img + o_keys;
+    uint32_t *bloom = (uint32_t *)(img + o_bloom);
+    uint64_t *table = (uint64_t *)(img + o_table);
+    pki_v4 *v4 = (pki_v4 *)(img + o_v4);
+    pki_v6 *v6 = (pki_v6 *)(img + o_v6);
+    memcpy(img + o_strings, c->strings.data, c->strings.len);
+    if (c->npat) memcpy(img + o_pat, c->patterns, c->npat * sizeof(pki_pattern));
+
+    size_t ko = 0, i4 = 0, i6 = 0;
+    uint32_t stack[130];
+    size_t sp4 = 0, sp6 = 0;
+    uint32_t stack6[130];
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *k = ckeys + it[i].key_off;
+        int same = i > 0 && it[i - 1].type == it[i].type && it[i - 1].key_len == it[i].key_len &&
+                   memcmp(ckeys + it[i - 1].key_off, k, it[i].key_len) == 0;
+        ent[i] = (pki_entry){same ? ent[i - 1].key_off : (uint32_t)ko,
+                             it[i].key_len,
+                             it[i].type,
+                             it[i].flags,
+                             it[i].src,
+                             it[i].aux};
+        if (same) {
+            ent[i - 1].flags |= PKI_F_MORE;
+            continue;
+        }
+        memcpy(kp + ko, k, it[i].key_len);
+        ko += it[i].key_len;
+        h->per_type[it[i].type]++;
+        if (it[i].type != PK_IOC_CIDR) {
+            uint64_t hv = pki_hash(it[i].type, k, it[i].key_len);
+            uint32_t *blk = bloom + 8 * (size_t)(((hv >> 32) * (uint64_t)blocks) >> 32);
+            for (int j = 0; j < 8; j++)
+                blk[j] |= 1u << (((uint32_t)hv * pki_bloom_salt[j]) >> 27);
+            uint64_t s = pki_slot(hv, slots);
+            while (table[s])
+                if (++s == slots) s = 0;
+            table[s] = (hv & 0xffffffff00000000ull) | (uint64_t)(i + 1);
+        } else if (it[i].key_len == 5) {
+            uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+            unsigned pl = k[4];
+            uint32_t end = pl == 0 ? 0xffffffffu : a | (0xffffffffu >> pl);
+            while (sp4 && v4[stack[sp4 - 1]].end < a)
+                sp4--;
+            v4[i4] = (pki_v4){a, end, sp4 ? stack[sp4 - 1] + 1 : 0, (uint32_t)i};
+            if (sp4 < 130) stack[sp4++] = (uint32_t)i4;
+            i4++;
+        } else {
+            pki_v6 *v = &v6[i6];
+            unsigned pl = k[16];
+            memcpy(v->start, k, 16);
+            for (unsigned b = 0; b < 128; b++) {
+                uint8_t bit = (uint8_t)(0x80u >> (b % 8));
+                if (b >= pl)
+                    v->end[b / 8] |= bit;
+                else
+                    v->end[b / 8] |= (uint8_t)(k[b / 8] & bit);
+            }
+            uint64_t sh, sl, eh, el;
+            be128(v->start, &sh, &sl);
+            while (sp6) {
+                be128(v6[stack6[sp6 - 1]].end, &eh, &el);
+                if (!lt128(eh, el, sh, sl)) break;
+                sp6--;
+            }
+            v->parent = sp6 ? stack6[sp6 - 1] + 1 : 0;
+            v->entry = (uint32_t)i;
+            if (sp6 < 130) stack6[sp6++] = (uint32_t)i6;
+            i6++;
+        }
+    }
+    h->checksum = pki_image_checksum(img, size);
+    return index_wrap(img, size, 1, NULL, out, err);
+}
+
+/* ---- loading and validation ---------------------------------------------- */
+
+static pk_status bad_index(pk_error *err, const char *what)
+{
+    return pk_error_set(err, PK_EPARSE, "not a valid picket index: %s", what);
+}
+
+static int section_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t size)
+{
+    if (off % 8 || off < sizeof(pki_header) || off > size) return 0;
+    if (elem && count > (size - off) / elem) return 0;
+    return 1;
+}
+
+static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error *err)
+{
+    if (size < sizeof(pki_header)) return bad_index(err, "too short for a header");
+    const pki_header *h = (const pki_header *)img;
+    if (memcmp(h->magic, PKI_MAGIC, 8) != 0) return bad_index(err, "wrong magic");
+    if (h->byte_order != PKI_BYTE_ORDER)
+        return bad_index(err, "written on a machine of other byte order");
+    if (h->version != PKI_VERSION) {
+        return pk_error_set(
+            err, PK_EPARSE,
+            "index format version %u, this picket reads version %u: compile it again", h->version,
+            PKI_VERSION);
+    }
+    if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
+    if (image_checksum(img, size, mapped) != h->checksum)
+        return bad_index(err, "checksum mismatch (damaged file)");
+    if (!h->table_slots || h->table_slots > UINT32_MAX || h->n_keys >= h->table_slots)
+        return bad_index(err, "bad table size");
+    if (!h->bloom_blocks) return bad_index(err, "bad filter size");
+    if (!section_ok(h->off_entries, h->n_entries, sizeof(pki_entry), size) ||
+        !section_ok(h->off_keys, h->size_keys, 1, size) ||
+        !section_ok(h->off_strings, h->size_strings, 1, size) ||
+        !section_ok(h->off_bloom, h->bloom_blocks, 32, size) ||
+        !section_ok(h->off_table, h->table_slots, 8, size) ||
+        !section_ok(h->off_v4, h->n_v4, sizeof(pki_v4), size) ||
+        !section_ok(h->off_v6, h->n_v6, sizeof(pki_v6), size) ||
+        !section_ok(h->off_patterns, h->n_patterns, sizeof(pki_pattern), size))
+        return bad_index(err, "a section lies outside the file");
+    const char *str = (const char *)img + h->off_strings;
+    if (h->size_strings == 0 || str[h->size_strings - 1] != '\0')
+        return bad_index(err, "names are not terminated");
+    const pki_entry *e = (const pki_entry *)(img + h->off_entries);
+    for (size_t i = 0; i < h->n_entries; i++) {
+        if ((uint64_t)e[i].key_off + e[i].key_len > h->size_keys || e[i].type == 0 ||
+            e[i].type >= PK_IOC_TYPE_MAX_ || e[i].src >= h->size_strings)
+            return bad_index(err, "an entry points outside its section");
+        if (e[i].type == PK_IOC_CIDR && e[i].key_len != 5 && e[i].key_len != 17)
+            return bad_index(err, "a network has a bad key");
+        if (e[i].type == PK_IOC_CIDR && e[i].key_len == 5 &&
+            (img + h->off_keys)[e[i].key_off + 4] > 32)
+            return bad_index(err, "a network has a bad prefix");
+        if (e[i].type == PK_IOC_CIDR && e[i].key_len == 17 &&
+            (img + h->off_keys)[e[i].key_off + 16] > 128)
+            return bad_index(err, "a network has a bad prefix");
+        if ((e[i].flags & PKI_F_STIX) && e[i].aux > h->n_patterns)
+            return bad_index(err, "an entry names a missing pattern");
+        if ((e[i].flags & PKI_F_MORE) &&
+            (i + 1 >= h->n_entries || e[i + 1].type != e[i].type ||
+             e[i + 1].key_off != e[i].key_off || e[i + 1].key_len != e[i].key_len))
+            return bad_index(err, "a group of equal keys is broken");
+        if (i % 65536 == 65535)
+            release(img, h->off_entries + (i - 65535) * sizeof *e, h->off_entries + i * sizeof *e,
+                    mapped);
+    }
+    release(img, h->off_entries, h->off_entries + h->n_entries * sizeof *e, mapped);
+    const uint64_t *t = (const uint64_t *)(img + h->off_table);
+    uint64_t used = 0;
+    for (uint64_t i = 0; i < h->table_slots; i++) {
+        if (!t[i]) continue;
+        used++;
+        uint32_t ei = (uint32_t)t[i];
+        if (ei - 1 >= h->n_entries) return bad_index(err, "a table slot points at no entry");
+        if (i % 524288 == 524287)
+            release(img, h->off_table + (i - 524287) * 8, h->off_table + i * 8, mapped);
+    }
+    release(img, h->off_table, h->off_table + h->table_slots * 8, mapped);
+    if (used >= h->table_slots) return bad_index(err, "the table has no free slot");
+    const pki_v4 *v4 = (const pki_v4 *)(img + h->off_v4);
+    for (uint32_t i = 0; i < h->n_v4; i++)
+        if (v4[i].parent > i || v4[i].entry >= h->n_entries || v4[i].start > v4[i].end ||
+            (i && v4[i].start < v4[i - 1].start))
+            return bad_index(err, "an IPv4 network is out of order or bounds");
+    const pki_v6 *v6 = (const pki_v6 *)(img + h->off_v6);
+    for (uint32_t i = 0; i < h->n_v6; i++)
+        if (v6[i].parent > i || v6[i].entry >= h->n_entries ||
+            memcmp(v6[i].start, v6[i].end, 16) > 0 ||
+            (i && memcmp(v6[i].start, v6[i - 1].start, 16) < 0))
+            return bad_index(err, "an IPv6 network is out of order or bounds");
+    const pki_pattern *pt = (const pki_pattern *)(img + h->off_patterns);
+    for (uint32_t i = 0; i < h->n_patterns; i++)
+        if (pt[i].id >= h->size_strings || pt[i].pattern >= h->size_strings)
+            return bad_index(err, "a pattern points outside the names");
+    return PK_OK;
+}
+
+static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
+                            pk_match_index **out, pk_error *err)
+{
+    pk_match_index *ix = pk_calloc(1, sizeof *ix);
+    if (!ix) {
+        if (owned) pk_free(img);
+        if (mapped) munmap(mapped, size);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    atomic_init(&ix->refs, 1);
+    ix->base = img;
+    ix->size = size;
+    ix->owned = owned ? img : NULL;
+    ix->mapped = mapped;
+    const pki_header *h = ix->h = (const pki_header *)img;
+    ix->entries = (const pki_entry *)(img + h->off_entries);
+    ix->keys = img + h->off_keys;
+    ix->strings = (const char *)img + h->off_strings;
+    ix->bloom = (const uint32_t *)(img + h->off_bloom);
+    ix->table = (const uint64_t *)(img + h->off_table);
+    ix->table_slots = h->table_slots;
+    ix->v4 = (const pki_v4 *)(img + h->off_v4);
+    ix->v6 = (const pki_v6 *)(img + h->off_v6);
+    ix->patterns = (const pki_pattern *)(img + h->off_patterns);
+    for (uint32_t i = 0; i < h->n_v4; i++) {
+        uint32_t a = ix->v4[i].start >> 16, b = ix->v4[i].end >> 16;
+        for (uint32_t x = a; x <= b; x++)
+            ix->v4_16[x >> 3] |= (uint8_t)(1u << (x & 7));
+    }
+    pk_status rc = pki_patterns_prepare(ix, err);
+    if (rc != PK_OK) {
+        pk_match_index_free(ix);
+        return rc;
+    }
+    *out = ix;
+    return PK_OK;
+}
+
+pk_status pk_match_index_from_memory(const void *data, size_t n, pk_match_index **out,
+                                     pk_error *err)
+{
+    *out = NULL;
+    uint8_t *img = pk_malloc(n ? n : 1);
+    if (!img) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    if (n) memcpy(img, data, n);
+    pk_status rc = validate(img, n, 0, err);
+    if (rc != PK_OK) {
+        pk_free(img);
+        return rc;
+    }
+    return index_wrap(img, n, 1, NULL, out, err);
+}
+
+pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot open: %s", strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "not a regular file");
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < sizeof(pki_header)) {
+        close(fd);
+        pk_error_at(err, path, 0, 0);
+        return bad_index(err, "too short for a header");
+    }
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot map: %s", strerror(errno));
+    }
+    madvise(m, size, MADV_SEQUENTIAL);
+    pk_status rc = validate(m, size, 1, err);
+    madvise(m, size, MADV_RANDOM); /* probes: fault in one page, not a window */
+    if (rc != PK_OK) {
+        munmap(m, size);
+        pk_error_at(err, path, 0, 0);
+        return rc;
+    }
+    return index_wrap(m, size, 0, m, out, err);
+}
+
+pk_status pk_match_index_save(const pk_match_index *ix, const char *path, pk_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot create: %s", strerror(errno));
+    }
+    size_t done = 0;
+    while (done < ix->size) {
+        ssize_t w = write(fd, ix->base + done, ix->size - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            pk_error_at(err, path, 0, 0);
+            return pk_error_set(err, PK_EIO, "cannot write: %s", strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot write: %s", strerror(e));
+    }
+    return PK_OK;
+}
+
+pk_match_index *pk_match_index_ref(pk_match_index *ix)
+{
+    if (ix) atomic_fetch_add(&ix->refs, 1);
+    return ix;
+}
+
+void pk_match_index_free(pk_match_index *ix)
+{
+    if (!ix || atomic_fetch_sub(&ix->refs, 1) != 1) return;
+    pki_patterns_release(ix);
+    if (ix->mapped) munmap(ix->mapped, ix->size);
+    pk_free(ix->owned);
+    pk_free(ix);
+}
+
+void pk_match_index_info_get(const pk_match_index *ix, pk_match_index_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!ix) return;
+    out->entries = ix->h->n_entries;
+    out->keys = ix->h->n_keys;
+    out->cidrs4 = ix->h->n_v4;
+    out->cidrs6 = ix->h->n_v6;
+    out->patterns = ix->h->n_patterns;
+    out->bytes = ix->size;
+    for (int t = 0; t < PK_IOC_TYPE_MAX_; t++)
+        out->per_type[t] = ix->h->per_type[t];
+}
+
+long pki_find_v4(const pk_match_index *ix, uint32_t a)
+{
+    uint32_t lo = 0, hi = ix->h->n_v4;
+    while (lo < hi) { /* first node with start > a */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ix->v4[mid].start <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t i = lo; /* i - 1 is the last node starting at or before a */
+    while (i) {
+        const pki_v4 *v = &ix->v4[i - 1];
+        if (a <= v->end) return (long)(i - 1);
+        i = v->parent;
+    }
+    return -1;
+}
+
+long pki_find_v6(const pk_match_index *ix, const uint8_t a[16])
+{
+    uint32_t lo = 0, hi = ix->h->n_v6;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (memcmp(ix->v6[mid].start, a, 16) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t i = lo;
+    while (i) {
+        const pki_v6 *v = &ix->v6[i - 1];
+        if (memcmp(a, v->end, 16) <= 0) return (long)(i - 1);
+        i = v->parent;
+    }
+    return -1;
+}

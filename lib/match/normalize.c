@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Values to keys: both sides of a match (the indicator and the observed value)
+ * go through the same normalisation, so that equal things compare equal as
+ * bytes: addresses and hashes become binary, names and e-mail lower case, URLs
+ * canonical (scheme and host lower case, default port and fragment dropped).
+ */
+#include "match_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+static const char *const type_names[PK_IOC_TYPE_MAX_] = {
+    "",    "ipv4", "ipv6",   "cidr",   "domain",   "url",         "email",
+    "md5", "sha1", "sha256", "sha512", "filename", "user-account"};
+
+const char *pk_ioc_type_name(pk_ioc_type t)
+{
+    return (unsigned)t < PK_IOC_TYPE_MAX_ ? type_names[t] : "";
+}
+
+pk_ioc_type pk_ioc_type_parse(const char *s, size_t n)
+{
+    static const struct {
+        const char *name;
+        pk_ioc_type t;
+    } alias[] = {
+        {"ipv4-addr", PK_IOC_IPV4},   {"ipv6-addr", PK_IOC_IPV6},  {"domain-name", PK_IOC_DOMAIN},
+        {"email-addr", PK_IOC_EMAIL}, {"hostname", PK_IOC_DOMAIN}, {"email", PK_IOC_EMAIL},
+        {"sha-1", PK_IOC_SHA1},       {"sha-256", PK_IOC_SHA256},  {"sha-512", PK_IOC_SHA512},
+        {"file", PK_IOC_FILENAME},    {"user", PK_IOC_USER},       {"ip", PK_IOC_IPV4}};
+    for (int i = 1; i < PK_IOC_TYPE_MAX_; i++)
+        if (strlen(type_names[i]) == n && strncasecmp(type_names[i], s, n) == 0)
+            return (pk_ioc_type)i;
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strlen(alias[i].name) == n && strncasecmp(alias[i].name, s, n) == 0) return alias[i].t;
+    return PK_IOC_NONE;
+}
+
+int pki_parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || s[i] != '.') return 0;
+            i++;
+        }
+        unsigned v = 0, digits = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            digits++;
+        }
+        /* no leading zeros: 010 is octal to some parsers and decimal to others */
+        if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[i - digits] == '0')) return 0;
+        out[part] = (uint8_t)v;
+    }
+    return i == n;
+}
+
+int pki_parse_ipv6(const char *s, size_t n, uint8_t out[16])
+{
+    char tmp[64];
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') s++, n -= 2;
+    const char *pct = memchr(s, '%', n); /* zone id: fe80::1%eth0 */
+    if (pct) n = (size_t)(pct - s);
+    if (n < 2 || n >= sizeof tmp || !memchr(s, ':', n)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+              c == ':' || c == '.'))
+            return 0;
+    }
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return inet_pton(AF_INET6, tmp, out) == 1;
+}
+
+static inline uint8_t lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+size_t pki_norm_domain(const char *s, size_t n, uint8_t *out)
+{
+    if (n && s[n - 1] == '.') n--; /* the root label */
+    if (n == 0 || n > 253) return 0;
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = lower((uint8_t)s[i]);
+        if (c == '.') {
+            if (label == 0) return 0;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                   c >= 0x80) {
+            if (++label > 63) return 0;
+        } else {
+            return 0;
+        }
+        out[i] = c;
+    }
+    return label ? n : 0;
+}
+
+size_t pki_norm_email(const char *s, size_t n, uint8_t *out)
+{
+    /* "Name <user@host>" and "<user@host>" as mail headers write them */
+    const char *lt = memchr(s, '<', n);
+    if (lt) {
+        const char *gt = memchr(lt, '>', n - (size_t)(lt - s));
+        if (!gt) return 0;
+        n = (size_t)(gt - lt - 1);
+        s = lt + 1;
+    }
+    while (n && (*s == ' ' || *s == '"'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '"'))
+        n--;
+    const char *at = memchr(s, '@', n);
+    if (!at || at == s || n > 320) return 0;
+    size_t local = (size_t)(at - s);
+    if (memchr(at + 1, '@', n - local - 1)) return 0;
+    for (size_t i = 0; i < local; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c <= ' ' || c == '<' || c == '>' || c == ',' || c == '"' || c == 0x7f) return 0;
+        /* Local parts are case-sensitive on paper and folded by practically
+         * every mail system; folding here means a case change cannot evade. */
+        out[i] = lower(c);
+    }
+    out[local] = '@';
+    size_t d = pki_norm_domain(at + 1, n - local - 1, out + local + 1);
+    return d ? local + 1 + d : 0;
+}
+
+size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
+{
+    if (n > PKI_KEY_MAX - 8) return 0;
+    const char *colon = NULL;
+    for (size_t i = 0; i + 2 < n && i < 16; i++)
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+            colon = s + i;
+            break;
+        }
+    if (!colon || colon == s) return 0;
+    size_t o = 0, sl = (size_t)(colon - s);
+    for (size_t i = 0; i < sl; i++) {
+        uint8_t c = lower((uint8_t)s[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+            return 0;
+        out[o++] = c;
+    }
+    memcpy(out + o, "://", 3);
+    o += 3;
+    const char *p = colon + 3, *e = s + n;
+    const char *hend = p;
+    while (hend < e && *hend != '/' && *hend != '?' && *hend != '#')
+        hend++;
+    /* authority: drop userinfo, lower-case the host, drop the default port */
+    const char *at = NULL;
+    for (const char *q = p; q < hend; q++)
+        if (*q == '@') at = q;
+    if (at) p = at + 1;
+    const char *port = NULL;
+    if (p < hend && *p == '[') {
+        const char *rb = memchr(p, ']', (size_t)(hend - p));
+        if (!rb) return 0;
+        if (rb + 1 < hend && rb[1] == ':') port = rb + 1;
+    } else {
+        for (const char *q = p; q < hend; q++)
+            if (*q == ':') port = q;
+    }
+    const char *host_end = port ? port : hend;
+    if (host_end == p) return 0;
+    size_t hl = (size_t)(host_end - p);
+    if (hl && p[hl - 1] == '.') hl--;
+    for (size_t i = 0; i < hl; i++) {
+        uint8_t c = lower((uint8_t)p[i]);
+        if (c <= ' ' || c == 0x7f) return 0;
+        out[o++] = c;
+    }
+    if (port) {
+        size_t pl = (size_t)(hend - port - 1);
+        int dflt =
+            (pl == 2 && memcmp(port + 1, "80", 2) == 0 && sl == 4 && memcmp(out, "http", 4) == 0) ||
+            (pl == 3 && memcmp(port + 1, "443", 3) == 0 && sl == 5 &&
+             memcmp(out, "https", 5) == 0) ||
+            pl == 0;
+        if (!dflt) {
+            out[o++] = ':';
+            for (size_t i = 0; i < pl; i++) {
+                if (port[1 + i] < '0' || port[1 + i] > '9') return 0;
+                out[o++] = (uint8_t)port[1 + i];
+            }
+        }
+    }
+    const char *path = hend;
+    const char *hash = memchr(path, '#', (size_t)(e - path));
+    if (hash) e = hash;
+    if (path == e || *path != '/') out[o++] = '/';
+    for (const char *q = path; q < e; q++) {
+        if ((uint8_t)*q <= ' ' || *q == 0x7f) return 0;
+        out[o++] = (uint8_t)*q;
+    }
+    return o;
+}
+
+static inline int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colons)
+{
+    size_t o = 0, i = 0;
+    while (i < n) {
+        if (colons && o && s[i] == ':') i++;
+        if (i + 2 > n || o >= cap) return 0;
+        int hi = hexval((uint8_t)s[i]), lo = hexval((uint8_t)s[i + 1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[o++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return o;
+}
+
+static size_t hash_len(pk_ioc_type t)
+{
+    switch (t) {
+    case PK_IOC_MD5:
+        return 16;
+    case PK_IOC_SHA1:
+        return 20;
+    case PK_IOC_SHA256:
+        return 32;
+    case PK_IOC_SHA512:
+        return 64;
+    default:
+        return 0;
+    }
+}
+
+size_t pki_make_key(pk_ioc_type *type, const char *s, size_t n, uint8_t *out, const char **why)
+{
+    size_t k;
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    *why = "empty value";
+    if (n == 0) return 0;
+    *why = "value too long";
+    if (n > PKI_KEY_MAX - 8) return 0;
+    switch (*type) {
+    case PK_IOC_IPV4:
+        *why = "not an IPv4 address";
+        return pki_parse_ipv4(s, n, out) ? 4 : 0;
+    case PK_IOC_IPV6:
+        *why = "not an IPv6 address";
+        if (!pki_parse_ipv6(s, n, out)) return 0;
+        return 16;
+    case PK_IOC_CIDR: {
+        *why = "not a network (address/prefix)";
+        const char *sl = memchr(s, '/', n);
+        if (!sl) return 0;
+        size_t al = (size_t)(sl - s);
+        char *end;
+        char num[8];
+        size_t pl = n - al - 1;
+        if (pl == 0 || pl > 3) return 0;
+        memcpy(num, sl + 1, pl);
+        num[pl] = '\0';
+        for (size_t i = 0; i < pl; i++)
+            if (num[i] < '0' || num[i] > '9') return 0;
+        long plen = strtol(num, &end, 10);
+        size_t alen;
+        if (pki_parse_ipv4(s, al, out)) {
+            alen = 4;
+            if (plen > 32) return 0;
+        } else if (pki_parse_ipv6(s, al, out)) {
+            alen = 16;
+            if (plen > 128) return 0;
+        } else {
+            return 0;
+        }
+        /* clear host bits so 10.1.2.3/8 means 10.0.0.0/8 */
+        for (size_t bit = (size_t)plen; bit < alen * 8; bit++)
+            out[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+        if ((size_t)plen == alen * 8) {
+            *type = alen == 4 ? PK_IOC_IPV4 : PK_IOC_IPV6;
+            return alen;
+        }
+        out[alen] = (uint8_t)plen;
+        return alen + 1;
+    }
+    case PK_IOC_DOMAIN:
+        *why = "not a domain name";
+        return pki_norm_domain(s, n, out);
+    case PK_IOC_URL:
+        *why = "not a URL (scheme://host/...)";
+        return pki_norm_url(s, n, out);
+    case PK_IOC_EMAIL:
+        *why = "not an e-mail address";
+        return pki_norm_email(s, n, out);
+    case PK_IOC_MD5:
+    case PK_IOC_SHA1:
+    case PK_IOC_SHA256:
+    case PK_IOC_SHA512:
+        *why = "not a hash of that type (hex digits of the right length)";
+        k = pki_parse_hex(s, n, out, 64, 0);
+        return k == hash_len(*type) ? k : 0;
+    case PK_IOC_FILENAME:
+    case PK_IOC_USER:
+        memcpy(out, s, n);
+        return n;
+    default:
+        *why = "cannot tell the type of this value; write type<TAB>value";
+        return 0;
+    }
+}
+
+pk_ioc_type pki_guess_type(const char *s, size_t n)
+{
+    uint8_t tmp[PKI_KEY_MAX];
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    if (n == 0 || n > PKI_KEY_MAX - 8) return PK_IOC_NONE;
+    if (pki_parse_ipv4(s, n, tmp)) return PK_IOC_IPV4;
+    if (pki_parse_ipv6(s, n, tmp)) return PK_IOC_IPV6;
+    if (memchr(s, '/', n) && !memchr(s, ':', n) ? 1 : 0) {
+        pk_ioc_type t = PK_IOC_CIDR;
+        const char *why;
+        if (pki_make_key(&t, s, n, tmp, &why)) return PK_IOC_CIDR;
+    }
+    if (memchr(s, '/', n) && memchr(s, ':', n)) {
+        pk_ioc_type t = PK_IOC_CIDR;
+        const char *why;
+        if (pki_make_key(&t, s, n, tmp, &why)) return PK_IOC_CIDR;
+        if (pki_norm_url(s, n, tmp)) return PK_IOC_URL;
+    }
+    if (memchr(s, '@', n)) return pki_norm_email(s, n, tmp) ? PK_IOC_EMAIL : PK_IOC_NONE;
+    size_t h = pki_parse_hex(s, n, tmp, 64, 0);
+    if (h == 16) return PK_IOC_MD5;
+    if (h == 20) return PK_IOC_SHA1;
+    if (h == 32) return PK_IOC_SHA256;
+    if (h == 64) return PK_IOC_SHA512;
+    if (memchr(s, '.', n) && pki_norm_domain(s, n, tmp)) {
+        /* the last label of a name is letters: 1.2.3 is not a domain */
+        const char *last = s + n;
+        while (last > s && last[-1] != '.')
+            last--;
+        int alpha = 0;
+        for (const char *q = last; q < s + n; q++)
+            if ((*q | 32) >= 'a' && (*q | 32) <= 'z') alpha = 1;
+        if (alpha) return PK_IOC_DOMAIN;
+    }
+    return PK_IOC_NONE;
+}
+
+size_t pki_key_text(unsigned type, const uint8_t *key, size_t n, char *out, size_t cap)
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t o = 0;
+    switch (type) {
+    case PK_IOC_IPV4:
+        if (n == 4 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) return strlen(out);
+        break;
+    case PK_IOC_IPV6:
+        if (n == 16 && inet_ntop(AF_INET6, key, out, (socklen_t)cap)) return strlen(out);
+        break;
+    case PK_IOC_CIDR:
+        if ((n == 5 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) ||
+            (n == 17 && inet_ntop(AF_INET6, key, out, (socklen_t)cap))) {
+            o = strlen(out);
+            o += (size_t)snprintf(out + o, cap - o, "/%u", key[n - 1]);
+            return o;
+        }
+        break;
+    case PK_IOC_MD5:
+    case PK_IOC_SHA1:
+    case PK_IOC_SHA256:
+    case PK_IOC_SHA512:
+        for (size_t i = 0; i < n && o + 3 < cap; i++) {
+            out[o++] = hx[key[i] >> 4];
+            out[o++] = hx[key[i] & 15];
+        }
+        out[o] = '\0';
+        return o;
+    default:
+        if (n >= cap) n = cap - 1;
+        memcpy(out, key, n);
+        out[n] = '\0';
+        return n;
+    }
+    out[0] = '\0';
+    return 0;
+}
+
+void pki_json_escape(pk_buf *b, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    pk_buf_addc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+        pk_buf_add(b, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 'u', '0', '0', hx[c >> 4], hx[c & 15], 0};
+        switch (c) {
+        case '"':
+            pk_buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            pk_buf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            pk_buf_add(b, "\\n", 2);
+            break;
+        case '\t':
+            pk_buf_add(b, "\\t", 2);
+            break;
+        case '\r':
+            pk_buf_add(b, "\\r", 2);
+            break;
+        default:
+            pk_buf_add(b, esc, 6);
+        }
+    }
+    pk_buf_add(b, s + run, n - run);
+    pk_buf_addc(b, '"');
+}

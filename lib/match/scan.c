@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scanner: assemble lines from any chunking, pick the adapter, and match
+ * each value of a well formed record: normalise it into a key, hash it, ask
+ * the Bloom filter, and only then the table (match_int.h).  Domains are probed
+ * once per suffix (a.b.evil.com, b.evil.com, evil.com, com) so that an
+ * indicator evil.com hits its subdomains and never notevil.com; addresses are
+ * probed exactly and then in the CIDR arrays.
+ */
+#include "scan_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define BUF_INIT ((size_t)1 << 20)
+#define LINE_MAX_DEFAULT ((size_t)64 << 20)
+
+int pk_match_format_parse(const char *s)
+{
+    static const char *const names[] = {"auto", "eve", "zeek", "jsonl", "text"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    if (strcmp(s, "json") == 0) return PK_FMT_JSONL;
+    return -1;
+}
+
+pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
+                               const pk_match_callbacks *cb, pk_match_scanner **out, pk_error *err)
+{
+    *out = NULL;
+    if (!ix) return pk_error_set(err, PK_EINVAL, "no index");
+    pk_match_scanner *s = pk_calloc(1, sizeof *s);
+    if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    s->ix = pk_match_index_ref(ix);
+    if (cb) s->cb = *cb;
+    s->want = opt ? opt->format : PK_FMT_AUTO;
+    s->window = opt && opt->window ? opt->window : 64;
+    s->max_line = LINE_MAX_DEFAULT;
+    s->cap = BUF_INIT;
+    s->buf = pk_malloc(s->cap + PKI_PAD);
+    pk_status rc = PK_OK;
+    if (!s->buf) {
+        rc = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memset(s->buf + s->cap, 0, PKI_PAD);
+    if ((rc = pki_fields_build(&s->fields, opt ? opt->map : NULL, err)) != PK_OK) goto fail;
+    s->has_map = opt && opt->map && *opt->map;
+    if ((rc = pki_pat_scanner_init(s, err)) != PK_OK) goto fail;
+    if ((rc = pk_match_scanner_begin(s, "-", err)) != PK_OK) goto fail;
+    *out = s;
+    return PK_OK;
+fail:
+    pk_match_scanner_free(s);
+    return rc;
+}
+
+static void reset_tsv(pk_match_scanner *s)
+{
+    pk_free(s->colrole);
+    pk_free(s->colname);
+    pk_free(s->colstore);
+    pk_free(s->collist);
+    s->colrole = NULL;
+    s->colname = NULL;
+    s->colstore = NULL;
+    s->collist = NULL;
+    s->ncols = 0;
+    s->sep = '\t';
+    s->setsep = ',';
+    memcpy(s->unset, "-", 2);
+    s->unset_len = 1;
+    memcpy(s->empty, "(empty)", 8);
+    s->empty_len = 7;
+}
+
+void pk_match_scanner_free(pk_match_scanner *s)
+{
+    if (!s) return;
+    pki_pat_scanner_free(s);
+    reset_tsv(s);
+    pki_fields_free(&s->fields);
+    pk_free(s->obs);
+    pk_free(s->buf);
+    pk_free(s->source);
+    pk_match_index_free(s->ix);
+    pk_free(s);
+}
+
+pk_status pk_match_scanner_begin(pk_match_scanner *s, const char *source, pk_error *err)
+{
+    char *name = pk_strdup(source ? source : "-");
+    if (!name) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    pk_free(s->source);
+    s->source = name;
+    s->line = 0;
+    s->len = 0;
+    s->fmt = F_UNKNOWN;
+    reset_tsv(s);
+    pki_pat_stream_reset(s);
+    return PK_OK;
+}
+
+void pk_match_scanner_stats(const pk_match_scanner *s, pk_match_stats *out)
+{
+    *out = s->st;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+static void record_time(pk_match_scanner *s)
+{
+    if (s->time_state) return;
+    s->time_state = -1;
+    if (!s->time || !s->time_len || s->time_len > 60) return;
+    char t[80];
+    size_t n = s->time_esc ? pki_unescape(s->time, s->time_len, s->time_esc, t, 70)
+                           : (memcpy(t, s->time, s->time_len), s->time_len);
+    t[n] = '\0';
+    pk_time tm;
+    int num = n > 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((t[i] >= '0' && t[i] <= '9') || t[i] == '.')) num = 0;
+    if (num) { /* epoch seconds with a fraction (Zeek) */
+        char *dot;
+        long long sec = strtoll(t, &dot, 10);
+        long nsec = 0;
+        int digits = 0;
+        if (*dot == '.')
+            for (const char *q = dot + 1; *q && digits < 9; q++, digits++)
+                nsec = nsec * 10 + (*q - '0');
+        for (int d = digits; d < 9; d++)
+            nsec *= 10;
+        tm.sec = sec;
+        tm.nsec = (int32_t)nsec;
+        tm.digits = (int8_t)digits;
+    } else if (pk_time_parse(t, n, PK_TIME_RFC3339, &tm, NULL) != PK_OK) {
+        /* Suricata writes the offset without a colon (-0600), some logs none */
+        if (n >= 5 && (t[n - 5] == '+' || t[n - 5] == '-') && n + 2 < sizeof t) {
+            memmove(t + n - 1, t + n - 2, 3);
+            t[n - 2] = ':';
+            n++;
+        } else if (n && t[n - 1] >= '0' && t[n - 1] <= '9' && n + 2 < sizeof t) {
+            t[n++] = 'Z';
+        }
+        if (pk_time_parse(t, n, PK_TIME_RFC3339, &tm, NULL) != PK_OK) return;
+    }
+    pk_time_format(&tm, -1, s->timebuf);
+    s->time_ms = pk_time_to_ms(&tm);
+    s->time_state = 1;
+}
+
+/* ---- hits ---------------------------------------------------------------- */
+
+void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
+              size_t olen, const char *how)
+{
+    const pk_match_index *ix = s->ix;
+    const pki_entry *e = &ix->entries[ei];
+    pk_match_alert a;
+    memset(&a, 0, sizeof a);
+    const char *src = ix->strings + e->src;
+    if (e->flags & PKI_F_STIX) {
+        a.indicator_id = src;
+    } else {
+        a.ioc_source = src;
+        a.ioc_line = (long)e->aux;
+    }
+    a.type = (pk_ioc_type)e->type;
+    pki_key_text(e->type, ix->keys + e->key_off, e->key_len, s->text, sizeof s->text);
+    a.value = s->text;
+    a.observed = observed;
+    a.observed_len = olen;
+    a.field = field ? field : "text";
+    a.how = how;
+    a.source = s->source;
+    a.line = s->line;
+    record_time(s);
+    if (s->time_state == 1) {
+        a.time = s->timebuf;
+        a.time_ms = s->time_ms;
+    }
+    s->st.alerts++;
+    if (s->cb.alert) s->cb.alert(s->cb.ud, &a);
+}
+
+static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const char *obs,
+                      size_t olen, const char *how)
+{
+    const pki_entry *ent = s->ix->entries;
+    for (;;) {
+        if ((ent[ei].flags & PKI_F_STIX) && ent[ei].aux)
+            pki_pat_candidate(s, ei, field, obs, olen);
+        else
+            pki_emit(s, ei, field, obs, olen, how);
+        if (!(ent[ei].flags & PKI_F_MORE)) break;
+        ei++;
+    }
+}
+
+static inline void probe(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t n,
+                         const char *field, const char *obs, size_t olen, const char *how)
+{
+    uint64_t h = pki_hash(type, k, n);
+    long ei = pki_probe(s->ix, type, k, n, h);
+    if (ei >= 0) hit_group(s, (uint32_t)ei, field, obs, olen, how);
+}
+
+static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    const pk_match_index *ix = s->ix;
+    uint8_t a[16];
+    if (n <= 15 && pki_parse_ipv4(v, n, a)) {
+        probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
+        uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
+        if (ix->v4_16[x16 >> 3] & (1u << (x16 & 7))) {
+            uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+            long i = pki_find_v4(ix, x);
+            while (i >= 0) {
+                hit_group(s, ix->v4[i].entry, field, v, n, "cidr");
+                i = (long)ix->v4[i].parent - 1;
+            }
+        }
+        return 1;
+    }
+    if (n >= 2 && memchr(v, ':', n) && pki_parse_ipv6(v, n, a)) {
+        probe(s, PK_IOC_IPV6, a, 16, field, v, n, "exact");
+        if (ix->h->n_v6) {
+            long i = pki_find_v6(ix, a);
+            while (i >= 0) {
+                hit_group(s, ix->v6[i].entry, field, v, n, "cidr");
+                i = (long)ix->v6[i].parent - 1;
+            }
+        }
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0) { /* ::ffff:1.2.3.4 is 1.2.3.4 */
+            char t[16];
+            snprintf(t, sizeof t, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+            uint8_t b[4];
+            if (pki_parse_ipv4(t, strlen(t), b)) {
+                probe(s, PK_IOC_IPV4, b, 4, field, v, n, "exact");
+                if (ix->h->n_v4) {
+                    uint32_t x =
+                        (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+                    for (long i = pki_find_v4(ix, x); i >= 0; i = (long)ix->v4[i].parent - 1)
+                        hit_group(s, ix->v4[i].entry, field, v, n, "cidr");
+                }
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void match_domain(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    uint8_t *k = s->key;
+    if (n > 253 + 1) return;
+    size_t kn = pki_norm_domain(v, n, k);
+    if (!kn) return;
+    probe(s, PK_IOC_DOMAIN, k, kn, field, v, n, "exact");
+    for (size_t i = 0; i < kn; i++)
+        if (k[i] == '.' && i + 1 < kn)
+            probe(s, PK_IOC_DOMAIN, k + i + 1, kn - i - 1, field, v, n, "subdomain");
+}
+
+static void match_host(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    if (n && v[0] == '*' && n > 2 && v[1] == '.') v += 2, n -= 2; /* *.evil.com in certificates */
+    if (match_ip(s, field, v, n)) return;
+    match_domain(s, field, v, n);
+}
+
+static void match_dn(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    /* "CN=a.example, O=x" (Suricata, Zeek) and "/C=US/CN=a.example" (OpenSSL) */
+    for (size_t i = 0; i < n; i++) {
+        if (i && v[i - 1] != ',' && v[i - 1] != '/' && v[i - 1] != ' ') continue;
+        size_t klen = 0;
+        uint8_t role;
+        if (i + 3 <= n && strncasecmp(v + i, "CN=", 3) == 0) {
+            klen = 3;
+            role = R_HOST;
+        } else if (i + 13 <= n && strncasecmp(v + i, "emailAddress=", 13) == 0) {
+            klen = 13;
+            role = R_EMAIL;
+        } else {
+            continue;
+        }
+        size_t st = i + klen, en = st;
+        while (en < n && v[en] != ',' && v[en] != '/' && !(v[en] == '\\' && en + 1 < n))
+            en++;
+        if (role == R_HOST)
+            match_host(s, field, v + st, en - st);
+        else
+            pki_match_value(s, R_EMAIL, field, v + st, en - st);
+        i = en;
+    }
+}
+
+void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n)
+{
+    uint8_t *k = s->key;
+    size_t kn;
+    if (n == 0 || n > PKI_KEY_MAX - 8) return;
+    s->st.observations++;
+    switch (role) {
+    case R_IP:
+        match_ip(s, field, v, n);
+        break;
+    case R_HTTP_HOST: {
+        size_t hn = n;
+        if (hn && v[0] != '[') { /* host:port */
+            const char *c = memchr(v, ':', hn);
+            if (c && !memchr(c + 1, ':', hn - (size_t)(c - v) - 1)) hn = (size_t)(c - v);
+        }
+        match_host(s, field, v, hn);
+        break;
+    }
+    case R_HOST:
+    case R_DOMAIN:
+        match_host(s, field, v, n);
+        break;
+    case R_URL:
+    case R_URL_ONLY:
+        if ((kn = pki_norm_url(v, n, k))) probe(s, PK_IOC_URL, k, kn, field, v, n, "exact");
+        if (role == R_URL && kn) { /* the host of a referrer or link: domain indicators too */
+            const char *h = memchr(v, ':', n);
+            h = h ? h + 3 : v;
+            const char *e = v + n, *he = h;
+            while (he < e && *he != '/' && *he != '?' && *he != '#')
+                he++;
+            const char *at = memchr(h, '@', (size_t)(he - h));
+            if (at) h = at + 1;
+            pki_match_value(s, R_HTTP_HOST, field, h, (size_t)(he - h));
+        }
+        break;
+    case R_EMAIL:
+        if ((kn = pki_norm_email(v, n, k))) probe(s, PK_IOC_EMAIL, k, kn, field, v, n, "exact");
+        break;
+    case R_HASH: {
+        kn = pki_parse_hex(v, n, k, 64, 1);
+        unsigned t = kn == 16   ? PK_IOC_MD5
+                     : kn == 20 ? PK_IOC_SHA1
+                     : kn == 32 ? PK_IOC_SHA256
+                     : kn == 64 ? PK_IOC_SHA512
+                                : 0;
+        if (t) probe(s, t, k, kn, field, v, n, "exact");
+        break;
+    }
+    case R_FILENAME: {
+        probe(s, PK_IOC_FILENAME, (const uint8_t *)v, n, field, v, n, "exact");
+        size_t b = n;
+        while (b > 0 && v[b - 1] != '/' && v[b - 1] != '\\')
+            b--;
+        if (b > 0 && b < n)
+            probe(s, PK_IOC_FILENAME, (const uint8_t *)v + b, n - b, field, v, n, "exact");
+        break;
+    }
+    case R_USER:
+        probe(s, PK_IOC_USER, (const uint8_t *)v, n, field, v, n, "exact");
+        break;
+    case R_DN:
+        match_dn(s, field, v, n);
+        break;
+    case R_TEXT:
+        pki_text_extract(s, v, n, field);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- lines --------------------------------------------------------------- */
+
+static int sniff(pk_match_scanner *s, const char *p, size_t n)
+{
+    switch (s->want) {
+    case PK_FMT_EVE:
+        return F_EVE;
+    case PK_FMT_JSONL:
+        return F_JSONL;
+    case PK_FMT_TEXT:
+        return F_TEXT;
+    case PK_FMT_ZEEK:
+        return p[0] == '#' ? F_ZEEK_TSV : F_ZEEK_JSON;
+    default:
+        break;
+    }
+    if ((n > 10 && memcmp(p, "#separator", 10) == 0) || (n > 7 && memcmp(p, "#fields", 7) == 0))
+        return F_ZEEK_TSV;
+    if (p[0] == '{') {
+        if (memmem(p, n, "\"event_type\"", 12)) return F_EVE;
+        if (memmem(p, n, "\"_path\"", 7) || memmem(p, n, "\"id.orig_h\"", 11)) return F_ZEEK_JSON;
+        return F_JSON_ANY;
+    }
+    return F_TEXT;
+}
+
+static void malformed(pk_match_scanner *s, const char *why)
+{
+    s->st.malformed++;
+    if (!s->cb.malformed) return;
+    pk_error e;
+    pk_error_clear(&e);
+    pk_error_set(&e, PK_EPARSE, "%s", why);
+    pk_error_at(&e, s->source, s->line, 0);
+    s->cb.malformed(s->cb.ud, &e);
+}
+
+static void process_line(pk_match_scanner *s, const char *p, size_t n)
+{
+    s->line++;
+    s->st.lines++;
+    while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    if (n == 0) return;
+    if (s->fmt == F_UNKNOWN) s->fmt = sniff(s, p, n);
+    s->nobs = 0;
+    s->time = NULL;
+    s->path = NULL;
+    s->time_state = 0;
+    const char *why = NULL;
+    switch (s->fmt) {
+    case F_EVE:
+        why = pki_json_line(s, p, n, &s->fields.eve);
+        break;
+    case F_ZEEK_JSON:
+        why = pki_json_line(s, p, n, &s->fields.zeek);
+        break;
+    case F_JSONL:
+        why = pki_json_line(s, p, n, &s->fields.jsonl);
+        break;
+    case F_JSON_ANY:
+        why = pki_json_line(s, p, n, &s->fields.any);
+        break;
+    case F_ZEEK_TSV:
+        why = pki_tsv_line(s, p, n);
+        break;
+    default:
+        break;
+    }
+    if (why) {
+        if (*why) malformed(s, why);
+        return;
+    }
+    s->st.records++;
+    pki_pat_record_begin(s);
+    if (s->fmt == F_TEXT) {
+        pki_text_extract(s, p, n, "text");
+        pki_pat_record_end(s);
+        return;
+    }
+    char host[260];
+    size_t hostn = 0;
+    for (size_t i = 0; i < s->nobs; i++) {
+        const pki_obs *o = &s->obs[i];
+        const char *v = o->v;
+        size_t vn = o->len;
+        if (o->esc) {
+            vn = pki_unescape(o->v, o->len, o->esc, s->unesc, sizeof s->unesc);
+            v = s->unesc;
+            if (!vn) continue;
+        }
+        if (o->role == R_HTTP_PATH) { /* an escaped path: keep the unescaped copy */
+            if (vn < sizeof s->url / 2) {
+                memcpy(s->url + sizeof s->url / 2, v, vn);
+                s->path = s->url + sizeof s->url / 2;
+                s->path_len = vn;
+            }
+            continue;
+        }
+        if (o->role == R_HTTP_HOST && !hostn && vn < sizeof host) {
+            memcpy(host, v, vn);
+            hostn = vn;
+        }
+        pki_match_value(s, o->role, o->field, v, vn);
+    }
+    if (s->path && s->path_len) {
+        const char *u = s->path;
+        size_t un = s->path_len;
+        if (!(un > 7 &&
+              (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0))) {
+            if (!hostn || un + hostn + 8 > sizeof s->url / 2) goto done;
+            memcpy(s->url, "http://", 7);
+            memcpy(s->url + 7, host, hostn);
+            size_t o = 7 + hostn;
+            if (u[0] != '/') s->url[o++] = '/';
+            memcpy(s->url + o, u, un);
+            u = s->url;
+            un = o + un;
+        }
+        pki_match_value(s, R_URL_ONLY, s->path_field, u, un);
+    }
+done:
+    pki_pat_record_end(s);
+}
+
+/* Match every complete line in the buffer; keep the partial last one. */
+static void drain(pk_match_scanner *s)
+{
+    char *p = s->buf, *e = s->buf + s->len;
+    for (;;) {
+        char *nl = memchr(p, '\n', (size_t)(e - p));
+        if (!nl) break;
+        process_line(s, p, (size_t)(nl - p));
+        p = nl + 1;
+    }
+    size_t rest = (size_t)(e - p);
+    if (p != s->buf && rest) memmove(s->buf, p, rest);
+    s->len = rest;
+}
+
+/* Room for at least one more byte: grow, or give up on an overlong line. */
+static pk_status make_room(pk_match_scanner *s, pk_error *err)
+{
+    if (s->len < s->cap) return PK_OK;
+    if (s->cap < s->max_line) {
+        size_t nc = s->cap * 2;
+        char *nb = pk_realloc(s->buf, nc + PKI_PAD);
+        if (!nb) return pk_error_set(err, PK_ENOMEM, "out of memory (a %zu-byte line)", s->len);
+        memset(nb + nc, 0, PKI_PAD);
+        s->buf = nb;
+        s->cap = nc;
+        return PK_OK;
+    }
+    /* a line longer than max_line: report it and drop what we have of it; the
+     * rest up to its newline is dropped as the start of the next "line". */
+    s->line++;
+    s->st.lines++;
+    malformed(s, "line too long");
+    s->line--;
+    s->st.lines--;
+    s->len = 0;
+    return PK_OK;
+}
+
+pk_status pk_match_scanner_feed(pk_match_scanner *s, const void *data, size_t n, pk_error *err)
+{
+    const char *d = data;
+    s->st.bytes += n;
+    while (n) {
+        pk_status rc = make_room(s, err);
+        if (rc != PK_OK) return rc;
+        size_t take = s->cap - s->len < n ? s->cap - s->len : n;
+        memcpy(s->buf + s->len, d, take);
+        s->len += take;
+        d += take;
+        n -= take;
+        drain(s);
+    }
+    return PK_OK;
+}
+
+pk_status pk_match_scanner_end(pk_match_scanner *s, pk_error *err)
+{
+    if (s->len) {
+        process_line(s, s->buf, s->len);
+        s->len = 0;
+    }
+    return PK_OK;
+}
+
+pk_status pk_match_scan_file(pk_match_scanner *s, const char *path, int follow, volatile int *stop,
+                             pk_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "cannot open: %s", strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        pk_error_at(err, path, 0, 0);
+        return pk_error_set(err, PK_EIO, "is a directory");
+    }
+    pk_status rc = pk_match_scanner_begin(s, path, err);
+    if (rc != PK_OK) {
+        close(fd);
+        return rc;
+    }
+    gzFile gz = NULL;
+    unsigned char magic[2];
+    if (is_stdin || !S_ISREG(st.st_mode) ||
+        (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)) {
+        gz = gzdopen(fd, "rb"); /* reads plain input through unchanged */
+        if (!gz) {
+            close(fd);
+            return pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
+        gzbuffer(gz, 1 << 18);
+    }
+    off_t pos = 0;
+    for (;;) {
+        if ((rc = make_room(s, err)) != PK_OK) break;
+        size_t room = s->cap - s->len;
+        ssize_t r;
+        if (gz) {
+            int gr = gzread(gz, s->buf + s->len, (unsigned)(room > (1u << 30) ? 1u << 30 : room));
+            r = gr;
+            if (gr < 0) {
+                int zerr;
+                const char *m = gzerror(gz, &zerr);
+                pk_error_at(err, path, s->line + 1, 0);
+                rc = pk_error_set(err, PK_EIO, "cannot read: %s",
+                                  zerr == Z_ERRNO ? strerror(errno) : m);
+                break;
+            }
+        } else {
+            r = read(fd, s->buf + s->len, room);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) {
+                pk_error_at(err, path, s->line + 1, 0);
+                rc = pk_error_set(err, PK_EIO, "cannot read: %s", strerror(errno));
+                break;
+            }
+        }
+        if (r > 0) {
+            pos += r;
+            s->len += (size_t)r;
+            s->st.bytes += (size_t)r;
+            drain(s);
+            continue;
+        }
+        if (!follow || (stop && *stop)) break;
+        /* follow: wait for more; start over when the file was truncated */
+        if (gz) gzclearerr(gz);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (!gz && fstat(fd, &st) == 0 && st.st_size < pos) {
+            lseek(fd, 0, SEEK_SET);
+            pos = 0;
+            s->len = 0;
+        }
+    }
+    if (rc == PK_OK) rc = pk_match_scanner_end(s, err);
+    if (gz)
+        gzclose(gz);
+    else
+        close(fd);
+    return rc;
+}

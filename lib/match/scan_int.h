@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scanner's internals shared by scan.c (line loop, probing, alerts),
+ * fields.c (field tables), adapters.c (JSON, Zeek TSV, free text) and
+ * pattern.c (windows for non-exact patterns).
+ */
+#ifndef PICKET_SCAN_INT_H
+#define PICKET_SCAN_INT_H
+
+#include "match_int.h"
+
+/* What a field holds, so the scanner knows how to read its value. */
+enum {
+    R_NONE = 0,
+    R_IP,        /* IPv4 or IPv6 address */
+    R_HOST,      /* address or domain name (DNS answers, SMTP HELO) */
+    R_DOMAIN,    /* domain name (an address is read as one) */
+    R_URL,       /* whole URL */
+    R_HTTP_HOST, /* HTTP Host: a name, and the host part of the URL */
+    R_HTTP_PATH, /* HTTP request target: joined to the host to make the URL */
+    R_EMAIL,     /* address, or "Name <address>" */
+    R_HASH,      /* hex digest; its length says which */
+    R_FILENAME,  /* file name or path: the whole and the last component */
+    R_USER,      /* account name */
+    R_DN,        /* X.509 distinguished name: CN and emailAddress */
+    R_TEXT,      /* free text: everything that looks like an observable */
+    R_TIME,      /* the record's time */
+    R_EVENT,     /* EVE event_type (stats records carry no observables) */
+    R_URL_ONLY,  /* a URL whose host is matched elsewhere (joined HTTP URLs, text) */
+};
+
+typedef struct pki_fieldspec {
+    const char *path;
+    uint8_t role;
+} pki_fieldspec;
+
+#define PKI_FTAB_SLOTS 512
+typedef struct pki_fslot {
+    uint64_t h;
+    const char *name;
+    uint8_t used, role;
+    uint8_t prefix; /* some wanted field lies below this path */
+    uint8_t leaf_len;
+    char leaf[44];
+} pki_fslot;
+
+typedef struct pki_ftab {
+    pki_fslot slot[PKI_FTAB_SLOTS];
+    unsigned count;
+} pki_ftab;
+
+typedef struct pki_fields {
+    pki_ftab eve, zeek, jsonl, any;
+    char *map_store;
+} pki_fields;
+
+pk_status pki_fields_build(pki_fields *f, const char *map, pk_error *err);
+void pki_fields_free(pki_fields *f);
+uint8_t pki_role_of_type(const char *s, size_t n);
+
+#define PKI_PATH_ROOT 0x6a09e667f3bcc909ull
+
+/* Hash of one key appended to a path.  Reads up to 16 bytes from k whatever
+ * n is: the scanner's buffers are padded for it. */
+static inline uint64_t pki_path_hash(uint64_t parent, const char *k, size_t n)
+{
+    uint64_t a, b;
+    if (n <= 8) {
+        a = pki_load64((const uint8_t *)k);
+        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
+        b = 0;
+    } else if (n <= 16) {
+        a = pki_load64((const uint8_t *)k);
+        b = pki_load64((const uint8_t *)k + 8) & (~0ull >> (64 - 8 * (n - 8)));
+    } else {
+        a = pki_hash(0, (const uint8_t *)k, n);
+        b = 0x5851f42d4c957f2dull;
+    }
+    return pki_mix(parent ^ a ^ 0x9fb21c651e98df25ull, b ^ 0xc2b2ae3d27d4eb4full ^ (uint64_t)n);
+}
+
+static inline const pki_fslot *pki_ftab_find(const pki_ftab *t, uint64_t h, const char *leaf,
+                                             size_t n)
+{
+    uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
+    for (;;) {
+        const pki_fslot *s = &t->slot[i];
+        if (!s->used) return NULL;
+        if (s->h == h) return (s->leaf_len == n && memcmp(s->leaf, leaf, n) == 0) ? s : NULL;
+        i = (i + 1) & (PKI_FTAB_SLOTS - 1);
+    }
+}
+
+/* One value found in a record, matched once the record proved well formed. */
+typedef struct pki_obs {
+    const char *v;
+    uint32_t len;
+    uint8_t role;
+    uint8_t esc; /* 0 plain, 1 JSON escapes, 2 Zeek \xHH escapes */
+    const char *field;
+} pki_obs;
+
+/* Resolved per-input formats. */
+enum { F_UNKNOWN = 0, F_EVE, F_ZEEK_JSON, F_ZEEK_TSV, F_JSONL, F_JSON_ANY, F_TEXT };
+
+#define PKI_PAD 64 /* readable bytes past the end of any line */
+
+struct pk_match_scanner {
+    pk_match_index *ix;
+    pk_match_callbacks cb;
+    pk_match_format want;
+    int fmt;
+    unsigned window;
+    pki_fields fields;
+    int has_map;
+
+    char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
+    size_t cap, len;
+    size_t max_line;
+
+    char *source;
+    long line;
+    pk_match_stats st;
+
+    /* Zeek TSV header state */
+    char sep, setsep;
+    char unset[16], empty[16];
+    size_t unset_len, empty_len;
+    uint8_t *colrole;
+    const char **colname;
+    char *colstore;
+    size_t ncols;
+    int *collist;
+
+    /* the record being matched */
+    pki_obs *obs;
+    size_t nobs, obscap;
+    const char *time;
+    size_t time_len;
+    int time_esc;
+    const char *host, *path;
+    size_t host_len, path_len;
+    const char *host_field, *path_field;
+    int time_state; /* 0 not yet formatted, 1 formatted, -1 none */
+    char timebuf[PK_TIME_STRLEN];
+    int64_t time_ms;
+
+    /* scratch */
+    uint8_t key[PKI_KEY_MAX + 64];
+    char text[PKI_KEY_MAX * 2 + 64];
+    char unesc[PKI_KEY_MAX + 64];
+    char url[PKI_KEY_MAX * 2 + 64];
+
+    void *pat; /* pattern windows (pattern.c) */
+};
+
+/* adapters.c: scan one line (n bytes at p, PKI_PAD readable after), filling
+ * s->obs; return NULL when well formed, "" to skip the line silently, or
+ * the reason it is malformed. */
+const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t);
+const char *pki_tsv_line(pk_match_scanner *s, const char *p, size_t n);
+void pki_text_extract(pk_match_scanner *s, const char *p, size_t n, const char *field);
+int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n,
+                uint8_t esc);
+size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
+
+/* scan.c: match one value of a known kind (already unescaped). */
+void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
+void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
+              size_t olen, const char *how);
+
+/* pattern.c */
+pk_status pki_pat_scanner_init(pk_match_scanner *s, pk_error *err);
+void pki_pat_scanner_free(pk_match_scanner *s);
+void pki_pat_record_begin(pk_match_scanner *s);
+void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
+                       size_t olen);
+void pki_pat_record_end(pk_match_scanner *s);
+void pki_pat_stream_reset(pk_match_scanner *s);
+
+#endif /* PICKET_SCAN_INT_H */

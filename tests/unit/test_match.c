@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the match engine: normalisation, the index and its file
+ * image, every adapter through the scanner, and the engine against a naive
+ * reference matcher on a few thousand generated observations. */
+#include "picket/picket.h"
+
+#include <unistd.h>
+
+#include "harness.h"
+#include "match/match_int.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+typedef struct got {
+    pk_buf b;
+    int bad;
+    char last_bad[300];
+} got;
+
+static void on_alert(void *ud, const pk_match_alert *a)
+{
+    got *g = ud;
+    pk_buf_addf(&g->b, "%ld %s %s %s %.*s %s|", a->line, pk_ioc_type_name(a->type), a->value,
+                a->how, (int)a->observed_len, a->observed, a->field);
+}
+
+static void on_bad(void *ud, const pk_error *e)
+{
+    got *g = ud;
+    g->bad++;
+    pk_error_format(e, g->last_bad, sizeof g->last_bad);
+}
+
+static pk_match_index *build(const char *iocs)
+{
+    pk_match_compiler *c = pk_match_compiler_new();
+    pk_match_index *ix = NULL;
+    if (!c) return NULL;
+    size_t rej = 0;
+    if (pk_match_compiler_add_list(c, iocs, strlen(iocs), "t", NULL, NULL, NULL, &rej, NULL) ==
+            PK_OK &&
+        rej == 0)
+        pk_match_compile(c, &ix, NULL);
+    pk_match_compiler_free(c);
+    return ix;
+}
+
+/* Scan `log` fed in chunks of `chunk` bytes (0: whole); the alerts as text. */
+static char *scan_chunked(pk_match_index *ix, pk_match_format fmt, const char *map, const char *log,
+                          size_t chunk, got *g)
+{
+    pk_buf_init(&g->b, 0);
+    g->bad = 0;
+    g->last_bad[0] = '\0';
+    pk_match_options opt = {fmt, map, 0};
+    pk_match_callbacks cb = {on_alert, on_bad, g};
+    pk_match_scanner *s;
+    if (pk_match_scanner_new(ix, &opt, &cb, &s, NULL) != PK_OK) return NULL;
+    pk_match_scanner_begin(s, "log", NULL);
+    size_t n = strlen(log);
+    if (!chunk) chunk = n ? n : 1;
+    for (size_t i = 0; i < n; i += chunk)
+        pk_match_scanner_feed(s, log + i, n - i < chunk ? n - i : chunk, NULL);
+    pk_match_scanner_end(s, NULL);
+    pk_match_scanner_free(s);
+    pk_buf_addc(&g->b, '\0');
+    return g->b.data;
+}
+
+static char *scan(pk_match_index *ix, pk_match_format fmt, const char *log, got *g)
+{
+    return scan_chunked(ix, fmt, NULL, log, 0, g);
+}
+
+/* ---- normalisation ------------------------------------------------------- */
+
+TEST(type_names_round_trip)
+{
+    for (int t = 1; t < PK_IOC_TYPE_MAX_; t++) {
+        const char *n = pk_ioc_type_name((pk_ioc_type)t);
+        CHECK_INT(pk_ioc_type_parse(n, strlen(n)), t);
+    }
+    CHECK_INT(pk_ioc_type_parse("domain-name", 11), PK_IOC_DOMAIN);
+    CHECK_INT(pk_ioc_type_parse("bogus", 5), PK_IOC_NONE);
+    CHECK_STR(pk_ioc_type_name((pk_ioc_type)99), "");
+}
+
+TEST(ipv4_is_strict)
+{
+    uint8_t a[4];
+    CHECK(pki_parse_ipv4("1.2.3.4", 7, a) && a[0] == 1 && a[3] == 4);
+    CHECK(pki_parse_ipv4("255.255.255.255", 15, a));
+    CHECK(!pki_parse_ipv4("256.1.1.1", 9, a));
+    CHECK(!pki_parse_ipv4("01.1.1.1", 8, a));
+    CHECK(!pki_parse_ipv4("1.2.3", 5, a));
+    CHECK(!pki_parse_ipv4("1.2.3.4.5", 9, a));
+    CHECK(!pki_parse_ipv4("1.2.3.4 ", 8, a));
+    CHECK(!pki_parse_ipv4("1.2.3.1234", 10, a));
+}
+
+TEST(ipv6_forms)
+{
+    uint8_t a[16], b[16];
+    CHECK(pki_parse_ipv6("2001:db8::1", 11, a));
+    CHECK(pki_parse_ipv6("[2001:DB8:0::1]", 15, b));
+    CHECK(memcmp(a, b, 16) == 0);
+    CHECK(pki_parse_ipv6("fe80::1%eth0", 12, a));
+    CHECK(!pki_parse_ipv6("2001:db8::g", 11, a));
+    CHECK(!pki_parse_ipv6("1.2.3.4", 7, a));
+}
+
+TEST(names_urls_email_hex)
+{
+    uint8_t k[PKI_KEY_MAX];
+    size_t n = pki_norm_domain("WWW.Evil.COM.", 13, k);
+    CHECK_INT(n, 12);
+    CHECK(memcmp(k, "www.evil.com", 12) == 0);
+    CHECK_INT(pki_norm_domain("a..b", 4, k), 0);
+    CHECK_INT(pki_norm_domain("a b.com", 7, k), 0);
+    n = pki_norm_url("HTTP://User@Evil.COM:80/A/b?c=D#frag", 36, k);
+    CHECK_INT(n, 23);
+    CHECK(memcmp(k, "http://evil.com/A/b?c=D", 23) == 0);
+    n = pki_norm_url("https://evil.com:8443", 21, k);
+    CHECK(n == 22 && memcmp(k, "https://evil.com:8443/", 22) == 0);
+    CHECK_INT(pki_norm_url("evil.com/x", 10, k), 0);
+    n = pki_norm_email("\"Boss\" <Boss@CEO.Example>", 25, k);
+    CHECK(n == 16 && memcmp(k, "boss@ceo.example", 16) == 0);
+    CHECK_INT(pki_norm_email("a@b@c", 5, k), 0);
+    CHECK_INT(pki_parse_hex("DA:39:a3", 8, k, 64, 1), 3);
+    CHECK_INT(pki_parse_hex("DA:39:a3", 8, k, 64, 0), 0);
+    CHECK_INT(pki_parse_hex("abc", 3, k, 64, 0), 0);
+}
+
+TEST(guess_types)
+{
+    CHECK_INT(pki_guess_type("10.0.0.1", 8), PK_IOC_IPV4);
+    CHECK_INT(pki_guess_type("::1", 3), PK_IOC_IPV6);
+    CHECK_INT(pki_guess_type("10.0.0.0/8", 10), PK_IOC_CIDR);
+    CHECK_INT(pki_guess_type("2001:db8::/32", 13), PK_IOC_CIDR);
+    CHECK_INT(pki_guess_type("http://x.y/z", 12), PK_IOC_URL);
+    CHECK_INT(pki_guess_type("a@b.c", 5), PK_IOC_EMAIL);
+    CHECK_INT(pki_guess_type("d41d8cd98f00b204e9800998ecf8427e", 32), PK_IOC_MD5);
+    CHECK_INT(pki_guess_type("evil.com", 8), PK_IOC_DOMAIN);
+    CHECK_INT(pki_guess_type("1.2.3", 5), PK_IOC_NONE);
+    CHECK_INT(pki_guess_type("plainword", 9), PK_IOC_NONE);
+}
+
+/* ---- matching ------------------------------------------------------------ */
+
+TEST(domain_suffixes_and_lookalikes)
+{
+    pk_match_index *ix = build("evil.com\n");
+    REQUIRE(ix);
+    got g;
+    const char *log = "{\"dns\":{\"rrname\":\"evil.com\"}}\n"
+                      "{\"dns\":{\"rrname\":\"A.B.EVIL.COM.\"}}\n"
+                      "{\"dns\":{\"rrname\":\"notevil.com\"}}\n"
+                      "{\"dns\":{\"rrname\":\"evil.com.attacker.net\"}}\n"
+                      "{\"dns\":{\"rrname\":\"evil.co\"}}\n";
+    CHECK_STR(scan(ix, PK_FMT_EVE, log, &g),
+              "1 domain evil.com exact evil.com dns.rrname|"
+              "2 domain evil.com subdomain A.B.EVIL.COM. dns.rrname|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+TEST(cidrs_nest_most_specific_first)
+{
+    pk_match_index *ix = build("10.0.0.0/8\n10.1.0.0/16\n10.1.2.0/24\n10.1.2.3\n"
+                               "cidr\t2001:db8::/32\ncidr\t2001:db8:1::/48\n0.0.0.0/0\n");
+    REQUIRE(ix);
+    got g;
+    CHECK_STR(
+        scan(ix, PK_FMT_TEXT, "10.1.2.3\n10.1.3.1\n11.0.0.1\n2001:db8:1::9 2001:db9::1\n", &g),
+        "1 ipv4 10.1.2.3 exact 10.1.2.3 text|"
+        "1 cidr 10.1.2.0/24 cidr 10.1.2.3 text|"
+        "1 cidr 10.1.0.0/16 cidr 10.1.2.3 text|"
+        "1 cidr 10.0.0.0/8 cidr 10.1.2.3 text|"
+        "1 cidr 0.0.0.0/0 cidr 10.1.2.3 text|"
+        "2 cidr 10.1.0.0/16 cidr 10.1.3.1 text|"
+        "2 cidr 10.0.0.0/8 cidr 10.1.3.1 text|"
+        "2 cidr 0.0.0.0/0 cidr 10.1.3.1 text|"
+        "3 cidr 0.0.0.0/0 cidr 11.0.0.1 text|"
+        "4 cidr 2001:db8:1::/48 cidr 2001:db8:1::9 text|"
+        "4 cidr 2001:db8::/32 cidr 2001:db8:1::9 text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+TEST(same_value_on_two_lines_gives_two_alerts)
+{
+    pk_match_index *ix = build("1.2.3.4\n# x\nipv4\t1.2.3.4\n");
+    REQUIRE(ix);
+    pk_match_index_info info;
+    pk_match_index_info_get(ix, &info);
+    CHECK_INT(info.entries, 2);
+    CHECK_INT(info.keys, 1);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_TEXT, "x 1.2.3.4 y\n", &g),
+              "1 ipv4 1.2.3.4 exact 1.2.3.4 text|1 ipv4 1.2.3.4 exact 1.2.3.4 text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+TEST(chunking_does_not_change_results)
+{
+    pk_match_index *ix = build("evil.com\n10.0.0.0/8\nmd5\td41d8cd98f00b204e9800998ecf8427e\n");
+    REQUIRE(ix);
+    const char *log = "{\"src_ip\":\"10.9.9.9\",\"dns\":{\"rrname\":\"x.evil.com\"}}\r\n"
+                      "{\"fileinfo\":{\"md5\":\"D41D8CD98F00B204E9800998ECF8427E\"}}\n"
+                      "{\"broken\":\n"
+                      "{\"src_ip\":\"10.1.1.1\"}";
+    got whole, bytes;
+    char *a = scan_chunked(ix, PK_FMT_EVE, NULL, log, 0, &whole);
+    char *b = scan_chunked(ix, PK_FMT_EVE, NULL, log, 1, &bytes);
+    CHECK_STR(b, a);
+    CHECK_INT(whole.bad, 1);
+    CHECK_INT(bytes.bad, 1);
+    CHECK_STR(whole.last_bad, "log:3: unexpected end of line");
+    CHECK(strstr(a, "4 cidr 10.0.0.0/8 cidr 10.1.1.1 src_ip|") != NULL);
+    pk_buf_free(&whole.b);
+    pk_buf_free(&bytes.b);
+    pk_match_index_free(ix);
+}
+
+TEST(json_escapes_and_nesting)
+{
+    pk_match_index *ix = build("evil.com\nfilename\tbad.exe\n");
+    REQUIRE(ix);
+    got g;
+    /* an escaped name, a key that only looks like a wanted one, arrays of objects */
+    const char *log =
+        "{\"dns\":{\"rrname\":\"\\u0065vil.com\"}}\n"
+        "{\"x\":{\"dns\":{\"rrname\":\"evil.com\"}}}\n"
+        "{\"dns\":{\"answers\":[{\"rdata\":\"a.evil.com\"},{\"rdata\":\"1.2.3.4\"}]}}\n"
+        "{\"fileinfo\":{\"filename\":\"C:\\\\temp\\\\bad.exe\"}}\n";
+    CHECK_STR(scan(ix, PK_FMT_EVE, log, &g),
+              "1 domain evil.com exact evil.com dns.rrname|"
+              "3 domain evil.com subdomain a.evil.com dns.answers.rdata|"
+              "4 filename bad.exe exact C:\\temp\\bad.exe fileinfo.filename|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+TEST(zeek_tsv_header_and_sets)
+{
+    pk_match_index *ix = build("evil.com\n10.0.0.1\n");
+    REQUIRE(ix);
+    got g;
+    const char *log =
+        "#separator \\x09\n#set_separator\t,\n#unset_field\t-\n#empty_field\t(empty)\n"
+        "#fields\tts\tid.orig_h\tquery\tanswers\n"
+        "#types\ttime\taddr\tstring\tvector[string]\n"
+        "1.5\t10.0.0.1\t-\tx.evil.com,10.0.0.1\n"
+        "2\t10.0.0.2\n";
+    CHECK_STR(scan(ix, PK_FMT_AUTO, log, &g), "7 ipv4 10.0.0.1 exact 10.0.0.1 id.orig_h|"
+                                              "7 domain evil.com subdomain x.evil.com answers|"
+                                              "7 ipv4 10.0.0.1 exact 10.0.0.1 answers|");
+    CHECK_INT(g.bad, 1);
+    CHECK_STR(g.last_bad, "log:8: 2 fields where #fields names 4");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+TEST(jsonl_map_nested_and_flat)
+{
+    pk_match_index *ix = build("10.0.0.1\nuser-account\troot\n");
+    REQUIRE(ix);
+    got g;
+    const char *log =
+        "{\"client\":{\"ip\":\"10.0.0.1\"},\"who\":\"root\",\"src_ip\":\"10.0.0.1\"}\n"
+        "{\"client.ip\":\"10.0.0.1\"}\n";
+    CHECK_STR(scan_chunked(ix, PK_FMT_JSONL, "client.ip=ip, who=user-account", log, 0, &g),
+              "1 ipv4 10.0.0.1 exact 10.0.0.1 client.ip|"
+              "1 user-account root exact root who|"
+              "2 ipv4 10.0.0.1 exact 10.0.0.1 client.ip|");
+    pk_buf_free(&g.b);
+    pk_match_options opt = {PK_FMT_JSONL, "client.ip", 0};
+    pk_match_scanner *s = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_scanner_new(ix, &opt, NULL, &s, &err), PK_EINVAL);
+    CHECK_STR(err.message, "map item 'client.ip' is not path=type");
+    CHECK(s == NULL);
+    pk_match_index_free(ix);
+}
+
+/* ---- the file image ------------------------------------------------------ */
+
+TEST(index_image_round_trip_and_every_damage_refused)
+{
+    pk_match_index *ix = build("10.0.0.1\n10.0.0.0/8\nevil.com\ncidr\t2001:db8::/32\n");
+    REQUIRE(ix);
+    pk_match_index *back = NULL;
+    CHECK_INT(pk_match_index_from_memory(ix->base, ix->size, &back, NULL), PK_OK);
+    got g;
+    CHECK_STR(scan(back, PK_FMT_TEXT, "10.0.0.1 www.evil.com\n", &g),
+              "1 ipv4 10.0.0.1 exact 10.0.0.1 text|1 cidr 10.0.0.0/8 cidr 10.0.0.1 text|"
+              "1 domain evil.com subdomain www.evil.com text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(back);
+    uint8_t *copy = pk_malloc(ix->size);
+    REQUIRE(copy);
+    size_t refused = 0;
+    for (size_t i = 0; i < ix->size; i++) {
+        memcpy(copy, ix->base, ix->size);
+        copy[i] ^= 0x5a;
+        pk_match_index *x = NULL;
+        if (pk_match_index_from_memory(copy, ix->size, &x, NULL) != PK_OK)
+            refused++;
+        else
+            pk_match_index_free(x);
+    }
+    CHECK_INT(refused, ix->size);
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_from_memory(ix->base, ix->size - 8, &back, &err), PK_EPARSE);
+    CHECK_STR(err.message, "not a valid picket index: size differs from the header (truncated?)");
+    pk_free(copy);
+    pk_match_index_free(ix);
+}
+
+TEST(index_save_and_load)
+{
+    pk_match_index *ix = build("evil.com\n");
+    REQUIRE(ix);
+    char path[] = "/tmp/picket-test-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    CHECK_INT(pk_match_index_save(ix, path, NULL), PK_OK);
+    pk_match_index *back = NULL;
+    CHECK_INT(pk_match_index_load(path, &back, NULL), PK_OK);
+    pk_match_index_info a, b;
+    pk_match_index_info_get(ix, &a);
+    pk_match_index_info_get(back, &b);
+    CHECK_INT(a.bytes, b.bytes);
+    CHECK_INT(b.per_type[PK_IOC_DOMAIN], 1);
+    pk_match_index_free(back);
+    unlink(path);
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_load(path, &back, &err), PK_EIO);
+    CHECK_STR(err.file, path);
+    pk_match_index_free(ix);
+}
+
+/* ---- allocation failures ------------------------------------------------- */
+
+static void compile_and_scan(void *ctx)
+{
+    (void)ctx;
+    pk_match_compiler *c = pk_match_compiler_new();
+    if (!c) return;
+    static const char list[] = "10.0.0.1\nevil.com\n10.0.0.0/8\n";
+    pk_match_index *ix = NULL;
+    if (pk_match_compiler_add_list(c, list, sizeof list - 1, "t", NULL, NULL, NULL, NULL, NULL) ==
+        PK_OK)
+        pk_match_compile(c, &ix, NULL);
+    pk_match_compiler_free(c);
+    if (!ix) return;
+    pk_match_scanner *s = NULL;
+    pk_match_options opt = {PK_FMT_AUTO, "a.b=ip", 0};
+    if (pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK) {
+        static const char log[] = "{\"a\":{\"b\":\"10.0.0.1\"}}\n";
+        pk_match_scanner_feed(s, log, sizeof log - 1, NULL);
+        pk_match_scanner_free(s);
+    }
+    pk_match_sightings *g = pk_match_sightings_new();
+    if (g) {
+        pk_match_alert a;
+        memset(&a, 0, sizeof a);
+        a.type = PK_IOC_IPV4;
+        a.value = "10.0.0.1";
+        a.ioc_source = "t";
+        a.ioc_line = 1;
+        if (pk_match_sightings_add(g, &a) == PK_OK) {
+            pk_buf b;
+            pk_buf_init(&b, 0);
+            pk_match_sightings_json(g, "s", &b, NULL);
+            pk_buf_free(&b);
+        }
+        pk_match_sightings_free(g);
+    }
+    pk_match_index_free(ix);
+}
+
+TEST(every_allocation_failure_is_survived)
+{
+    long n = pkt_each_alloc_failure(compile_and_scan, NULL);
+    CHECK(n > 10);
+}
+
+/* ---- the engine against a naive reference -------------------------------- */
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+typedef struct ref_ioc {
+    int kind; /* 0 ip, 1 cidr, 2 domain */
+    uint32_t a;
+    int plen;
+    char name[32];
+} ref_ioc;
+
+static int ends_with_label(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    if (m > n) return 0;
+    if (strcmp(s + n - m, suffix) != 0) return 0;
+    return m == n || s[n - m - 1] == '.';
+}
+
+TEST(engine_equals_naive_reference_on_generated_observations)
+{
+    /* small spaces so that hits, nested networks and near misses are common */
+    enum { NIOC = 300, NOBS = 4000 };
+    ref_ioc iocs[NIOC];
+    pk_buf list;
+    pk_buf_init(&list, 0);
+    for (int i = 0; i < NIOC; i++) {
+        ref_ioc *r = &iocs[i];
+        r->kind = (int)(rnd() % 3);
+        r->a = 0x0a000000u | (uint32_t)(rnd() % 4096);
+        if (r->kind == 0) {
+            pk_buf_addf(&list, "ipv4\t10.0.%u.%u\n", (r->a >> 8) & 255, r->a & 255);
+        } else if (r->kind == 1) {
+            r->plen = 20 + (int)(rnd() % 13);
+            r->a &= r->plen ? ~0u << (32 - r->plen) : 0;
+            pk_buf_addf(&list, "cidr\t10.0.%u.%u/%d\n", (r->a >> 8) & 255, r->a & 255, r->plen);
+        } else {
+            snprintf(r->name, sizeof r->name, "%s%u.%s", rnd() % 2 ? "" : "x.",
+                     (unsigned)(rnd() % 50), rnd() % 2 ? "com" : "net");
+            pk_buf_addf(&list, "domain\t%s\n", r->name);
+        }
+    }
+    pk_match_index *ix = build(list.data);
+    pk_buf_free(&list);
+    REQUIRE(ix);
+    pk_buf log;
+    pk_buf_init(&log, 0);
+    size_t want = 0;
+    for (int i = 0; i < NOBS; i++) {
+        if (rnd() % 2) {
+            uint32_t a = 0x0a000000u | (uint32_t)(rnd() % 4096);
+            pk_buf_addf(&log, "{\"src_ip\":\"10.0.%u.%u\"}\n", (a >> 8) & 255, a & 255);
+            for (int j = 0; j < NIOC; j++)
+                if ((iocs[j].kind == 0 && iocs[j].a == a) ||
+                    (iocs[j].kind == 1 && (a & (~0u << (32 - iocs[j].plen))) == iocs[j].a))
+                    want++;
+        } else {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s%u.%s", rnd() % 3 ? "" : "a.", rnd() % 4 ? "" : "x.",
+                     (unsigned)(rnd() % 60), rnd() % 2 ? "com" : "net");
+            pk_buf_addf(&log, "{\"dns\":{\"rrname\":\"%s\"}}\n", name);
+            for (int j = 0; j < NIOC; j++)
+                if (iocs[j].kind == 2 && ends_with_label(name, iocs[j].name)) want++;
+        }
+    }
+    got g;
+    char *out = scan(ix, PK_FMT_EVE, log.data, &g);
+    size_t alerts = 0;
+    for (const char *p = out; p && (p = strchr(p, '|')); p++)
+        alerts++;
+    CHECK_INT(alerts, want);
+    CHECK(want > 500);
+    pk_buf_free(&g.b);
+    pk_buf_free(&log);
+    pk_match_index_free(ix);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+TEST(alert_json_escapes)
+{
+    pk_match_alert a;
+    memset(&a, 0, sizeof a);
+    a.indicator_id = "indicator--1";
+    a.type = PK_IOC_FILENAME;
+    a.value = "a\"b";
+    a.observed = "x\n\\y";
+    a.observed_len = 4;
+    a.field = "f";
+    a.how = "exact";
+    a.source = "s";
+    a.line = 3;
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    CHECK_INT(pk_match_alert_json(&a, &b), PK_OK);
+    CHECK_STR(b.data,
+              "{\"indicator_id\":\"indicator--1\",\"type\":\"filename\",\"value\":\"a\\\"b\","
+              "\"observed\":\"x\\n\\\\y\",\"match\":\"exact\",\"field\":\"f\",\"source\":"
+              "\"s\",\"line\":3}\n");
+    pk_buf_free(&b);
+}
+
+TEST(sightings_merge_counts_and_times)
+{
+    pk_match_sightings *a = pk_match_sightings_new(), *b = pk_match_sightings_new();
+    REQUIRE(a && b);
+    pk_match_alert x;
+    memset(&x, 0, sizeof x);
+    x.indicator_id = "indicator--00000000-0000-4000-8000-000000000001";
+    x.type = PK_IOC_IPV4;
+    x.value = "1.2.3.4";
+    x.time = "t";
+    x.time_ms = 2000;
+    CHECK_INT(pk_match_sightings_add(a, &x), PK_OK);
+    x.time_ms = 1000;
+    CHECK_INT(pk_match_sightings_add(b, &x), PK_OK);
+    x.time_ms = 5000;
+    CHECK_INT(pk_match_sightings_add(b, &x), PK_OK);
+    CHECK_INT(pk_match_sightings_merge(a, b), PK_OK);
+    CHECK_INT(pk_match_sightings_count(a), 1);
+    pk_buf out;
+    pk_buf_init(&out, 0);
+    CHECK_INT(pk_match_sightings_json(a, "s1", &out, NULL), PK_OK);
+    CHECK(strstr(out.data, "\"count\":3,\"first_seen\":\"1970-01-01T00:00:01.000Z\","
+                           "\"last_seen\":\"1970-01-01T00:00:05.000Z\"") != NULL);
+    pk_buf_free(&out);
+    pk_match_sightings_free(a);
+    pk_match_sightings_free(b);
+}
