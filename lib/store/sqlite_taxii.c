@@ -743,14 +743,19 @@ static void version_key(int64_t us, char out[PK_TIME_STRLEN])
     "o.version = (SELECT " fn "(o2.version) FROM objects o2 JOIN collection_objects c2"            \
     " ON c2.obj = o2.pk AND c2.collection = co.collection WHERE o2.id = o.id)"
 
+/* Versions written over TAXII carry latest/first marks; others (put in the
+ * store by import) are compared with their siblings in the collection. */
+#define LATEST "(w.latest = 1 OR (w.obj IS NULL AND " VERSION_OF("max") "))"
+#define FIRST "(w.first = 1 OR (w.obj IS NULL AND " VERSION_OF("min") "))"
+
 static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f,
                               char (*keys)[PK_TIME_STRLEN])
 {
-    if (!f->has_version) return pk_buf_adds(q, " AND " VERSION_OF("max"));
+    if (!f->has_version) return pk_buf_adds(q, " AND " LATEST);
     if (f->v_all) return PK_OK;
     pk_status s = pk_buf_adds(q, " AND (0");
-    if (!s && f->v_last) s = pk_buf_adds(q, " OR " VERSION_OF("max"));
-    if (!s && f->v_first) s = pk_buf_adds(q, " OR " VERSION_OF("min"));
+    if (!s && f->v_last) s = pk_buf_adds(q, " OR " LATEST);
+    if (!s && f->v_first) s = pk_buf_adds(q, " OR " FIRST);
     if (!s && f->n_vtimes) {
         s = pk_buf_adds(q, " OR o.version IN (");
         for (size_t i = 0; i < f->n_vtimes && !s; i++) {
@@ -863,13 +868,55 @@ static pk_status status_item(json_t *list, const char *id, const char *version, 
     return json_array_append_new(list, o) ? PK_ENOMEM : PK_OK;
 }
 
-/* Record who wrote the version just added to the collection at `date_added`. */
-static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, int64_t org, int granular,
-                             int64_t date_added, pk_error *err)
+/* Give the versions of object `id` in the collection their latest/first
+ * marks again (after one was added or deleted). */
+static pk_status remark_versions(pk_taxii_db *db, const char *coll, const char *id, int skip_single,
+                                 pk_error *err)
 {
-    sqlite3_stmt *st = stmt(db, "INSERT OR REPLACE INTO taxii_writer(coll, obj, org, granular)"
-                                " SELECT ?1, obj, ?3, ?4 FROM collection_objects"
-                                " WHERE collection = ?1 AND date_added = ?2");
+    sqlite3_stmt *st = stmt(db, "SELECT max(o.version), min(o.version), count(*)"
+                                " FROM collection_objects c JOIN objects o ON o.pk = c.obj"
+                                " WHERE c.collection = ?1 AND o.id = ?2");
+    if (!st) return db_error(db, err, "marking versions");
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, err, "marking versions");
+    }
+    if (skip_single && sqlite3_column_int(st, 2) == 1) {
+        /* One version: it is both, as the caller wrote it. */
+        sqlite3_reset(st);
+        return PK_OK;
+    }
+    char vmax[PK_TIME_STRLEN + 8] = "", vmin[PK_TIME_STRLEN + 8] = "";
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        snprintf(vmax, sizeof vmax, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(vmin, sizeof vmin, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    st = stmt(db, "UPDATE taxii_writer SET"
+                  " latest = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?3),"
+                  " first = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?4)"
+                  " WHERE coll = ?1 AND obj IN (SELECT c.obj FROM collection_objects c"
+                  " JOIN objects o ON o.pk = c.obj WHERE c.collection = ?1 AND o.id = ?2)");
+    if (!st) return db_error(db, err, "marking versions");
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, vmax, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, vmin, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "marking versions");
+}
+
+/* Record who wrote the version just added to the collection at `date_added`. */
+static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, const char *id, int64_t org,
+                             int granular, int64_t date_added, pk_error *err)
+{
+    sqlite3_stmt *st =
+        stmt(db, "INSERT OR REPLACE INTO taxii_writer(coll, obj, org, granular, latest, first)"
+                 " SELECT ?1, obj, ?3, ?4, 1, 1 FROM collection_objects"
+                 " WHERE collection = ?1 AND date_added = ?2");
     if (!st) return db_error(db, err, "recording the writer");
     sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, date_added);
@@ -877,7 +924,8 @@ static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, int64_t org,
     sqlite3_bind_int(st, 4, granular);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "recording the writer");
+    if (rc != SQLITE_DONE) return db_error(db, err, "recording the writer");
+    return remark_versions(db, c->id, id, 1, err);
 }
 
 /* Why pk_stix_validate refused an object: its first error, as one line. */
@@ -990,7 +1038,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             goto out;
         }
         if (info.collection_added &&
-            (s = note_writer(db, c, a->org, o.granular, info.date_added_us, err)))
+            (s = note_writer(db, c, o.id, a->org, o.granular, info.date_added_us, err)))
             goto out;
         char vbuf[PK_TIME_STRLEN];
         if (!v) {
@@ -1128,6 +1176,7 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
             goto fail;
         }
     }
+    if (nd && (s = remark_versions(db, c->id, stix_id, 0, err))) goto fail;
     if ((s = pk_store_commit(db->store, err))) goto fail;
     *deleted = (long)nd;
     return PK_OK;

@@ -33,5 +33,19 @@ const pki_migration pki_taxii_migrations[] = {
         "  WITHOUT ROWID;"
         "CREATE TABLE taxii_status(id TEXT PRIMARY KEY, apiroot INTEGER NOT NULL,"
         "  org INTEGER NOT NULL, body TEXT NOT NULL);"},
+    /* Whether a version is the newest / oldest of its object in the collection,
+     * kept on write so that a listing's default match[version]=last is a
+     * column test rather than a subquery per row. */
+    {2, "ALTER TABLE taxii_writer ADD COLUMN latest INTEGER NOT NULL DEFAULT 1;"
+        "ALTER TABLE taxii_writer ADD COLUMN first INTEGER NOT NULL DEFAULT 1;"
+        "UPDATE taxii_writer SET"
+        "  latest = ((SELECT o.version FROM objects o WHERE o.pk = taxii_writer.obj) ="
+        "    (SELECT max(o2.version) FROM objects o2 JOIN collection_objects c2 ON c2.obj = o2.pk"
+        "     WHERE c2.collection = taxii_writer.coll AND o2.id ="
+        "       (SELECT o.id FROM objects o WHERE o.pk = taxii_writer.obj))),"
+        "  first = ((SELECT o.version FROM objects o WHERE o.pk = taxii_writer.obj) ="
+        "    (SELECT min(o2.version) FROM objects o2 JOIN collection_objects c2 ON c2.obj = o2.pk"
+        "     WHERE c2.collection = taxii_writer.coll AND o2.id ="
+        "       (SELECT o.id FROM objects o WHERE o.pk = taxii_writer.obj)));"},
     {0, NULL},
 };
