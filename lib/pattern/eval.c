@@ -5,23 +5,27 @@
  * A comparison expression (inside [ ]) is decided per object: it holds when
  * one SCO of an observed-data satisfies it, AND meaning "the same object"
  * (the parser made sure AND-ed comparisons name one type).  An observation
- * expression is decided per observed-data.  Above that, the operators and
- * qualifiers work on "bindings": sets of observed-data that together satisfy
- * a sub-expression, each with the earliest first_observed and latest
- * last_observed of its members and a weight (number_observed for a single
- * observed-data, 1 for a combination):
+ * expression is decided per observed-data.  Above that, operators and
+ * qualifiers work on "bindings": which observations together satisfy a
+ * sub-expression.  An observed-data with number_observed k stands for k
+ * observations, all within its [first_observed, last_observed]; a binding
+ * keeps the latest first_observed (fmax) and earliest last_observed (lmin)
+ * of its members, which is all the temporal rules need:
  *
  *   [..]            one binding per observed-data that matches
  *   A OR B          the bindings of both
- *   A AND B         a ∪ b for disjoint a of A and b of B
- *   A FOLLOWEDBY B  a ∪ b, disjoint, where a ends (last_observed) no later
- *                   than b begins (first_observed)
- *   A WITHIN n      bindings whose span (latest last - earliest first) <= n s
- *   A START s STOP e  bindings that begin at or after s and end before e
- *   A REPEATS n     groups of disjoint bindings of A, consecutive in time,
- *                   whose weights add up to n; the consecutive groups are the
- *                   tightest ones, so WITHIN and START/STOP above are exact
+ *   A AND B         a + b, using no observed-data more than k times
+ *   A FOLLOWEDBY B  the same, where times can be picked in the intervals with
+ *                   every A no later than every B: a.fmax <= b.lmin
+ *   A WITHIN n      a window of n seconds meets every interval:
+ *                   fmax - lmin <= n
+ *   A START s STOP e  every interval meets [s, e): fmax < e and lmin >= s
+ *   A REPEATS n     n bindings of A that fit together; groups are formed
+ *                   from each binding onwards in time order, which is exact
+ *                   for presence and for point-like observations under
+ *                   WITHIN and START/STOP, and may miss other groupings
  *
+ * These follow the OASIS reference matcher's reading of the specification.
  * The pattern matches when the root has a binding; the answer is every
  * observed-data that is a member of one.  Each node's list is capped
  * (PK_PATTERN_MAX_BINDINGS) and so is the memory of one evaluation, so that a
@@ -294,118 +298,164 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && memcmp(s + a - b, suf, b) == 0;
 }
 
-static int memcmp_len(const char *a, size_t an, const char *b, size_t bn)
+static int memcmp_len(const void *a, size_t an, const void *b, size_t bn)
 {
     int r = memcmp(a, b, an < bn ? an : bn);
     if (r) return r < 0 ? -1 : 1;
     return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
-/* The bytes of a _bin (base64) or _hex property, into buf (or a pk_malloc'd
- * block in *heap).  -1 when the property is not binary or does not decode. */
-static long prop_bytes(const json_t *v, const char *key, unsigned char *buf, size_t bufn,
-                       unsigned char **heap, const unsigned char **out)
+/* A property value as the comparison rules see it: a JSON string under a
+ * name ending in _bin (base64) or _hex is binary, any other string is text. */
+enum { V_OTHER, V_TEXT, V_BYTES, V_INT, V_REAL, V_BOOL };
+
+typedef struct tval {
+    int kind;
+    const unsigned char *p; /* TEXT, BYTES */
+    size_t n;
+    json_int_t i;
+    double f;
+    unsigned char *heap; /* decoded bytes when they did not fit buf */
+    unsigned char buf[256];
+} tval;
+
+/* Classify v; -1 on ENOMEM. */
+static int tval_of(tval *t, const json_t *v, const char *key)
 {
-    const char *s = json_string_value(v);
-    if (!s || !key) return -1;
-    size_t n = json_string_length(v);
-    int bin = ends_with(key, "_bin"), hex = ends_with(key, "_hex");
-    if (!bin && !hex) return -1;
-    unsigned char *dst = buf;
-    if (n > bufn) {
-        if (!(*heap = pk_malloc(n))) return -2;
-        dst = *heap;
+    t->heap = NULL;
+    t->kind = V_OTHER;
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        int bin = key && ends_with(key, "_bin"), hex = !bin && key && ends_with(key, "_hex");
+        t->kind = V_TEXT;
+        t->p = (const unsigned char *)s;
+        t->n = n;
+        if (!bin && !hex) return 0;
+        unsigned char *dst = t->buf;
+        if (n > sizeof t->buf) {
+            if (!(t->heap = pk_malloc(n))) return -1;
+            dst = t->heap;
+        }
+        long r = bin ? pki_base64_decode(s, n, dst) : pki_hex_decode(s, n, dst);
+        /* A binary property that does not decode compares as nothing. */
+        t->kind = r < 0 ? V_OTHER : V_BYTES;
+        t->p = dst;
+        t->n = r < 0 ? 0 : (size_t)r;
+        return 0;
     }
-    long r = bin ? pki_base64_decode(s, n, dst) : pki_hex_decode(s, n, dst);
-    *out = dst;
+    case JSON_INTEGER:
+        t->kind = V_INT;
+        t->i = json_integer_value(v);
+        t->f = (double)t->i;
+        return 0;
+    case JSON_REAL:
+        t->kind = V_REAL;
+        t->f = json_real_value(v);
+        return 0;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        t->kind = V_BOOL;
+        t->i = json_is_true(v);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void tval_done(tval *t)
+{
+    pk_free(t->heap);
+    t->heap = NULL;
+}
+
+/* Text as bytes, one byte per code point, when every code point is below
+ * 256 (the rule for comparing text with binary).  Returns the length or -1. */
+static long latin1(const unsigned char *s, size_t n, unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            out[o++] = (unsigned char)c;
+            i++;
+        } else if ((c & 0xE0) == 0xC0 && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            unsigned cp = ((c & 0x1F) << 6) | (s[i + 1] & 0x3F);
+            if (cp < 0x80 || cp > 0xFF) return -1;
+            out[o++] = (unsigned char)cp;
+            i += 2;
+        } else {
+            return -1;
+        }
+    }
+    return (long)o;
+}
+
+/* Text against bytes: -2 when the text cannot be read as bytes. */
+static int cmp_text_bytes(ectx *cx, const unsigned char *text, size_t tn, const unsigned char *b,
+                          size_t bn, int text_first)
+{
+    unsigned char small[256], *buf = tn <= sizeof small ? small : pk_malloc(tn);
+    if (!buf) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+        return -2;
+    }
+    long l = latin1(text, tn, buf);
+    int r = -2;
+    if (l >= 0)
+        r = text_first ? memcmp_len(buf, (size_t)l, b, bn) : memcmp_len(b, bn, buf, (size_t)l);
+    if (buf != small) pk_free(buf);
     return r;
 }
 
-/* Compare constant c with JSON value v: sets *ok when the types are
- * comparable (no coercion beyond what the specification allows) and returns
- * <0, 0, >0 as v is less than, equal to, greater than c. */
-static int compare(ectx *cx, const pk_pattern_value *c, const json_t *v, const char *key, int *ok)
+/* Compare value v with constant c: <0, 0, >0 as v is less, equal, greater,
+ * or -2 when their types do not compare (no coercion beyond the
+ * specification's: integers with floats, text with binary through code
+ * points below 256, t'' with timestamp text).  `strict` (IN sets) compares
+ * only like with like. */
+static int compare(ectx *cx, const pk_pattern_value *c, const tval *v, int strict)
 {
-    *ok = 0;
     switch (c->kind) {
     case PK_PV_STRING:
-        if (!json_is_string(v)) return 0;
-        *ok = 1;
-        return memcmp_len(json_string_value(v), json_string_length(v), c->bytes, c->len);
+        if (v->kind == V_TEXT) return memcmp_len(v->p, v->n, c->bytes, c->len);
+        if (v->kind == V_BYTES && !strict)
+            return cmp_text_bytes(cx, (const unsigned char *)c->bytes, c->len, v->p, v->n, 0);
+        return -2;
     case PK_PV_INT:
-        if (json_is_integer(v)) {
-            *ok = 1;
-            json_int_t x = json_integer_value(v);
-            return x < c->i ? -1 : x > c->i ? 1 : 0;
-        }
-        if (json_is_real(v)) {
-            *ok = 1;
-            double x = json_real_value(v);
-            return x < c->f ? -1 : x > c->f ? 1 : 0;
-        }
-        return 0;
+        if (v->kind == V_INT) return v->i < c->i ? -1 : v->i > c->i ? 1 : 0;
+        if (v->kind == V_REAL) return v->f < c->f ? -1 : v->f > c->f ? 1 : 0;
+        return -2;
     case PK_PV_FLOAT:
-        if (!json_is_number(v)) return 0;
-        *ok = 1;
-        {
-            double x = json_number_value(v);
-            return x < c->f ? -1 : x > c->f ? 1 : 0;
-        }
+        if (v->kind == V_INT || v->kind == V_REAL) return v->f < c->f ? -1 : v->f > c->f ? 1 : 0;
+        return -2;
     case PK_PV_BOOL:
-        if (!json_is_boolean(v)) return 0;
-        *ok = 1;
-        return (json_is_true(v) ? 1 : 0) - (int)c->i;
+        return v->kind == V_BOOL ? (int)(v->i - c->i) : -2;
     case PK_PV_TIMESTAMP: {
-        const char *s = json_string_value(v);
         pk_time t;
-        if (!s || pk_time_parse(s, json_string_length(v), PK_TIME_RFC3339, &t, NULL)) return 0;
-        *ok = 1;
+        if (v->kind != V_TEXT ||
+            pk_time_parse((const char *)v->p, v->n, PK_TIME_STIX, &t, NULL) != PK_OK)
+            return -2;
         return pk_time_cmp(&t, &c->t);
     }
     case PK_PV_BINARY:
-    case PK_PV_HEX: {
-        unsigned char buf[512], *heap = NULL;
-        const unsigned char *b;
-        long n = prop_bytes(v, key, buf, sizeof buf, &heap, &b);
-        if (n == -2) {
-            cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
-            return 0;
-        }
-        if (n < 0) {
-            pk_free(heap);
-            return 0;
-        }
-        *ok = 1;
-        int r = memcmp_len((const char *)b, (size_t)n, c->bytes, c->len);
-        pk_free(heap);
-        return r;
+    case PK_PV_HEX:
+        if (v->kind == V_BYTES) return memcmp_len(v->p, v->n, c->bytes, c->len);
+        if (v->kind == V_TEXT && !strict)
+            return cmp_text_bytes(cx, v->p, v->n, (const unsigned char *)c->bytes, c->len, 1);
+        return -2;
     }
-    }
-    return 0;
+    return -2;
 }
 
-static int regex_match(ectx *cx, const pk_pattern_node *x, const json_t *v, const char *key)
+/* 1 match, 0 no match, -1 error (cx->st set). */
+static int regex_search(ectx *cx, const pk_pattern_node *x, const pcre2_code *re,
+                        const unsigned char *subj, size_t n)
 {
-    const char *s = json_string_value(v);
-    if (!s) return -1;
-    const unsigned char *subj = (const unsigned char *)s;
-    size_t n = json_string_length(v);
-    unsigned char buf[512], *heap = NULL;
-    const unsigned char *b;
-    long bn = prop_bytes(v, key, buf, sizeof buf, &heap, &b);
-    if (bn == -2) {
-        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
-        return -1;
-    }
-    if (bn >= 0) {
-        subj = b;
-        n = (size_t)bn;
-    }
     if (!cx->md) {
         cx->md = pcre2_match_data_create(1, pki_pcre2_gctx());
         cx->mctx = pcre2_match_context_create(pki_pcre2_gctx());
         if (!cx->md || !cx->mctx) {
-            pk_free(heap);
             cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
             return -1;
         }
@@ -413,8 +463,7 @@ static int regex_match(ectx *cx, const pk_pattern_node *x, const json_t *v, cons
         pcre2_set_depth_limit(cx->mctx, PK_PATTERN_REGEX_DEPTH_LIMIT);
         pcre2_set_heap_limit(cx->mctx, PK_PATTERN_REGEX_HEAP_LIMIT);
     }
-    int rc = pcre2_match((const pcre2_code *)x->impl, subj, n, 0, 0, cx->md, cx->mctx);
-    pk_free(heap);
+    int rc = pcre2_match(re, subj, n, 0, 0, cx->md, cx->mctx);
     if (rc >= 0) return 1;
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc == PCRE2_ERROR_NOMEMORY) {
@@ -431,65 +480,72 @@ static int regex_match(ectx *cx, const pk_pattern_node *x, const json_t *v, cons
     return -1;
 }
 
-/* Does value v satisfy comparison x (NOT included)?  Type mismatches are
- * false with or without NOT. */
+/* Does value v satisfy comparison x?  The base test is false when the types
+ * do not compare, and NOT (or !=, NOT IN) negates the base test, so
+ * `size != 'x'` holds for a numeric size.  LIKE and the CIDR operators apply
+ * to text only: other values fail them with or without NOT. */
 static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const char *key)
 {
-    int ok, r, res;
+    int r, res = 0;
+    if (x->op == PK_POP_EXISTS) return 1;
+    tval t;
+    if (tval_of(&t, v, key)) {
+        cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+        return 0;
+    }
     switch (x->op) {
-    case PK_POP_EXISTS:
-        return 1;
     case PK_POP_EQ:
     case PK_POP_NE:
+        r = compare(cx, &x->values[0], &t, 0);
+        res = r == 0;
+        if (x->op == PK_POP_NE) res = !res;
+        break;
     case PK_POP_LT:
     case PK_POP_LE:
     case PK_POP_GT:
     case PK_POP_GE:
-        r = compare(cx, &x->values[0], v, key, &ok);
-        if (!ok) return 0;
-        res = x->op == PK_POP_EQ   ? r == 0
-              : x->op == PK_POP_NE ? r != 0
+        r = compare(cx, &x->values[0], &t, 0);
+        res = r == -2              ? 0
               : x->op == PK_POP_LT ? r < 0
               : x->op == PK_POP_LE ? r <= 0
               : x->op == PK_POP_GT ? r > 0
                                    : r >= 0;
         break;
-    case PK_POP_IN: {
-        int any = 0;
-        res = 0;
-        for (size_t i = 0; i < x->nvalues && !res; i++) {
-            r = compare(cx, &x->values[i], v, key, &ok);
-            if (ok) {
-                any = 1;
-                if (r == 0) res = 1;
-            }
-        }
-        if (!any) return 0;
+    case PK_POP_IN:
+        for (size_t i = 0; i < x->nvalues && !res; i++)
+            res = compare(cx, &x->values[i], &t, 1) == 0;
+        break;
+    case PK_POP_LIKE:
+        if (t.kind != V_TEXT) goto fail;
+        res = pki_like((const char *)t.p, t.n, x->values[0].bytes, x->values[0].len);
+        break;
+    case PK_POP_MATCHES: {
+        const pki_regex *re = x->impl;
+        if (t.kind == V_TEXT)
+            res = regex_search(cx, x, re->text, t.p, t.n);
+        else if (t.kind == V_BYTES && re->bin)
+            res = regex_search(cx, x, re->bin, t.p, t.n);
+        if (res < 0) goto fail;
         break;
     }
-    case PK_POP_LIKE:
-        if (!json_is_string(v)) return 0;
-        res = pki_like(json_string_value(v), json_string_length(v), x->values[0].bytes,
-                       x->values[0].len);
-        break;
-    case PK_POP_MATCHES:
-        res = regex_match(cx, x, v, key);
-        if (res < 0) return 0;
-        break;
     case PK_POP_ISSUBSET:
     case PK_POP_ISSUPERSET: {
         pki_cidr a, c;
-        const char *s = json_string_value(v);
-        if (!s || pki_cidr_parse(s, json_string_length(v), &a)) return 0;
+        if (t.kind != V_TEXT || pki_cidr_parse((const char *)t.p, t.n, &a)) goto fail;
         pki_cidr_parse(x->values[0].bytes, x->values[0].len, &c);
-        if (a.family != c.family) return 0;
+        if (a.family != c.family) goto fail;
         res = x->op == PK_POP_ISSUBSET ? pki_cidr_within(&a, &c) : pki_cidr_within(&c, &a);
         break;
     }
     default:
-        return 0;
+        goto fail;
     }
+    tval_done(&t);
+    if (cx->st) return 0;
     return x->negated ? !res : res;
+fail:
+    tval_done(&t);
+    return 0;
 }
 
 /* ---- object paths ------------------------------------------------------- */
@@ -507,7 +563,10 @@ static const json_t *deref(const ectx *cx, const odata *d, const json_t *idv)
     return NULL;
 }
 
-/* Walk steps[i..] from `cur`; 1 as soon as a value satisfies x. */
+/* Walk steps[i..] from `cur`; 1 as soon as a value satisfies x.  A `_ref`
+ * property stands for the object it names and a `_refs` list for the list of
+ * objects (references that do not resolve are left out), wherever they are
+ * on the path. */
 static int walk_path(ectx *cx, const pk_pattern_node *x, const odata *d, const json_t *cur,
                      size_t i, const char *key, int depth)
 {
@@ -519,17 +578,18 @@ static int walk_path(ectx *cx, const pk_pattern_node *x, const odata *d, const j
         if (!json_is_object(cur)) return 0;
         const json_t *v = json_object_get(cur, st->key);
         if (!v) return 0;
-        if (i + 1 < pa->nsteps && pa->steps[i + 1].kind == PK_PSTEP_KEY &&
-            ends_with(st->key, "_ref")) {
+        if (ends_with(st->key, "_ref")) {
             const json_t *o = deref(cx, d, v);
             return o ? walk_path(cx, x, d, o, i + 1, st->key, depth + 1) : 0;
+        }
+        if (ends_with(st->key, "_refs") && i + 1 == pa->nsteps) {
+            /* the list itself, as objects: only EXISTS and negations can hold */
+            return json_is_array(v) ? test_value(cx, x, v, st->key) : 0;
         }
         return walk_path(cx, x, d, v, i + 1, st->key, depth);
     }
     if (!json_is_array(cur)) return 0;
-    /* A list of references: index it, then follow each reference when the
-     * path goes on past it. */
-    int refs = key && ends_with(key, "_refs") && i + 1 < pa->nsteps;
+    int refs = key && ends_with(key, "_refs");
     size_t n = json_array_size(cur);
     size_t lo = 0, hi = n;
     if (st->kind == PK_PSTEP_INDEX) {
@@ -572,11 +632,16 @@ static int cmp_object(ectx *cx, const pk_pattern_node *x, const odata *d, const 
 
 /* ---- bindings ----------------------------------------------------------- */
 
+/* A binding: which observations satisfy a sub-expression.  An observed-data
+ * with number_observed k stands for k observations, so a binding counts how
+ * many of each it uses (never more than k).  fmax is the latest
+ * first_observed of its members and lmin the earliest last_observed: the
+ * temporal rules only ever need those two (see the top of this file). */
 typedef struct binding {
     uint32_t *idx; /* ascending observed-data indexes */
+    uint64_t *cnt; /* observations used of each */
     uint32_t n;
-    pk_time tmin, tmax;
-    uint64_t weight;
+    pk_time fmax, lmin;
 } binding;
 
 typedef struct blist {
@@ -631,38 +696,57 @@ static int arena_fail(ectx *cx, size_t need)
     return -1;
 }
 
-static int disjoint(const binding *a, const binding *b)
+/* How many times b can be added to a without using any observed-data more
+ * often than it was observed (at most `want`). */
+static uint64_t fits(const ectx *cx, const binding *a, const binding *b, uint64_t want)
 {
-    uint32_t i = 0, j = 0;
-    while (i < a->n && j < b->n) {
-        if (a->idx[i] == b->idx[j]) return 0;
-        if (a->idx[i] < b->idx[j])
+    uint64_t t = want;
+    uint32_t i = 0;
+    for (uint32_t j = 0; j < b->n && t; j++) {
+        while (i < a->n && a->idx[i] < b->idx[j])
             i++;
-        else
-            j++;
+        uint64_t used = i < a->n && a->idx[i] == b->idx[j] ? a->cnt[i] : 0;
+        uint64_t cap = cx->s->od[b->idx[j]].number;
+        uint64_t room = cap > used ? (cap - used) / b->cnt[j] : 0;
+        if (room < t) t = room;
     }
-    return 1;
+    return t;
 }
 
-static int merge(ectx *cx, const binding *a, const binding *b, binding *out)
+/* out = a + times * b (a may be empty: n == 0). */
+static int merge(ectx *cx, const binding *a, const binding *b, uint64_t times, binding *out)
 {
-    uint32_t *v = pk_arena_alloc(cx->a, (size_t)(a->n + b->n) * sizeof *v);
-    if (!v) return arena_fail(cx, (size_t)(a->n + b->n) * sizeof *v);
+    size_t m = (size_t)a->n + b->n;
+    uint32_t *v = pk_arena_alloc(cx->a, m * sizeof *v);
+    uint64_t *c = pk_arena_alloc(cx->a, m * sizeof *c);
+    if (!v || !c) return arena_fail(cx, m * (sizeof *v + sizeof *c));
     uint32_t i = 0, j = 0, k = 0;
     while (i < a->n || j < b->n) {
-        if (j >= b->n || (i < a->n && a->idx[i] < b->idx[j]))
-            v[k++] = a->idx[i++];
-        else
-            v[k++] = b->idx[j++];
+        if (j >= b->n || (i < a->n && a->idx[i] < b->idx[j])) {
+            v[k] = a->idx[i];
+            c[k++] = a->cnt[i++];
+        } else if (i >= a->n || b->idx[j] < a->idx[i]) {
+            v[k] = b->idx[j];
+            c[k++] = b->cnt[j++] * times;
+        } else {
+            v[k] = a->idx[i];
+            c[k++] = a->cnt[i++] + b->cnt[j++] * times;
+        }
+    }
+    if (a->n == 0) {
+        out->fmax = b->fmax;
+        out->lmin = b->lmin;
+    } else {
+        out->fmax = pk_time_cmp(&a->fmax, &b->fmax) >= 0 ? a->fmax : b->fmax;
+        out->lmin = pk_time_cmp(&a->lmin, &b->lmin) <= 0 ? a->lmin : b->lmin;
     }
     out->idx = v;
+    out->cnt = c;
     out->n = k;
-    out->tmin = pk_time_cmp(&a->tmin, &b->tmin) <= 0 ? a->tmin : b->tmin;
-    out->tmax = pk_time_cmp(&a->tmax, &b->tmax) >= 0 ? a->tmax : b->tmax;
-    out->weight = 1;
     return 0;
 }
 
+/* Seconds from a to b (negative when b is earlier). */
 static double span_seconds(const pk_time *a, const pk_time *b)
 {
     return (double)(b->sec - a->sec) + (double)(b->nsec - a->nsec) / 1e9;
@@ -670,33 +754,40 @@ static double span_seconds(const pk_time *a, const pk_time *b)
 
 static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out);
 
-static int by_tmin(const void *pa, const void *pb)
+static int by_time(const void *pa, const void *pb)
 {
     const binding *a = pa, *b = pb;
-    int r = pk_time_cmp(&a->tmin, &b->tmin);
-    if (r) return r;
-    return pk_time_cmp(&a->tmax, &b->tmax);
+    int r = pk_time_cmp(&a->fmax, &b->fmax);
+    return r ? r : pk_time_cmp(&a->lmin, &b->lmin);
 }
 
 static int eval_repeats(ectx *cx, const pk_pattern_node *x, blist *in, blist *out)
 {
-    uint64_t total = 0, want = (uint64_t)x->repeats;
+    uint64_t want = (uint64_t)x->repeats, total = 0;
+    binding empty = {0};
     for (size_t i = 0; i < in->n && total < want; i++)
-        total += in->v[i].weight;
+        total += fits(cx, &empty, &in->v[i], want - total);
     if (total < want) return 0;
-    qsort(in->v, in->n, sizeof *in->v, by_tmin);
+    if (want == 1) {
+        for (size_t i = 0; i < in->n; i++)
+            if (blist_push(cx, out, &in->v[i], x)) return -1;
+        return 0;
+    }
+    /* One group per starting binding, taking the next ones in time order as
+     * often as they fit. */
+    qsort(in->v, in->n, sizeof *in->v, by_time);
     for (size_t i = 0; i < in->n; i++) {
-        binding acc = in->v[i];
-        uint64_t w = acc.weight;
-        for (size_t j = i + 1; j < in->n && w < want; j++) {
-            if (!disjoint(&acc, &in->v[j])) continue;
+        binding acc = empty;
+        uint64_t have = 0;
+        for (size_t j = i; j < in->n && have < want; j++) {
+            uint64_t t = fits(cx, &acc, &in->v[j], want - have);
+            if (!t) continue;
             binding m;
-            if (merge(cx, &acc, &in->v[j], &m)) return -1;
-            w += in->v[j].weight;
+            if (merge(cx, &acc, &in->v[j], t, &m)) return -1;
             acc = m;
+            have += t;
         }
-        if (w < want) break; /* later starts have fewer candidates */
-        acc.weight = 1;
+        if (have < want) break; /* later starts have fewer candidates */
         if (blist_push(cx, out, &acc, x)) return -1;
     }
     return 0;
@@ -717,9 +808,11 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
             if (cx->st) return -1;
             if (!hit) continue;
             uint32_t *v = pk_arena_alloc(cx->a, sizeof *v);
-            if (!v) return arena_fail(cx, sizeof *v);
+            uint64_t *n = pk_arena_alloc(cx->a, sizeof *n);
+            if (!v || !n) return arena_fail(cx, sizeof *v + sizeof *n);
             v[0] = (uint32_t)i;
-            binding b = {v, 1, d->first, d->last, d->number};
+            n[0] = 1;
+            binding b = {v, n, 1, d->first, d->last};
             if (blist_push(cx, out, &b, x)) return -1;
         }
         return 0;
@@ -738,6 +831,8 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
         break;
     case PK_PN_OAND:
     case PK_PN_FOLLOWEDBY: {
+        /* FOLLOWEDBY: there must be times in the observations' intervals
+         * that put every left one no later than every right one. */
         int fb = x->kind == PK_PN_FOLLOWEDBY;
         if ((rc = eval_node(cx, x->child[0], &acc))) break;
         for (size_t i = 1; i < x->nchild && acc.n; i++) {
@@ -746,10 +841,10 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
             next.n = 0;
             for (size_t a = 0; a < acc.n && !rc; a++)
                 for (size_t b = 0; b < c.n && !rc; b++) {
-                    if (fb && pk_time_cmp(&acc.v[a].tmax, &c.v[b].tmin) > 0) continue;
-                    if (!disjoint(&acc.v[a], &c.v[b])) continue;
+                    if (fb && pk_time_cmp(&acc.v[a].fmax, &c.v[b].lmin) > 0) continue;
+                    if (!fits(cx, &acc.v[a], &c.v[b], 1)) continue;
                     binding m;
-                    if ((rc = merge(cx, &acc.v[a], &c.v[b], &m))) break;
+                    if ((rc = merge(cx, &acc.v[a], &c.v[b], 1, &m))) break;
                     rc = blist_push(cx, &next, &m, x);
                 }
             if (rc) break;
@@ -766,9 +861,12 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
         if ((rc = eval_node(cx, x->child[0], &c))) break;
         for (size_t k = 0; k < c.n && !rc; k++) {
             const binding *b = &c.v[k];
-            int keep = x->kind == PK_PN_WITHIN ? span_seconds(&b->tmin, &b->tmax) <= x->within
-                                               : pk_time_cmp(&b->tmin, &x->start) >= 0 &&
-                                                     pk_time_cmp(&b->tmax, &x->stop) < 0;
+            /* WITHIN: a window of that length meets every observation's
+             * [first_observed, last_observed].  START/STOP: every interval
+             * meets [start, stop), stop excluded. */
+            int keep = x->kind == PK_PN_WITHIN ? span_seconds(&b->lmin, &b->fmax) <= x->within
+                                               : pk_time_cmp(&b->fmax, &x->stop) < 0 &&
+                                                     pk_time_cmp(&b->lmin, &x->start) >= 0;
             if (keep) rc = blist_push(cx, out, b, x);
         }
         break;

@@ -100,11 +100,33 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Bytes of the white-space character at s[0] (the grammar's set: ASCII
+ * space and controls, NEL, NBSP and the Unicode spaces), or 0. */
+static size_t space_len(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c && strchr(" \t\r\n\v\f", c)) return 1;
+    if (n >= 2 && c == 0xC2 && ((unsigned char)s[1] == 0x85 || (unsigned char)s[1] == 0xA0))
+        return 2;
+    if (n >= 3 && c == 0xE1 && (unsigned char)s[1] == 0x9A && (unsigned char)s[2] == 0x80)
+        return 3; /* U+1680 */
+    if (n >= 3 && c == 0xE2) {
+        unsigned char b = (unsigned char)s[1], d = (unsigned char)s[2];
+        if (b == 0x80 && ((d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF))
+            return 3;                         /* U+2000..200A, 2028, 2029, 202F */
+        if (b == 0x81 && d == 0x9F) return 3; /* U+205F */
+    }
+    if (n >= 3 && c == 0xE3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
+        return 3; /* U+3000 */
+    return 0;
+}
+
 static pk_status skip_space(parser *ps)
 {
     for (;;) {
-        while (ps->pos < ps->n && strchr(" \t\r\n\v\f", ps->s[ps->pos]) && ps->s[ps->pos])
-            ps->pos++;
+        size_t l;
+        while (ps->pos < ps->n && (l = space_len(ps->s + ps->pos, ps->n - ps->pos)))
+            ps->pos += l;
         if (ps->pos + 1 < ps->n && ps->s[ps->pos] == '/' && ps->s[ps->pos + 1] == '*') {
             size_t at = ps->pos;
             ps->pos += 2;
@@ -569,23 +591,8 @@ static pk_status parse_constant(parser *ps, pk_pattern_value *v)
 
 /* ---- comparisons -------------------------------------------------------- */
 
-static pk_status compile_regex(parser *ps, pk_pattern_node *x)
+static pk_status keep_regex(parser *ps, pcre2_code *re)
 {
-    const pk_pattern_value *v = &x->values[0];
-    int ec;
-    PCRE2_SIZE eo;
-    pcre2_compile_context *cc = pcre2_compile_context_create(pki_pcre2_gctx());
-    if (!cc) return nomem(ps);
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->bytes, v->len,
-                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, cc);
-    pcre2_compile_context_free(cc);
-    if (!re) {
-        if (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAP_FAILED) return nomem(ps);
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        return fail(ps, PK_EVALIDATE, (size_t)(v->column - 1),
-                    "invalid regular expression at its offset %zu: %s", (size_t)eo, (char *)msg);
-    }
     pk_pattern *p = ps->p;
     if (p->nregex == p->regex_cap) {
         size_t nc = p->regex_cap ? p->regex_cap * 2 : 4;
@@ -600,7 +607,70 @@ static pk_status compile_regex(parser *ps, pk_pattern_node *x)
     p->regex[p->nregex++] = re;
     /* JIT when the platform has it; its absence only costs speed. */
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-    x->impl = re;
+    return PK_OK;
+}
+
+static pk_status compile_regex(parser *ps, pk_pattern_node *x)
+{
+    const pk_pattern_value *v = &x->values[0];
+    int ec;
+    PCRE2_SIZE eo;
+    pk_status st;
+    pki_regex *rx = pk_arena_calloc(ps->a, sizeof *rx);
+    pcre2_compile_context *cc = pcre2_compile_context_create(pki_pcre2_gctx());
+    if (!rx || !cc) {
+        pcre2_compile_context_free(cc);
+        return nomem(ps);
+    }
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->bytes, v->len,
+                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, cc);
+    if (!re) {
+        pcre2_compile_context_free(cc);
+        if (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAP_FAILED) return nomem(ps);
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        return fail(ps, PK_EVALIDATE, (size_t)(v->column - 1),
+                    "invalid regular expression at its offset %zu: %s", (size_t)eo, (char *)msg);
+    }
+    if ((st = keep_regex(ps, re))) {
+        pcre2_compile_context_free(cc);
+        return st;
+    }
+    rx->text = re;
+    /* The same regex for binary values, one byte per code point. */
+    unsigned char *b = pk_arena_alloc(ps->a, v->len + 1);
+    size_t bn = 0;
+    int ok = b != NULL;
+    const unsigned char *s = (const unsigned char *)v->bytes;
+    for (size_t i = 0; ok && i < v->len;) {
+        if (s[i] < 0x80) {
+            b[bn++] = s[i++];
+        } else if ((s[i] & 0xE0) == 0xC0 && i + 1 < v->len && (s[i + 1] & 0xC0) == 0x80 &&
+                   (((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F)) <= 0xFF) {
+            b[bn++] = (unsigned char)(((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F));
+            i += 2;
+        } else {
+            ok = 0;
+        }
+    }
+    if (!b) {
+        pcre2_compile_context_free(cc);
+        return nomem(ps);
+    }
+    if (ok) {
+        re = pcre2_compile((PCRE2_SPTR)b, bn, 0, &ec, &eo, cc);
+        if (!re && (ec == PCRE2_ERROR_NOMEMORY || ec == PCRE2_ERROR_HEAP_FAILED)) {
+            pcre2_compile_context_free(cc);
+            return nomem(ps);
+        }
+        if (re && (st = keep_regex(ps, re))) {
+            pcre2_compile_context_free(cc);
+            return st;
+        }
+        rx->bin = re;
+    }
+    pcre2_compile_context_free(cc);
+    x->impl = rx;
     return PK_OK;
 }
 

@@ -21,6 +21,13 @@ struct pk_pattern {
     pk_pattern_spec spec;
 };
 
+/* A MATCHES regex: compiled for text (UTF-8) and, when every code point of
+ * it is below 256, also for binary values (one byte per code point). */
+typedef struct pki_regex {
+    pcre2_code *text;
+    pcre2_code *bin; /* NULL when the regex has code points past 255 */
+} pki_regex;
+
 /* pcre2 contexts that allocate through pk_malloc (process-wide, created once). */
 pcre2_general_context *pki_pcre2_gctx(void);
 

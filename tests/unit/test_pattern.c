@@ -81,6 +81,9 @@ TEST(parse_constants)
     check_canon("[x:f = 0.0]", "[x:f = 0.0]");
     check_canon("[x:i = 9223372036854775807]", "[x:i = 9223372036854775807]");
     check_canon("[x:y = 1 /* a comment */ ] // and another", "[x:y = 1]");
+    check_canon("\xc2\xa0[x:y\xe2\x80\x83=\xe3\x80\x80"
+                "1]\xe2\x80\xa8",
+                "[x:y = 1]");
 }
 
 TEST(parse_object_paths)

@@ -33,7 +33,7 @@ T0="2020-03-01T10:00:00Z"
 # 01 equality
 obs = od("f1",T0,[sco("file",name="report.pdf",size=1280,x_ratio=0.5,x_signed=True,x_port_text="443")]) + \
       od("f2",T0,[sco("file",name="Report.pdf",size=99)])
-write("01-equality.json","= and != compare a property with a constant of the same type; strings are case sensitive; a string never equals a number (no coercion); != on a missing property or a property of another type is false.",obs,[
+write("01-equality.json","= and != compare a property with a constant of the same type; strings are case sensitive; a string never equals a number (no coercion), so != between them holds; a comparison on a missing property is false, with or without NOT.",obs,[
  M("[file:name = 'report.pdf']","f1"),
  M("[file:name = 'REPORT.PDF']"),
  M("[file:name != 'report.pdf']","f2"),
@@ -48,7 +48,9 @@ write("01-equality.json","= and != compare a property with a constant of the sam
  M("[file:x_port_text = 443]"),
  M("[file:x_port_text = '443']","f1"),
  M("[file:missing != 'x']"),
- M("[file:size != 'x']"),
+ M("[file:size != 'x']","f1","f2"),
+ M("[file:size NOT = 'x']","f1","f2"),
+ M("[file:missing NOT = 'x']"),
  M("[domain-name:value = 'report.pdf']"),
 ])
 # 02 ordering
@@ -76,12 +78,13 @@ write("02-ordering.json","<, <=, > and >= order numbers numerically (integers an
 ])
 # 03 IN
 obs = od("a",T0,[sco("network-traffic",dst_port=443,protocols=["tcp","tls"])]) + od("b",T0,[sco("network-traffic",dst_port=8080,protocols=["udp"])])
-write("03-in.json","IN holds when the property equals one element of the set; NOT IN when it equals none (of a comparable type); an empty set matches nothing; elements of another type are not coerced.",obs,[
+write("03-in.json","IN holds when the property equals one element of the set (like with like: integers with floats, nothing else); NOT IN when it equals none, also when the types differ; an empty set matches nothing.",obs,[
  M("[network-traffic:dst_port IN (443, 8443)]","a"),
  M("[network-traffic:dst_port NOT IN (443, 8443)]","b"),
  M("[network-traffic:dst_port IN ()]"),
  M("[network-traffic:dst_port IN ('443', '8080')]"),
- M("[network-traffic:dst_port NOT IN ('443')]"),
+ M("[network-traffic:dst_port NOT IN ('443')]","a","b"),
+ M("[network-traffic:dst_port NOT IN ()]","a","b"),
  M("[network-traffic:protocols[*] IN ('udp', 'sctp')]","b"),
  M("[network-traffic:dst_port IN (8080.0)]","b"),
 ])
@@ -143,7 +146,7 @@ write("07-exists.json","EXISTS holds when the object has the property (any value
 ])
 # 08 binary
 obs = od("a",T0,[sco("artifact",payload_bin="aGVsbG8=",x_key_hex="deadBEEF",x_text="aGVsbG8=")])
-write("08-binary.json","b'' (base64) and h'' (hex) constants compare as bytes with binary properties (names ending _bin hold base64, _hex hold hex), whichever way each is written; against an ordinary string property they are false.",obs,[
+write("08-binary.json","b'' (base64) and h'' (hex) constants compare as bytes with binary properties (names ending _bin hold base64, _hex hold hex), whichever way each is written; text and binary compare when every character of the text is below U+0100, one byte each.",obs,[
  M("[artifact:payload_bin = b'aGVsbG8=']","a"),
  M("[artifact:payload_bin = h'68656c6c6f']","a"),
  M("[artifact:payload_bin = h'68656c6c6e']"),
@@ -151,7 +154,13 @@ write("08-binary.json","b'' (base64) and h'' (hex) constants compare as bytes wi
  M("[artifact:x_key_hex = h'deadbeef']","a"),
  M("[artifact:x_key_hex = b'3q2+7w==']","a"),
  M("[artifact:x_text = b'aGVsbG8=']"),
- M("[artifact:payload_bin = 'aGVsbG8=']","a"),
+ M("[artifact:x_text = b'YUdWc2JHOD0=']","a"),
+ M("[artifact:payload_bin = 'aGVsbG8=']"),
+ M("[artifact:payload_bin = 'hello']","a"),
+ M("[artifact:payload_bin < 'hellp']","a"),
+ M("[artifact:payload_bin = 'h\u00e9llo']"),
+ M("[artifact:payload_bin MATCHES '^hel+o$']","a"),
+ M("[artifact:payload_bin LIKE 'hello']"),
 ])
 # 09 paths
 f = sco("file",name="a.doc",hashes={"SHA-256":"aa"*32,"MD5":"0"*32},
@@ -178,7 +187,7 @@ nt = sco("network-traffic",src_ref=ip2["id"],dst_ref=ip["id"],dst_port=22)
 ea = sco("email-addr",value="hr@fake-recruiter.example"); eb=sco("email-addr",value="target@victim.example")
 em = sco("email-message",is_multipart=False,from_ref=ea["id"],to_refs=[eb["id"]],subject="Exciting role")
 obs = od("nt",T0,[nt,ip,ip2]) + od("em",T0,[em,ea,eb]) + od("dangling",T0,[sco("network-traffic",dst_ref="ipv4-addr--00000000-0000-4000-8000-999999999999",dst_port=1)])
-write("10-references.json","A property ending in _ref is followed to the object it names when the path goes on past it; _refs lists are indexed and then followed; a reference to an object that is not there matches nothing; the path may also stop at the reference and compare the id.",obs,[
+write("10-references.json","A property ending in _ref stands for the object it names, a _refs list for the objects: the path goes on inside them; a reference to an object that is not there is left out (matches nothing); a path that stops at a reference reaches an object, which no constant equals.",obs,[
  M("[network-traffic:dst_ref.value = '203.0.113.9']","nt"),
  M("[network-traffic:src_ref.value = '203.0.113.9']"),
  M("[network-traffic:dst_ref.value ISSUBSET '203.0.113.0/24' AND network-traffic:dst_port = 22]","nt"),
@@ -186,7 +195,8 @@ write("10-references.json","A property ending in _ref is followed to the object 
  M("[email-message:to_refs[*].value = 'target@victim.example']","em"),
  M("[email-message:to_refs[0].value = 'target@victim.example']","em"),
  M("[email-message:to_refs[1].value = 'target@victim.example']"),
- M("[network-traffic:dst_ref = '"+ip["id"]+"']","nt"),
+ M("[network-traffic:dst_ref = '"+ip["id"]+"']"),
+ M("[EXISTS network-traffic:dst_ref]","nt"),
  M("[network-traffic:dst_ref.value = 'x']"),
  M("[EXISTS network-traffic:dst_ref.value]","nt"),
  M("[ipv4-addr:value = '192.0.2.1']","nt"),
@@ -220,10 +230,12 @@ write("12-observation-and-or.json","Observation expressions joined by AND must e
 obs = od("t1","2020-03-01T10:00:00Z",[sco("email-addr",value="hr@fake-recruiter.example")]) + \
       od("t2","2020-03-01T10:30:00Z",[sco("url",value="https://fake-recruiter.example/cv")],last="2020-03-01T10:40:00Z") + \
       od("t3","2020-03-01T10:40:00Z",[sco("domain-name",value="exfil.example")])
-write("13-followedby.json","A FOLLOWEDBY B holds when A and B are satisfied by different observed-data and A's last_observed is not after B's first_observed; FOLLOWEDBY binds loosest and chains in time order.",obs,[
+write("13-followedby.json","A FOLLOWEDBY B holds when A and B are satisfied by different observations and times can be chosen within each observation's [first_observed, last_observed] that put every A no later than every B (the latest first_observed of A is not after the earliest last_observed of B); FOLLOWEDBY binds loosest and chains in time order.",obs,[
  M("[email-addr:value = 'hr@fake-recruiter.example'] FOLLOWEDBY [url:value LIKE '%/cv']","t1","t2"),
  M("[url:value LIKE '%/cv'] FOLLOWEDBY [email-addr:value = 'hr@fake-recruiter.example']"),
  M("[url:value LIKE '%/cv'] FOLLOWEDBY [domain-name:value = 'exfil.example']","t2","t3"),
+ M("[domain-name:value = 'exfil.example'] FOLLOWEDBY [url:value LIKE '%/cv']","t2","t3"),
+ M("[domain-name:value = 'exfil.example'] FOLLOWEDBY [email-addr:value LIKE '%']"),
  M("[email-addr:value LIKE '%'] FOLLOWEDBY [url:value LIKE '%'] FOLLOWEDBY [domain-name:value LIKE '%']","t1","t2","t3"),
  M("[domain-name:value LIKE '%'] FOLLOWEDBY [url:value LIKE '%'] FOLLOWEDBY [email-addr:value LIKE '%']"),
  M("[email-addr:value LIKE '%'] FOLLOWEDBY [email-addr:value LIKE '%']"),
@@ -232,22 +244,22 @@ write("13-followedby.json","A FOLLOWEDBY B holds when A and B are satisfied by d
 # 14 WITHIN
 obs = od("a","2020-03-01T10:00:00Z",[sco("ipv4-addr",value="203.0.113.1")]) + od("b","2020-03-01T10:00:05Z",[sco("ipv4-addr",value="203.0.113.2")]) + \
       od("c","2020-03-01T10:00:10Z",[sco("ipv4-addr",value="203.0.113.3")],last="2020-03-01T10:00:12.5Z")
-write("14-within.json","WITHIN n SECONDS keeps the matches whose observations all fall in a window of n seconds, from the earliest first_observed to the latest last_observed (a window exactly n long is inside); it may be a decimal.",obs,[
+write("14-within.json","WITHIN n SECONDS keeps the matches for which a window of n seconds meets the [first_observed, last_observed] interval of every observation (touching counts): the latest first_observed is at most n seconds after the earliest last_observed; n may be a decimal.",obs,[
  M("([ipv4-addr:value = '203.0.113.1'] AND [ipv4-addr:value = '203.0.113.2']) WITHIN 5 SECONDS","a","b"),
  M("([ipv4-addr:value = '203.0.113.1'] AND [ipv4-addr:value = '203.0.113.2']) WITHIN 4.999 SECONDS"),
  M("([ipv4-addr:value = '203.0.113.2'] AND [ipv4-addr:value = '203.0.113.3']) WITHIN 7.5 SECONDS","b","c"),
- M("([ipv4-addr:value = '203.0.113.2'] AND [ipv4-addr:value = '203.0.113.3']) WITHIN 7 SECONDS"),
- M("[ipv4-addr:value = '203.0.113.3'] WITHIN 2 SECONDS"),
- M("[ipv4-addr:value = '203.0.113.3'] WITHIN 2.5 SECONDS","c"),
- M("[ipv4-addr:value = '203.0.113.1'] AND [ipv4-addr:value = '203.0.113.3'] WITHIN 1 SECONDS"),
- M("([ipv4-addr:value = '203.0.113.1'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.3']) WITHIN 13 SECONDS","a","c"),
- M("([ipv4-addr:value = '203.0.113.1'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.3']) WITHIN 12 SECONDS"),
+ M("([ipv4-addr:value = '203.0.113.2'] AND [ipv4-addr:value = '203.0.113.3']) WITHIN 5 SECONDS","b","c"),
+ M("([ipv4-addr:value = '203.0.113.2'] AND [ipv4-addr:value = '203.0.113.3']) WITHIN 4.9 SECONDS"),
+ M("[ipv4-addr:value = '203.0.113.3'] WITHIN 0.001 SECONDS","c"),
+ M("[ipv4-addr:value = '203.0.113.1'] AND [ipv4-addr:value = '203.0.113.3'] WITHIN 1 SECONDS","a","c"),
+ M("([ipv4-addr:value = '203.0.113.1'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.3']) WITHIN 10 SECONDS","a","c"),
+ M("([ipv4-addr:value = '203.0.113.1'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.3']) WITHIN 9.5 SECONDS"),
  E("[ipv4-addr:value = '1.2.3.4'] WITHIN 0 SECONDS",38),
 ])
 # 15 REPEATS
 obs = od("r1","2020-03-01T10:00:00Z",[sco("domain-name",value="beacon.example")]) + od("r2","2020-03-01T10:01:00Z",[sco("domain-name",value="beacon.example")]) + \
       od("r3","2020-03-01T10:10:00Z",[sco("domain-name",value="beacon.example")]) + od("bulk","2020-03-02T00:00:00Z",[sco("domain-name",value="bulk.example")],last="2020-03-02T01:00:00Z",number=50)
-write("15-repeats.json","REPEATS n TIMES needs n observations that each satisfy the expression, in different observed-data; an observed-data with number_observed k counts k times; combined with WITHIN the n observations must fit the window.",obs,[
+write("15-repeats.json","REPEATS n TIMES needs n observations that each satisfy the expression; an observed-data with number_observed k stands for k observations (so it can also satisfy both sides of AND or FOLLOWEDBY on its own when k >= 2); combined with WITHIN the n observations must fit the window.",obs,[
  M("[domain-name:value = 'beacon.example'] REPEATS 2 TIMES","r1","r2","r3"),
  M("[domain-name:value = 'beacon.example'] REPEATS 3 TIMES","r1","r2","r3"),
  M("[domain-name:value = 'beacon.example'] REPEATS 4 TIMES"),
@@ -257,16 +269,25 @@ write("15-repeats.json","REPEATS n TIMES needs n observations that each satisfy 
  M("[domain-name:value = 'bulk.example'] REPEATS 51 TIMES"),
  M("[domain-name:value = 'bulk.example'] REPEATS 1000000 TIMES"),
  M("([domain-name:value = 'beacon.example'] REPEATS 2 TIMES) REPEATS 1 TIMES","r1","r2","r3"),
+ M("[domain-name:value = 'bulk.example'] AND [domain-name:value = 'bulk.example']","bulk"),
+ M("[domain-name:value = 'bulk.example'] FOLLOWEDBY [domain-name:value LIKE 'bulk%']","bulk"),
+ M("[domain-name:value = 'bulk.example'] REPEATS 25 TIMES AND [domain-name:value = 'bulk.example'] REPEATS 25 TIMES","bulk"),
+ M("[domain-name:value = 'bulk.example'] REPEATS 25 TIMES AND [domain-name:value = 'bulk.example'] REPEATS 26 TIMES"),
+ M("[domain-name:value = 'beacon.example'] AND [domain-name:value = 'beacon.example'] AND [domain-name:value = 'beacon.example'] AND [domain-name:value = 'beacon.example']"),
  E("[domain-name:value = 'x'] REPEATS 0 TIMES",35),
 ])
 # 16 START/STOP
 obs = od("s1","2020-03-01T10:00:00Z",[sco("user-account",user_id="recruiter42",account_type="linkedin")]) + \
       od("s2","2020-03-01T12:00:00Z",[sco("user-account",user_id="recruiter42",account_type="linkedin")],last="2020-03-01T13:00:00Z")
-write("16-start-stop.json","START s STOP e keeps matches whose observations begin at or after s (first_observed) and end before e (last_observed): START is inclusive, STOP exclusive; STOP must be later than START.",obs,[
+write("16-start-stop.json","START s STOP e keeps matches whose every observation interval [first_observed, last_observed] meets [s, e): START is inclusive, STOP exclusive; STOP must be later than START.",obs,[
  M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T10:00:00Z' STOP t'2020-03-01T11:00:00Z'","s1"),
  M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T10:00:00.001Z' STOP t'2020-03-01T11:00:00Z'"),
  M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T09:00:00Z' STOP t'2020-03-01T10:00:00Z'"),
- M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T11:00:00Z' STOP t'2020-03-01T13:00:00Z'"),
+ M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T11:00:00Z' STOP t'2020-03-01T12:00:00Z'"),
+ M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T11:00:00Z' STOP t'2020-03-01T13:00:00Z'","s2"),
+ M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T12:30:00Z' STOP t'2020-03-01T12:45:00Z'","s2"),
+ M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T13:00:00Z' STOP t'2020-03-01T14:00:00Z'","s2"),
+ M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T13:00:00.001Z' STOP t'2020-03-01T14:00:00Z'"),
  M("[user-account:user_id = 'recruiter42'] START t'2020-03-01T11:00:00Z' STOP t'2020-03-01T13:00:00.001Z'","s2"),
  M("[user-account:account_type = 'linkedin'] REPEATS 2 TIMES START t'2020-03-01T00:00:00Z' STOP t'2020-03-02T00:00:00Z'","s1","s2"),
  E("[user-account:user_id = 'x'] START t'2020-03-01T11:00:00Z' STOP t'2020-03-01T10:00:00Z'",65),
