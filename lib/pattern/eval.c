@@ -183,7 +183,10 @@ static pk_status add_observed(pk_pattern_obs *s, const json_t *o, pk_pattern_spe
     }
     const json_t *emb = json_object_get(o, "objects");
     const json_t *refs = json_object_get(o, "object_refs");
-    int v20 = json_is_object(emb) && (spec != PK_PATTERN_SPEC_21 || !json_is_array(refs));
+    /* Auto: object_refs means 2.1 (it may come with a deprecated, empty
+     * "objects"); embedded objects alone mean 2.0. */
+    int v20 = spec == PK_PATTERN_SPEC_20 ||
+              (spec == PK_PATTERN_SPEC_AUTO && !json_is_array(refs) && json_is_object(emb));
     if (spec == PK_PATTERN_SPEC_20 && !json_is_object(emb))
         return obj_error(err, PK_EVALIDATE, d.id, "objects",
                          "STIX 2.0 observed-data needs an \"objects\" dictionary");
@@ -516,8 +519,22 @@ static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const
             res = compare(cx, &x->values[i], &t, 1) == 0;
         break;
     case PK_POP_LIKE:
-        if (t.kind != V_TEXT) goto fail;
-        res = pki_like((const char *)t.p, t.n, x->values[0].bytes, x->values[0].len);
+        if (t.kind == V_TEXT) {
+            res = pki_like((const char *)t.p, t.n, x->values[0].bytes, x->values[0].len, 0);
+        } else if (t.kind == V_BYTES) {
+            /* over bytes, with the pattern read one byte per code point */
+            unsigned char small[256],
+                *pb = x->values[0].len <= sizeof small ? small : pk_malloc(x->values[0].len);
+            if (!pb) {
+                cx->st = pk_error_set(cx->err, PK_ENOMEM, "out of memory");
+                goto fail;
+            }
+            long pl = latin1((const unsigned char *)x->values[0].bytes, x->values[0].len, pb);
+            res = pl >= 0 && pki_like((const char *)t.p, t.n, (const char *)pb, (size_t)pl, 1);
+            if (pb != small) pk_free(pb);
+        } else {
+            goto fail;
+        }
         break;
     case PK_POP_MATCHES: {
         const pki_regex *re = x->impl;

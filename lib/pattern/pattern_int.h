@@ -60,7 +60,8 @@ int pki_cidr_parse(const char *s, size_t n, pki_cidr *out);
 /* 1 when inner's range lies within outer's (same family). */
 int pki_cidr_within(const pki_cidr *inner, const pki_cidr *outer);
 
-/* SQL LIKE over UTF-8: % any run, _ one character.  No escape character. */
-int pki_like(const char *s, size_t n, const char *pat, size_t pn);
+/* SQL LIKE: % any run, _ one character (one UTF-8 character, or one byte
+ * when `bytes`).  No escape character. */
+int pki_like(const char *s, size_t n, const char *pat, size_t pn, int bytes);
 
 #endif /* PK_PATTERN_INT_H */

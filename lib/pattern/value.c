@@ -163,7 +163,7 @@ static size_t u8len(const char *s, size_t n)
     return l;
 }
 
-int pki_like(const char *s, size_t n, const char *pat, size_t pn)
+int pki_like(const char *s, size_t n, const char *pat, size_t pn, int bytes)
 {
     /* The classic two-cursor wildcard match: on a mismatch go back to just
      * after the last '%' and let it swallow one more character.  O(n*m) in
@@ -176,7 +176,7 @@ int pki_like(const char *s, size_t n, const char *pat, size_t pn)
             continue;
         }
         if (j < pn && pat[j] == '_') {
-            i += u8len(s + i, n - i);
+            i += bytes ? 1 : u8len(s + i, n - i);
             j++;
             continue;
         }
@@ -186,7 +186,7 @@ int pki_like(const char *s, size_t n, const char *pat, size_t pn)
             continue;
         }
         if (star_j == (size_t)-1) return 0;
-        star_i += u8len(s + star_i, n - star_i);
+        star_i += bytes ? 1 : u8len(s + star_i, n - star_i);
         i = star_i;
         j = star_j;
     }

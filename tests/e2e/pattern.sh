@@ -46,6 +46,13 @@ expect_rc "match: missing file exits 2" 2 "$PICKET" pattern match "[a:b = 1]" "$
 expect_rc "match: --spec 2.0 refuses 2.1 observed-data" 2 "$PICKET" pattern match --spec 2.0 "[a:b = 1]" "$T_TMP/b.json"
 expect_contains "match: the error names object and property" "$(cat "$T_TMP/err")" \
     "observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf: objects:"
+printf '# indicators\n[domain-name:value = %s]\n\n[domain-name:value = %s]\n' "'good.example'" "'evil.example'" >"$T_TMP/list"
+expect_rc "match --patterns: one of them matches" 0 "$PICKET" pattern match --patterns "$T_TMP/list" "$T_TMP/b.json"
+expect_eq "match --patterns: one line per pattern" "$(cat "$T_TMP/out")" "{\"line\":2,\"matches\":[]}
+{\"line\":4,\"matches\":$od}"
+printf '[a:b = 1]\n[a:b = ]\n' >"$T_TMP/badlist"
+expect_rc "match --patterns: an invalid line exits 2" 2 "$PICKET" pattern match --patterns "$T_TMP/badlist" "$T_TMP/b.json"
+expect_contains "match --patterns: names line and column" "$(cat "$T_TMP/err")" "badlist:2:8:"
 python3 - "$T_TMP/slow.json" <<'PY'
 import json, sys
 json.dump([{"type": "observed-data", "id": "observed-data--1", "first_observed": "2020-01-01T00:00:00Z",

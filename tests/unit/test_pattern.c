@@ -360,13 +360,13 @@ TEST(codecs)
     CHECK_INT(pki_cidr_parse("2001:db8::/32", 13, &b), 0);
     CHECK(pki_cidr_within(&a, &b));
     CHECK_INT(pki_cidr_parse("2001:db8::/129", 14, &b), -1);
-    CHECK(pki_like("hello", 5, "h%o", 3));
-    CHECK(pki_like("hello", 5, "h_llo", 5));
-    CHECK(!pki_like("hello", 5, "h_lo", 4));
-    CHECK(pki_like("", 0, "%", 1));
-    CHECK(pki_like("caf\xc3\xa9", 5, "caf_", 4));
-    CHECK(pki_like("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 31, "%a%a%a%a%a%a%a%a%b", 18));
-    CHECK(!pki_like("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 31, "%a%a%a%a%a%a%a%a%b", 18));
+    CHECK(pki_like("hello", 5, "h%o", 3, 0));
+    CHECK(pki_like("hello", 5, "h_llo", 5, 0));
+    CHECK(!pki_like("hello", 5, "h_lo", 4, 0));
+    CHECK(pki_like("", 0, "%", 1, 0));
+    CHECK(pki_like("caf\xc3\xa9", 5, "caf_", 4, 0));
+    CHECK(pki_like("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 31, "%a%a%a%a%a%a%a%a%b", 18, 0));
+    CHECK(!pki_like("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 31, "%a%a%a%a%a%a%a%a%b", 18, 0));
 }
 
 static void parse_under_failure(void *ctx)
@@ -704,4 +704,59 @@ TEST(match_objects_without_a_set)
     json_decref(nt);
     json_decref(ip);
     json_decref(other);
+}
+
+/* ---- shared by threads -------------------------------------------------- */
+
+#include <pthread.h>
+
+struct thr {
+    const pk_pattern *p;
+    const pk_pattern_obs *obs;
+    size_t got;
+    pk_status st;
+};
+
+static void *thr_eval(void *arg)
+{
+    struct thr *t = arg;
+    for (int i = 0; i < 200; i++) {
+        pk_pattern_result r;
+        pk_error e;
+        t->st = pk_pattern_eval(t->p, t->obs, &r, &e);
+        t->got = r.count;
+        pk_pattern_result_free(&r);
+        if (t->st) break;
+    }
+    return NULL;
+}
+
+TEST(eval_is_thread_safe_on_shared_pattern_and_set)
+{
+    json_t *j = load("[" OD21("observed-data--1", "2020-01-01T00:00:00Z", "[\"x--1\"]") "," OD21(
+        "observed-data--2", "2020-01-01T00:00:09Z",
+        "[\"x--2\"]") ",{\"type\":\"x\",\"id\":\"x--1\",\"v\":\"abcabc\"},"
+                      "{\"type\":\"x\",\"id\":\"x--2\",\"v\":\"abd\"}]");
+    REQUIRE(j);
+    pk_pattern_obs *obs;
+    pk_error e;
+    REQUIRE(pk_pattern_obs_new(&obs, &e) == PK_OK);
+    CHECK_INT(pk_pattern_obs_add(obs, j, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    json_decref(j);
+    pk_pattern *p = parse_ok("([x:v MATCHES '^(abc)+$'] FOLLOWEDBY [x:v LIKE 'ab_']) WITHIN 10 "
+                             "SECONDS");
+    REQUIRE(p);
+    pthread_t th[4];
+    struct thr t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct thr){p, obs, 0, PK_OK};
+        CHECK_INT(pthread_create(&th[i], NULL, thr_eval, &t[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(t[i].st, PK_OK);
+        CHECK_INT(t[i].got, 2);
+    }
+    pk_pattern_free(p);
+    pk_pattern_obs_free(obs);
 }

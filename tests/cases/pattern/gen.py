@@ -160,7 +160,7 @@ write("08-binary.json","b'' (base64) and h'' (hex) constants compare as bytes wi
  M("[artifact:payload_bin < 'hellp']","a"),
  M("[artifact:payload_bin = 'h\u00e9llo']"),
  M("[artifact:payload_bin MATCHES '^hel+o$']","a"),
- M("[artifact:payload_bin LIKE 'hello']"),
+ M("[artifact:payload_bin LIKE 'hel%']","a"),
 ])
 # 09 paths
 f = sco("file",name="a.doc",hashes={"SHA-256":"aa"*32,"MD5":"0"*32},
@@ -358,4 +358,34 @@ write("21-observation-precedence.json","Between observation expressions AND bind
  M("[user-account:x_years > 20] OR ([user-account:user_id > 'zz'] FOLLOWEDBY [user-account:x_years < 0])","cyd"),
  M("([user-account:user_id = 'cyd'] FOLLOWEDBY [user-account:user_id < 'c']) AND [user-account:x_years < 15]","ana","ben","cyd"),
  M("[user-account:user_id = 'cyd'] FOLLOWEDBY [user-account:user_id < 'c'] AND [user-account:x_years < 15]"),
+])
+# 22 binary and text, more
+bt = sco("x-bin", word="kayak", word_u="k\u0103yak", word_hex="6b6179616b", word_bin="a2F5YWs=", raw_hex="00ff10")
+o21 = od("b",T0,[bt])
+o21[0]["objects"] = {}  # a deprecated empty "objects" beside object_refs: still STIX 2.1
+write("22-binary-text.json","Text compares with binary (=, <, >, LIKE, MATCHES) when each of its characters is below U+0100, one byte per character; otherwise the base comparison is false, and NOT makes it true. Observed-data with object_refs is STIX 2.1 even beside an empty objects dictionary.",o21,[
+ M("[x-bin:word = h'6b6179616b']","b"),
+ M("[x-bin:word = b'a2F5YWs=']","b"),
+ M("[x-bin:word_bin = h'6b6179616b']","b"),
+ M("[x-bin:word_hex = b'a2F5YWs=']","b"),
+ M("[x-bin:word_hex = 'kayak']","b"),
+ M("[x-bin:word_bin > 'kangaroo']","b"),
+ M("[x-bin:word_hex > h'6b616e676172']","b"),
+ M("[x-bin:word_bin LIKE 'k_y%']","b"),
+ M("[x-bin:word_bin MATCHES '^\\\\x6bay']","b"),
+ M("[x-bin:raw_hex MATCHES '\\\\xff\\\\x10$']","b"),
+ M("[x-bin:raw_hex = h'00FF10']","b"),
+ M("[x-bin:word_bin = 'k\u0103yak']"),
+ M("[x-bin:word_bin < 'k\u0103yak']"),
+ M("[x-bin:word_bin > 'k\u0103yak']"),
+ M("[x-bin:word_bin NOT = 'k\u0103yak']","b"),
+ M("[x-bin:word_bin LIKE 'k\u0103%']"),
+ M("[x-bin:word_bin NOT LIKE 'k\u0103%']","b"),
+ M("[x-bin:word_hex MATCHES 'k\u0103yak']"),
+ M("[x-bin:word_hex NOT MATCHES 'k\u0103yak']","b"),
+ M("[x-bin:word_u = h'6b6179616b']"),
+ M("[x-bin:word_u < b'a2F5YWs=']"),
+ M("[x-bin:word_u > b'a2F5YWs=']"),
+ M("[x-bin:word_u IN ('k\u0103yak')]","b"),
+ M("[x-bin:word_hex IN ('kayak')]"),
 ])
