@@ -484,9 +484,10 @@ static int regex_search(ectx *cx, const pk_pattern_node *x, const pcre2_code *re
 }
 
 /* Does value v satisfy comparison x?  The base test is false when the types
- * do not compare, and NOT (or !=, NOT IN) negates the base test, so
- * `size != 'x'` holds for a numeric size.  LIKE and the CIDR operators apply
- * to text only: other values fail them with or without NOT. */
+ * do not compare (LIKE, MATCHES, ISSUBSET, ISSUPERSET on anything but text or
+ * binary, an address test on text that is no address or of the other
+ * family), and NOT (or !=, NOT IN) negates the base test, so `size != 'x'`
+ * and `size NOT LIKE 'x%'` hold for a numeric size. */
 static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const char *key)
 {
     int r, res = 0;
@@ -532,8 +533,6 @@ static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const
             long pl = latin1((const unsigned char *)x->values[0].bytes, x->values[0].len, pb);
             res = pl >= 0 && pki_like((const char *)t.p, t.n, (const char *)pb, (size_t)pl, 1);
             if (pb != small) pk_free(pb);
-        } else {
-            goto fail;
         }
         break;
     case PK_POP_MATCHES: {
@@ -548,9 +547,9 @@ static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const
     case PK_POP_ISSUBSET:
     case PK_POP_ISSUPERSET: {
         pki_cidr a, c;
-        if (t.kind != V_TEXT || pki_cidr_parse((const char *)t.p, t.n, &a)) goto fail;
+        if (t.kind != V_TEXT || pki_cidr_parse((const char *)t.p, t.n, &a)) break;
         pki_cidr_parse(x->values[0].bytes, x->values[0].len, &c);
-        if (a.family != c.family) goto fail;
+        if (a.family != c.family) break;
         res = x->op == PK_POP_ISSUBSET ? pki_cidr_within(&a, &c) : pki_cidr_within(&c, &a);
         break;
     }

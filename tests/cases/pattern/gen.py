@@ -90,7 +90,7 @@ write("03-in.json","IN holds when the property equals one element of the set (li
 ])
 # 04 LIKE
 obs = od("a",T0,[sco("url",value="https://evil.example/login.php")]) + od("b",T0,[sco("url",value="http://caf\u00e9.example/")]) + od("c",T0,[sco("url",value="100%_sure",x_num=5)])
-write("04-like.json","LIKE matches the whole string: % stands for any run of characters (also none), _ for exactly one character (a whole UTF-8 character); it applies to strings only.",obs,[
+write("04-like.json","LIKE matches the whole string: % stands for any run of characters (also none), _ for exactly one character (a whole UTF-8 character); on a value that is not text it is false, and NOT LIKE true.",obs,[
  M("[url:value LIKE 'https://%']","a"),
  M("[url:value LIKE '%.php']","a"),
  M("[url:value LIKE 'evil']"),
@@ -101,6 +101,7 @@ write("04-like.json","LIKE matches the whole string: % stands for any run of cha
  M("[url:value LIKE '%']","a","b","c"),
  M("[url:value NOT LIKE 'http%']","c"),
  M("[url:x_num LIKE '5']"),
+ M("[url:x_num NOT LIKE '5']","c"),
  M("[url:value LIKE 'HTTPS://%']"),
 ])
 # 05 MATCHES
@@ -121,17 +122,20 @@ write("05-matches.json","MATCHES is a PCRE regular expression searched anywhere 
 # 06 CIDR
 obs = od("v4",T0,[sco("ipv4-addr",value="198.51.100.7")]) + od("net",T0,[sco("ipv4-addr",value="198.51.100.0/25")]) + \
       od("v6",T0,[sco("ipv6-addr",value="2001:db8::1")]) + od("bad",T0,[sco("ipv4-addr",value="not-an-ip")])
-write("06-cidr.json","ISSUBSET holds when the address or range in the property lies within the constant's CIDR range, ISSUPERSET when it contains the constant's range; IPv4 and IPv6 never mix; a property that is not an address never matches.",obs,[
+write("06-cidr.json","ISSUBSET holds when the address or range in the property lies within the constant's CIDR range, ISSUPERSET when it contains the constant's range; IPv4 and IPv6 never mix; a property that is not an address fails both (and so passes their NOT).",obs,[
  M("[ipv4-addr:value ISSUBSET '198.51.100.0/24']","v4","net"),
  M("[ipv4-addr:value ISSUBSET '198.51.100.0/25']","v4","net"),
  M("[ipv4-addr:value ISSUBSET '198.51.100.128/25']"),
  M("[ipv4-addr:value ISSUBSET '198.51.100.7']","v4"),
  M("[ipv4-addr:value ISSUPERSET '198.51.100.7']","v4","net"),
  M("[ipv4-addr:value ISSUPERSET '198.51.100.0/24']"),
- M("[ipv4-addr:value NOT ISSUBSET '10.0.0.0/8']","v4","net"),
+ M("[ipv4-addr:value NOT ISSUBSET '10.0.0.0/8']","v4","net","bad"),
+ M("[ipv4-addr:value ISSUPERSET '198.51.100.0/26']","net"),
+ M("[ipv4-addr:value ISSUBSET '198.51.0.0/16' AND ipv4-addr:value ISSUPERSET '198.51.100.64/26']","net"),
  M("[ipv6-addr:value ISSUBSET '2001:db8::/32']","v6"),
  M("[ipv6-addr:value ISSUBSET '2001:db9::/32']"),
  M("[ipv6-addr:value ISSUBSET '198.51.100.0/24']"),
+ M("[ipv6-addr:value NOT ISSUBSET '198.51.100.0/24']","v6"),
  M("[ipv4-addr:value ISSUBSET '0.0.0.0/0']","v4","net"),
 ])
 # 07 EXISTS
@@ -388,4 +392,25 @@ write("22-binary-text.json","Text compares with binary (=, <, >, LIKE, MATCHES) 
  M("[x-bin:word_u > b'a2F5YWs=']"),
  M("[x-bin:word_u IN ('k\u0103yak')]","b"),
  M("[x-bin:word_hex IN ('kayak')]"),
+])
+# 23 timestamps
+obs = od("ev",T0,[sco("x-event",good_ts="2010-05-21T13:21:43Z",good_frac="2010-05-21T13:21:43.1234Z",odd_ts="2010-05-21 13:21:43")])
+write("23-timestamps.json","t'' constants are STIX timestamps (upper-case T and Z, UTC, real dates, any fraction) and compare by instant with text properties holding STIX timestamps, whatever their precision; text that is not a STIX timestamp does not compare.",obs,[
+ M("[x-event:good_ts = t'2010-05-21T13:21:43Z']","ev"),
+ M("[x-event:good_ts = t'2010-05-21T13:21:43.000Z']","ev"),
+ M("[x-event:good_ts != t'1974-11-05T05:31:11Z']","ev"),
+ M("[x-event:good_ts > t'1974-11-05T05:31:11Z']","ev"),
+ M("[x-event:good_ts >= t'3012-08-17T17:43:55Z']"),
+ M("[x-event:good_frac = t'2010-05-21T13:21:43.1234Z']","ev"),
+ M("[x-event:good_frac > t'2010-05-21T13:21:43.1233999Z']","ev"),
+ M("[x-event:good_frac IN (t'2010-05-21T13:21:43.12340Z', t'2011-01-01T00:00:00Z')]","ev"),
+ M("[x-event:odd_ts = t'2010-05-21T13:21:43Z']"),
+ M("[x-event:odd_ts != t'2010-05-21T13:21:43Z']","ev"),
+ M("[x-event:good_ts = '2010-05-21T13:21:43.000Z']"),
+ E("[x-event:good_ts = t'2010-05-21T13:21:43']",41),
+ E("[x-event:good_ts = t'2010-05-21T13:21:43z']",41),
+ E("[x-event:good_ts = t'2010-05-21t13:21:43Z']",32),
+ E("[x-event:good_ts = t'2010/05/21T13:21:43Z']",26),
+ E("[x-event:good_ts = t'2010-05-21T13:21:99Z']",39),
+ E("[x-event:good_ts = t'2010-02-30T13:21:43Z']",30),
 ])
