@@ -14,7 +14,7 @@ static int run(int argc, char **argv);
 const struct cli_cmd cli_cmd_compile = {
     "compile",
     "compile indicators into an index file for picket match",
-    "Usage: picket compile (--iocs LIST... | --indicators BUNDLE...) -o FILE.pki\n"
+    "Usage: picket compile (--iocs LIST... | --indicators BUNDLE... | --db PATH) -o FILE.pki\n"
     "\n"
     "Normalise the indicators (addresses, networks, names, URLs, e-mail, hashes)\n"
     "and write the index picket match uses: a flat file with a header, a version\n"
@@ -22,6 +22,7 @@ const struct cli_cmd cli_cmd_compile = {
     "\n"
     "  --iocs LIST        an IOC list: one value a line, or type<TAB>value; repeatable\n"
     "  --indicators FILE  a STIX 2.1 bundle of indicators; repeatable\n"
+    "  --db PATH          the indicators in picket's store\n"
     "  -o, --output FILE  the index to write (written whole, then renamed)\n"
     "\n"
     "Bad lines are reported (file:line: why) and left out; the index is written\n"

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 static int run(int argc, char **argv);
@@ -20,7 +22,7 @@ static int run(int argc, char **argv);
 const struct cli_cmd cli_cmd_match = {
     "match",
     "match logs against indicators at line rate; print alerts",
-    "Usage: picket match (--iocs LIST... | --index FILE.pki | --indicators BUNDLE...)\n"
+    "Usage: picket match (--iocs LIST... | --indicators BUNDLE... | --db PATH | --index FILE.pki)\n"
     "                    [--format auto|eve|zeek|jsonl|text] [--map PATH=TYPE,...]\n"
     "                    [--alerts FILE] [--sightings FILE] [--sensor NAME]\n"
     "                    [--follow] [-j N] LOG...|-\n"
@@ -35,7 +37,11 @@ const struct cli_cmd cli_cmd_match = {
     "                     ipv4 ipv6 cidr domain url email md5 sha1 sha256 sha512\n"
     "                     filename user-account); repeatable\n"
     "  --index FILE.pki   an index written by 'picket compile' (ready in ms)\n"
-    "  --indicators FILE  a STIX 2.1 bundle of indicators; repeatable\n"
+    "  --indicators FILE  a STIX 2.1 bundle (or JSON lines) of indicators; repeatable\n"
+    "  --db PATH          the indicators in picket's store\n"
+    "                     (STIX patterns: equality anchors are indexed; ORed\n"
+    "                     equalities are decided at once, other patterns by the\n"
+    "                     pattern evaluator over the last 64 records of the input)\n"
     "Logs (plain or gzip; - is standard input):\n"
     "  --format F         auto (default, sniffed per file), eve, zeek (TSV or\n"
     "                     JSON), jsonl (fields from --map), text\n"
@@ -75,6 +81,51 @@ static void bad_ioc(void *ud, const pk_error *err)
     pthread_mutex_unlock(&err_lock);
 }
 
+/* One STIX object: an indicator with a STIX pattern goes into the compiler;
+ * anything else is passed over.  Returns 1 added, 0 passed over, -1 rejected. */
+static int add_stix(pk_match_compiler *c, const char *verb, json_t *o, const char *file, long line)
+{
+    const char *type = pk_stix_str(o, "type");
+    if (!type || strcmp(type, "indicator") != 0) return 0;
+    if (json_is_true(json_object_get(o, "revoked"))) return 0;
+    const char *id = pk_stix_str(o, "id"), *pattern = pk_stix_str(o, "pattern");
+    const char *ptype = pk_stix_str(o, "pattern_type");
+    pk_error err;
+    pk_error_clear(&err);
+    pk_status rc;
+    if (!id || !pattern)
+        rc = pk_error_set(&err, PK_EVALIDATE, "an indicator needs an id and a pattern");
+    else if (ptype && strcmp(ptype, "stix") != 0)
+        rc = pk_error_set(&err, PK_EUNSUPPORTED, "pattern_type '%s' is not stix", ptype);
+    else
+        rc = pk_match_compiler_add_indicator(c, id, pattern, strlen(pattern), &err);
+    if (rc == PK_OK) return 1;
+    if (rc == PK_ENOMEM) cli_oom();
+    pk_error_at(&err, file, line, 0);
+    pk_error_object(&err, id ? id : "", "pattern");
+    bad_ioc((void *)verb, &err);
+    return -1;
+}
+
+typedef struct db_ctx {
+    pk_match_compiler *c;
+    const char *verb, *path;
+    size_t values, rejected;
+} db_ctx;
+
+static int db_row(const pk_store_row *row, void *ud)
+{
+    db_ctx *d = ud;
+    if (!row->raw) return 0;
+    json_t *o = json_loadb(row->raw, row->raw_len, 0, NULL);
+    if (!o) return 0;
+    int r = add_stix(d->c, d->verb, o, d->path, 0);
+    json_decref(o);
+    if (r > 0) d->values++;
+    if (r < 0) d->rejected++;
+    return 0;
+}
+
 int cli_match_build_index(const char *verb, char **iocs, size_t niocs, char **bundles,
                           size_t nbundles, const char *index_path, pk_match_index **out,
                           size_t *values, size_t *rejected)
@@ -94,8 +145,9 @@ int cli_match_build_index(const char *verb, char **iocs, size_t niocs, char **bu
         }
         return EXIT_PK_OK;
     }
-    if (!niocs && !nbundles) {
-        return cli_usage_error(verb, "no indicators: give --iocs, --indicators or --index");
+    const char *db = cli_opt.db;
+    if (!niocs && !nbundles && !db) {
+        return cli_usage_error(verb, "no indicators: give --iocs, --indicators, --db or --index");
     }
     pk_match_compiler *c = pk_match_compiler_new();
     if (!c) cli_oom();
@@ -113,13 +165,58 @@ int cli_match_build_index(const char *verb, char **iocs, size_t niocs, char **bu
         *rejected += rej;
     }
     for (size_t i = 0; i < nbundles; i++) {
-        pk_status rc = pk_match_compiler_add_indicator(c, NULL, "", 0, &err);
-        if (rc != PK_OK) {
-            pk_error_at(&err, bundles[i], 0, 0);
+        pk_stix_reader *r = NULL;
+        if (pk_stix_reader_open(bundles[i], NULL, &r, &err) != PK_OK) {
             cli_report(verb, &err);
             pk_match_compiler_free(c);
             return EXIT_PK_USAGE;
         }
+        for (;;) {
+            pk_stix_item item;
+            pk_error_clear(&err);
+            pk_status rc = pk_stix_reader_next(r, &item, &err);
+            if (rc == PK_ENOTFOUND) break;
+            if (rc == PK_EPARSE || rc == PK_ELIMIT) {
+                cli_report(verb, &err);
+                (*rejected)++;
+                continue;
+            }
+            if (rc != PK_OK) {
+                cli_report(verb, &err);
+                pk_stix_reader_free(r);
+                pk_match_compiler_free(c);
+                return rc == PK_ENOMEM ? EXIT_PK_INTERNAL : EXIT_PK_USAGE;
+            }
+            int a = add_stix(c, verb, item.json, bundles[i], item.line);
+            if (a > 0) (*values)++;
+            if (a < 0) (*rejected)++;
+        }
+        pk_stix_reader_free(r);
+    }
+    if (db) {
+        pk_store *st = NULL;
+        if (pk_store_open(db, PK_STORE_READONLY, &st, &err) != PK_OK) {
+            pk_error_at(&err, db, 0, 0);
+            cli_report(verb, &err);
+            pk_match_compiler_free(c);
+            return EXIT_PK_USAGE;
+        }
+        const char *types[] = {"indicator"};
+        pk_store_query q;
+        memset(&q, 0, sizeof q);
+        q.types = types;
+        q.n_types = 1;
+        q.with_raw = 1;
+        db_ctx d = {c, verb, db, 0, 0};
+        pk_status rc = pk_store_list(st, &q, db_row, &d, NULL, &err);
+        pk_store_close(st);
+        if (rc != PK_OK) {
+            cli_report(verb, &err);
+            pk_match_compiler_free(c);
+            return EXIT_PK_INTERNAL;
+        }
+        *values += d.values;
+        *rejected += d.rejected;
     }
     pk_status rc = pk_match_compile(c, out, &err);
     pk_match_compiler_free(c);
@@ -341,12 +438,6 @@ static int run(int argc, char **argv)
     }
     if (optind >= argc) {
         rc = cli_usage_error("match", "no logs given (use - for standard input)");
-        goto out;
-    }
-    if (cli_opt.db && !niocs && !nbundles && !index_path) {
-        cli_error("match", "--db: reading indicators from the store is not in this build yet; "
-                           "use --iocs, --indicators or --index");
-        rc = EXIT_PK_USAGE;
         goto out;
     }
     pk_match_index *ix = NULL;

@@ -16,13 +16,15 @@ static int run(int argc, char **argv);
 const struct cli_cmd cli_cmd_pattern = {
     "pattern",
     "check a STIX pattern, or match it against observed-data",
-    "Usage: picket pattern check [--spec 2.0|2.1] [--anchors] 'PATTERN'\n"
+    "Usage: picket pattern check [--spec 2.0|2.1] [--anchors] [--json] 'PATTERN'\n"
     "       picket pattern match [--spec 2.0|2.1] 'PATTERN' FILE...|-\n"
     "       picket pattern match [--spec 2.0|2.1] --patterns LIST FILE...|-\n"
     "\n"
     "check: print the canonical form of PATTERN and exit 0, or print\n"
     "'column N: reason' on stderr and exit 1.  --anchors also prints the\n"
-    "equality terms a match must satisfy (one of them), one per line.\n"
+    "equality terms a match must satisfy (one of them), one per line; --json\n"
+    "prints {\"valid\",\"canonical\",\"anchors\",\"exact\"} or\n"
+    "{\"valid\":false,\"column\",\"message\"} on standard output instead.\n"
     "\n"
     "match: read STIX bundles or JSON arrays of objects (observed-data and the\n"
     "SCOs they refer to, or STIX 2.0 observed-data with embedded objects) from\n"
@@ -76,6 +78,32 @@ static void print_value(const pk_pattern_value *v)
     }
 }
 
+static json_t *value_json(const pk_pattern_value *v)
+{
+    switch (v->kind) {
+    case PK_PV_STRING:
+        return json_stringn(v->bytes, v->len);
+    case PK_PV_INT:
+        return json_integer(v->i);
+    case PK_PV_FLOAT:
+        return json_real(v->f);
+    case PK_PV_BOOL:
+        return json_boolean(v->i);
+    default:
+        return json_string(v->lexeme); /* b'', h'', t'' as written */
+    }
+}
+
+static void print_json(json_t *j)
+{
+    if (!j) cli_oom();
+    char *out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!out) cli_oom();
+    printf("%s\n", out);
+    pk_free(out);
+}
+
 static int do_check(const char *text, pk_pattern_spec spec, int anchors)
 {
     pk_pattern *p;
@@ -83,12 +111,27 @@ static int do_check(const char *text, pk_pattern_spec spec, int anchors)
     pk_status st = pk_pattern_parse(text, strlen(text), spec, &p, &err);
     if (st == PK_ENOMEM) cli_oom();
     if (st) {
-        fprintf(stderr, "column %ld: %s\n", err.column, err.message);
+        if (cli_opt.json)
+            print_json(json_pack("{s:b, s:i, s:s}", "valid", 0, "column", (json_int_t)err.column,
+                                 "message", err.message));
+        else
+            fprintf(stderr, "column %ld: %s\n", err.column, err.message);
         return EXIT_PK_NEGATIVE;
+    }
+    const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
+    if (cli_opt.json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < a->count; i++)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "type", a->anchor[i].path->type,
+                                                 "path", a->anchor[i].path->prop, "value",
+                                                 value_json(a->anchor[i].value)));
+        print_json(json_pack("{s:b, s:s, s:o, s:b}", "valid", 1, "canonical",
+                             pk_pattern_canonical(p), "anchors", arr, "exact", a->exact));
+        pk_pattern_free(p);
+        return EXIT_PK_OK;
     }
     printf("%s\n", pk_pattern_canonical(p));
     if (anchors) {
-        const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
         printf("anchors: %zu%s\n", a->count, a->exact ? " (exact)" : "");
         for (size_t i = 0; i < a->count; i++) {
             printf("  %s = ", a->anchor[i].path->text);

@@ -27,7 +27,7 @@ const struct cli_cmd cli_cmd_report = {
     "       picket report submit FILE --server URL [--wallet FILE] [--redact NAME]...\n"
     "                            [--proxy URL] [--dry-run]\n"
     "       picket report inbox [--db PATH]\n"
-    "       picket report release --collection C [--db PATH]\n"
+    "       picket report release [--collection C] [--intake-collection C] [--db PATH]\n"
     "\n"
     "template KIND prints a STIX 2.1 bundle to fill in: an incident with its kind,\n"
     "sector and date, an observed-data and the SCOs such incidents usually have.\n"
@@ -66,7 +66,8 @@ const struct cli_cmd cli_cmd_report = {
     "release publishes, into the TAXII collection C (id or alias), the observables\n"
     "that k distinct reports share, each as one aggregated sighting with a count\n"
     "and no where_sighted_refs.  picket serve --release-collection does the same\n"
-    "on a timer; run this from cron instead if you prefer.\n"
+    "on a timer; run this from cron instead if you prefer.  --intake-collection\n"
+    "also moves the waiting scrubbed reports into collection C for your analysts.\n"
     "\n"
     "Exit status: 1 when the server refuses (token spent, expired or not genuine,\n"
     "quota used up).\n"
@@ -91,10 +92,11 @@ enum {
     OPT_PROXY,
     OPT_DRY_RUN,
     OPT_COLLECTION,
+    OPT_INTAKE_COLLECTION,
 };
 
 struct opts {
-    const char *server, *user, *token, *wallet, *proxy, *collection;
+    const char *server, *user, *token, *wallet, *proxy, *collection, *intake_collection;
     long count;
     int dry_run;
     const char *redact[64];
@@ -502,36 +504,43 @@ static int cmd_inbox(void)
     return EXIT_PK_OK;
 }
 
-static int cmd_release(const char *collection)
+static int cmd_release(const char *collection, const char *intake_collection)
 {
     pk_intake *in = NULL;
     pk_error err;
     pk_error_clear(&err);
-    size_t n = 0;
+    size_t n = 0, moved = 0;
     if (pk_intake_open(cli_db_path(), NULL, &in, &err) != PK_OK ||
-        cli_report_release(in, cli_db_path(), collection, &n, &err) != PK_OK) {
+        (collection && cli_report_release(in, cli_db_path(), collection, &n, &err) != PK_OK) ||
+        (intake_collection &&
+         cli_report_move_inbox(in, cli_db_path(), intake_collection, &moved, &err) != PK_OK)) {
         cli_report(VERB, &err);
         pk_intake_close(in);
         return EXIT_PK_INTERNAL;
     }
     pk_intake_close(in);
-    if (!cli_opt.quiet) printf("%zu aggregated sightings released to %s\n", n, collection);
+    if (!cli_opt.quiet && collection)
+        printf("%zu aggregated sightings released to %s\n", n, collection);
+    if (!cli_opt.quiet && intake_collection)
+        printf("%zu anonymous reports moved to %s\n", moved, intake_collection);
     return EXIT_PK_OK;
 }
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {CLI_COMMON_LONGOPTS,
-                                             {"server", required_argument, 0, OPT_SERVER},
-                                             {"user", required_argument, 0, OPT_USER},
-                                             {"token", required_argument, 0, OPT_TOKEN},
-                                             {"count", required_argument, 0, OPT_COUNT},
-                                             {"wallet", required_argument, 0, OPT_WALLET},
-                                             {"redact", required_argument, 0, OPT_REDACT},
-                                             {"proxy", required_argument, 0, OPT_PROXY},
-                                             {"dry-run", no_argument, 0, OPT_DRY_RUN},
-                                             {"collection", required_argument, 0, OPT_COLLECTION},
-                                             {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"server", required_argument, 0, OPT_SERVER},
+        {"user", required_argument, 0, OPT_USER},
+        {"token", required_argument, 0, OPT_TOKEN},
+        {"count", required_argument, 0, OPT_COUNT},
+        {"wallet", required_argument, 0, OPT_WALLET},
+        {"redact", required_argument, 0, OPT_REDACT},
+        {"proxy", required_argument, 0, OPT_PROXY},
+        {"dry-run", no_argument, 0, OPT_DRY_RUN},
+        {"collection", required_argument, 0, OPT_COLLECTION},
+        {"intake-collection", required_argument, 0, OPT_INTAKE_COLLECTION},
+        {0, 0, 0, 0}};
     struct opts o;
     memset(&o, 0, sizeof o);
     o.count = 5;
@@ -576,6 +585,9 @@ static int run(int argc, char **argv)
         case OPT_COLLECTION:
             o.collection = optarg;
             break;
+        case OPT_INTAKE_COLLECTION:
+            o.intake_collection = optarg;
+            break;
         default:
             return cli_usage_error(VERB, "unexpected option");
         }
@@ -606,8 +618,9 @@ static int run(int argc, char **argv)
     }
     if (!strcmp(sub, "release")) {
         if (optind < argc) return cli_usage_error(VERB, "unexpected argument '%s'", argv[optind]);
-        if (!o.collection) return cli_usage_error(VERB, "release needs --collection");
-        return cmd_release(o.collection);
+        if (!o.collection && !o.intake_collection)
+            return cli_usage_error(VERB, "release needs --collection or --intake-collection");
+        return cmd_release(o.collection, o.intake_collection);
     }
     return cli_usage_error(VERB, "unknown subcommand '%s'", sub);
 }

@@ -48,6 +48,8 @@ const struct cli_cmd cli_cmd_serve = {
     "                         released to the sharing collection (default 3)\n"
     "  --release-collection C the collection (id or alias) released sightings go to;\n"
     "                         without it nothing is released\n"
+    "  --intake-collection C  the collection (id or alias) the release job moves the\n"
+    "                         scrubbed anonymous reports to, for your analysts\n"
     "  --release-interval S   seconds between release runs (default 86400)\n"
     "  --token-quota N        anonymous tokens per organisation per epoch (default 20)\n"
     "  --epoch-seconds S      lifetime of a token key (default 604800, a week)\n"
@@ -75,6 +77,7 @@ enum {
     OPT_PAGE_MAX,
     OPT_RELEASE_K,
     OPT_RELEASE_COLL,
+    OPT_INTAKE_COLL,
     OPT_RELEASE_INTERVAL,
     OPT_TOKEN_QUOTA,
     OPT_EPOCH_SECONDS,
@@ -93,7 +96,7 @@ static int intake_handle(void *ud, const char *method, const char *path, const c
  * stored date_added tells when the k-th report came. */
 struct releaser {
     pk_privacy_service *svc;
-    const char *db_path, *collection;
+    const char *db_path, *collection, *intake_collection;
     unsigned long long interval;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -110,10 +113,15 @@ static void *release_loop(void *arg)
         pk_error_clear(&err);
         size_t n = 0;
         pk_privacy_service_lock(rl->svc, 1);
-        pk_status s = cli_report_release(pk_privacy_service_intake(rl->svc), rl->db_path,
-                                         rl->collection, &n, &err);
-        pk_privacy_service_lock(rl->svc, 0);
+        pk_intake *in = pk_privacy_service_intake(rl->svc);
+        pk_status s =
+            rl->collection ? cli_report_release(in, rl->db_path, rl->collection, &n, &err) : PK_OK;
         if (s) cli_report("serve", &err);
+        pk_error_clear(&err);
+        if (rl->intake_collection &&
+            cli_report_move_inbox(in, rl->db_path, rl->intake_collection, &n, &err))
+            cli_report("serve", &err);
+        pk_privacy_service_lock(rl->svc, 0);
         pthread_mutex_lock(&rl->mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -269,6 +277,7 @@ static int run(int argc, char **argv)
         {"page-max", required_argument, 0, OPT_PAGE_MAX},
         {"release-k", required_argument, 0, OPT_RELEASE_K},
         {"release-collection", required_argument, 0, OPT_RELEASE_COLL},
+        {"intake-collection", required_argument, 0, OPT_INTAKE_COLL},
         {"release-interval", required_argument, 0, OPT_RELEASE_INTERVAL},
         {"token-quota", required_argument, 0, OPT_TOKEN_QUOTA},
         {"epoch-seconds", required_argument, 0, OPT_EPOCH_SECONDS},
@@ -282,7 +291,7 @@ static int run(int argc, char **argv)
     unsigned long long n, grace = 10, release_interval = 86400;
     pk_intake_config icfg;
     pk_intake_config_default(&icfg);
-    const char *release_coll = NULL;
+    const char *release_coll = NULL, *intake_coll = NULL;
     while ((c = getopt_long(argc, argv, ":" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN:
@@ -333,6 +342,9 @@ static int run(int argc, char **argv)
             continue;
         case OPT_RELEASE_COLL:
             release_coll = optarg;
+            continue;
+        case OPT_INTAKE_COLL:
+            intake_coll = optarg;
             continue;
         case OPT_RELEASE_INTERVAL:
             if (parse_num("--release-interval", optarg, 366ull * 86400, &release_interval))
@@ -397,15 +409,16 @@ static int run(int argc, char **argv)
         if (log && log != stdout) fclose(log);
         return err.code == PK_EINVAL ? EXIT_PK_USAGE : EXIT_PK_INTERNAL;
     }
-    struct releaser rl = {svc,
-                          cfg.db_path,
-                          release_coll,
-                          release_interval,
-                          PTHREAD_MUTEX_INITIALIZER,
-                          PTHREAD_COND_INITIALIZER,
-                          0};
+    struct releaser rl = {.svc = svc,
+                          .db_path = cfg.db_path,
+                          .collection = release_coll,
+                          .intake_collection = intake_coll,
+                          .interval = release_interval,
+                          .mu = PTHREAD_MUTEX_INITIALIZER,
+                          .cv = PTHREAD_COND_INITIALIZER};
     pthread_t rl_thread;
-    int rl_running = release_coll && pthread_create(&rl_thread, NULL, release_loop, &rl) == 0;
+    int rl_running =
+        (release_coll || intake_coll) && pthread_create(&rl_thread, NULL, release_loop, &rl) == 0;
     const char *lp = cfg.listen, *colon = strrchr(lp, ':');
     printf("picket serve: listening on %s://%.*s:%u/taxii2/\n", cfg.tls_cert ? "https" : "http",
            (int)(colon - lp), lp, pk_taxii_server_port(srv));

@@ -18,4 +18,14 @@
 pk_status cli_report_release(pk_intake *in, const char *db_path, const char *collection,
                              size_t *sightings, pk_error *err);
 
+/**
+ * Move the reports waiting in the intake's inbox into the TAXII collection
+ * `collection` (readable by the hosting organisation's analysts), in the
+ * inbox's order (day, then random id), and remove them from the inbox.
+ * Run on the same timer as the release, so the collection's date_added says
+ * when the job ran, not when a report came.  `*moved` counts reports.
+ */
+pk_status cli_report_move_inbox(pk_intake *in, const char *db_path, const char *collection,
+                                size_t *moved, pk_error *err);
+
 #endif

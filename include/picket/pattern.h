@@ -223,9 +223,12 @@ typedef struct pk_pattern_anchor {
  * every observation.
  *
  * `exact` is 1 when the pattern is nothing but an OR (at either level) of
- * single equality comparisons without NOT and without qualifiers, such as
- * [a:x = 1] OR [b:y IN ('p', 'q')]: then an observed-data matches exactly when
- * one anchor holds for one of its objects, and the engine may decide alone.
+ * single equality comparisons without NOT and without qualifiers, on simple
+ * paths (no list steps, no references, not _bin/_hex) with text, number or
+ * boolean constants, such as [a:x = 1] OR [b:y IN ('p', 'q')]: then an
+ * observed-data matches exactly when one anchor holds for one of its objects,
+ * comparing as the evaluator does (text byte for byte, integers and floats
+ * numerically, no text/number coercion), and the engine may decide alone.
  * The anchors array is owned by p.
  */
 typedef struct pk_pattern_anchors {

@@ -289,6 +289,10 @@ PK_API pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req,
 /** The inbox, for the hosting organisation's analysts: a new array of
  * {"day", "report"} ordered by day, then by the reports' random ids. */
 PK_API pk_status pk_intake_inbox(pk_intake *in, json_t **out, pk_error *err);
+/** Remove the reports with these bundle ids (a JSON array of strings) from
+ * the inbox, once they are in the intake collection.  secure_delete is on:
+ * the freed pages are zeroed. */
+PK_API pk_status pk_intake_inbox_remove(pk_intake *in, const json_t *ids, pk_error *err);
 
 /**
  * What is due for release: {"objects": [...], "released": [...]}.  For each

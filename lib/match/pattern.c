@@ -1,67 +1,486 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Indicators whose patterns are more than ORed equalities.  This build has
- * no pattern support yet (picket/pattern.h is not on main): such indicators
- * are refused at compile time with PK_EUNSUPPORTED, and an index that holds
- * patterns is refused at load time.
+ * STIX indicators in the match engine.
+ *
+ * Compiling: the pattern is parsed (picket/pattern.h) and its equality
+ * anchors go into the index like IOC values, each entry pointing at the
+ * pattern.  A pattern whose every anchor is an observable the logs give us
+ * (addresses, names, URLs, e-mail, hashes, file names, accounts) can be found
+ * at line rate; one with an anchor we cannot observe (network-traffic ports,
+ * process names) or no anchor at all would have to be evaluated against every
+ * record and is refused.
+ *
+ * Matching: an anchor hit makes the indicator a candidate for the record.
+ * A pattern that is nothing but ORed equalities is decided at once when the
+ * value in the log is byte for byte the anchor's (the common case); otherwise,
+ * and for every other pattern (AND, LIKE, MATCHES, FOLLOWEDBY, WITHIN,
+ * REPEATS...), the pattern evaluator decides, over a window of the last N
+ * records of the same input turned into observed-data and SCOs.  The alert
+ * is raised for the record that completes a match (it must take part in it).
+ * Keeping the window costs a copy of each record's observed values, and only
+ * when the index holds patterns.
  */
 #include "scan_int.h"
+
+#include "picket/pattern.h"
+
+#include <jansson.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PKI_F_EXACTPAT 4u /* the pattern is ORed equalities */
+#define PKI_F_NOSUB 8u    /* a STIX domain-name equality: no subdomains */
+
+/* ---- compiling ----------------------------------------------------------- */
+
+pk_status pki_compiler_add_key(pk_match_compiler *c, pk_ioc_type type, const char *value, size_t n,
+                               uint32_t src, uint32_t aux, uint8_t flags, pk_error *err);
+pk_status pki_compiler_intern(pk_match_compiler *c, const char *s, uint32_t *off);
+pk_status pki_compiler_add_pattern(pk_match_compiler *c, const char *id, const char *pattern,
+                                   uint32_t *index);
+
+/* The indicator value type of an anchor's object path, or NONE. */
+static pk_ioc_type anchor_type(const pk_pattern_path *p, const pk_pattern_value *v)
+{
+    if (v->kind != PK_PV_STRING || p->nsteps < 1 || p->steps[0].kind != PK_PSTEP_KEY)
+        return PK_IOC_NONE;
+    const char *t = p->type, *k = p->steps[0].key;
+    int cidr = v->bytes && memchr(v->bytes, '/', v->len);
+    if (p->nsteps == 1) {
+        if (!strcmp(t, "ipv4-addr") && !strcmp(k, "value")) return cidr ? PK_IOC_CIDR : PK_IOC_IPV4;
+        if (!strcmp(t, "ipv6-addr") && !strcmp(k, "value")) return cidr ? PK_IOC_CIDR : PK_IOC_IPV6;
+        if (!strcmp(t, "domain-name") && !strcmp(k, "value")) return PK_IOC_DOMAIN;
+        if (!strcmp(t, "url") && !strcmp(k, "value")) return PK_IOC_URL;
+        if (!strcmp(t, "email-addr") && !strcmp(k, "value")) return PK_IOC_EMAIL;
+        if (!strcmp(t, "file") && !strcmp(k, "name")) return PK_IOC_FILENAME;
+        if (!strcmp(t, "user-account") && !strcmp(k, "account_login")) return PK_IOC_USER;
+        return PK_IOC_NONE;
+    }
+    if (p->nsteps == 2 && !strcmp(t, "file") && !strcmp(k, "hashes") &&
+        p->steps[1].kind == PK_PSTEP_KEY) {
+        const char *h = p->steps[1].key;
+        if (!strcasecmp(h, "MD5")) return PK_IOC_MD5;
+        if (!strcasecmp(h, "SHA-1") || !strcasecmp(h, "SHA1")) return PK_IOC_SHA1;
+        if (!strcasecmp(h, "SHA-256") || !strcasecmp(h, "SHA256")) return PK_IOC_SHA256;
+        if (!strcasecmp(h, "SHA-512") || !strcasecmp(h, "SHA512")) return PK_IOC_SHA512;
+    }
+    return PK_IOC_NONE;
+}
+
+typedef struct trig_ctx {
+    pk_match_compiler *c;
+    uint32_t src, pat;
+    int exact;
+    pk_status rc;
+    pk_error *err;
+} trig_ctx;
+
+static int add_trigger(const pk_pattern_node *n, int depth, void *ud)
+{
+    trig_ctx *tc = ud;
+    (void)depth;
+    if (n->kind != PK_PN_COMPARE || n->negated || (n->op != PK_POP_EQ && n->op != PK_POP_IN))
+        return 0;
+    for (size_t i = 0; i < n->nvalues; i++) {
+        const pk_pattern_value *v = &n->values[i];
+        pk_ioc_type t = anchor_type(n->path, v);
+        if (t == PK_IOC_NONE) continue;
+        uint8_t flags =
+            PKI_F_STIX | (tc->exact ? PKI_F_EXACTPAT : 0) | (t == PK_IOC_DOMAIN ? PKI_F_NOSUB : 0);
+        pk_status rc =
+            pki_compiler_add_key(tc->c, t, v->bytes, v->len, tc->src, tc->pat + 1, flags, tc->err);
+        /* a value that is not one of its kind ('999.1.1.1') is never observed
+         * as such: the evaluator could not match it either */
+        if (rc != PK_OK && rc != PK_EPARSE) {
+            tc->rc = rc;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indicator_id,
                                           const char *pattern, size_t n, pk_error *err)
 {
-    (void)c;
-    (void)indicator_id;
-    (void)pattern;
-    (void)n;
-    return pk_error_set(err, PK_EUNSUPPORTED, "this build cannot read STIX patterns yet");
+    if (!c || !indicator_id || !pattern) return pk_error_set(err, PK_EINVAL, "no indicator");
+    pk_pattern *p = NULL;
+    pk_status rc = pk_pattern_parse(pattern, n, PK_PATTERN_SPEC_AUTO, &p, err);
+    if (rc != PK_OK) return rc;
+    const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
+    if (!a || a->count == 0) {
+        pk_pattern_free(p);
+        return pk_error_set(err, PK_ENOTFOUND,
+                            "the pattern has no equality to index: it would have to be "
+                            "evaluated against every record, so it is left out");
+    }
+    int exact = a->exact;
+    for (size_t i = 0; i < a->count; i++) {
+        pk_ioc_type t = anchor_type(a->anchor[i].path, a->anchor[i].value);
+        if (t == PK_IOC_NONE) {
+            rc = pk_error_set(err, PK_ENOTFOUND,
+                              "'%s' is not an observable the logs give: the pattern cannot be "
+                              "found through the index, so it is left out",
+                              a->anchor[i].path->text);
+            pk_pattern_free(p);
+            return rc;
+        }
+        if (t == PK_IOC_CIDR) exact = 0; /* the evaluator says what '=' means for a network */
+    }
+    char *text = pk_strndup(pattern, n);
+    uint32_t pat;
+    if (!text || pki_compiler_add_pattern(c, indicator_id, text, &pat) != PK_OK) {
+        pk_free(text);
+        pk_pattern_free(p);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    pk_free(text);
+    uint32_t src;
+    if (pki_compiler_intern(c, indicator_id, &src) != PK_OK) {
+        pk_pattern_free(p);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    /* Every observable equality of the pattern is indexed, not only the
+     * anchors: the anchors guarantee a match is found, the other equalities
+     * make the record that completes a match (the second half of a
+     * FOLLOWEDBY, the n-th repeat) trigger its evaluation. */
+    trig_ctx tc = {c, src, pat, exact, PK_OK, err};
+    pk_pattern_walk(p, add_trigger, &tc);
+    pk_pattern_free(p);
+    return tc.rc;
 }
+
+/* ---- the index's parsed patterns ----------------------------------------- */
+
+typedef struct patset {
+    size_t n;
+    pk_pattern **p;
+} patset;
 
 pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
 {
-    if (ix->h->n_patterns)
-        return pk_error_set(err, PK_EUNSUPPORTED, "the index holds patterns this build cannot run");
+    uint32_t n = ix->h->n_patterns;
+    if (!n) return PK_OK;
+    patset *ps = pk_calloc(1, sizeof *ps);
+    if (!ps || !(ps->p = pk_calloc(n, sizeof *ps->p))) {
+        pk_free(ps);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    ix->compiled = ps;
+    ps->n = n;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *t = ix->strings + ix->patterns[i].pattern;
+        pk_status rc = pk_pattern_parse(t, strlen(t), PK_PATTERN_SPEC_AUTO, &ps->p[i], err);
+        if (rc != PK_OK) {
+            pk_error_object(err, ix->strings + ix->patterns[i].id, "pattern");
+            return rc == PK_ENOMEM ? rc : pk_error_set(err, PK_EPARSE, "bad pattern in the index");
+        }
+    }
     return PK_OK;
 }
 
 void pki_patterns_release(pk_match_index *ix)
 {
-    (void)ix;
+    patset *ps = ix->compiled;
+    if (!ps) return;
+    for (size_t i = 0; i < ps->n; i++)
+        pk_pattern_free(ps->p[i]);
+    pk_free(ps->p);
+    pk_free(ps);
+    ix->compiled = NULL;
 }
+
+/* ---- the window ---------------------------------------------------------- */
+
+/* A record's observed values: (type byte, u16 length, bytes)... */
+typedef struct wrec {
+    pk_buf vals;
+    long line;
+    int64_t ms;
+} wrec;
+
+typedef struct cand {
+    uint32_t pat, ei;
+    int done; /* already alerted for this record */
+    const char *field;
+    char *observed;
+    size_t olen;
+} cand;
+
+typedef struct patstate {
+    wrec *ring; /* window records, oldest at (head - count) */
+    unsigned w, head, count;
+    wrec cur;
+    cand *cand;
+    size_t ncand, candcap;
+} patstate;
 
 pk_status pki_pat_scanner_init(pk_match_scanner *s, pk_error *err)
 {
-    (void)s;
-    (void)err;
+    if (!s->ix->compiled) return PK_OK;
+    patstate *ps = pk_calloc(1, sizeof *ps);
+    if (!ps) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    ps->w = s->window;
+    if (ps->w > 4096) ps->w = 4096;
+    ps->ring = pk_calloc(ps->w, sizeof *ps->ring);
+    if (!ps->ring) {
+        pk_free(ps);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    for (unsigned i = 0; i < ps->w; i++)
+        pk_buf_init(&ps->ring[i].vals, 1 << 20);
+    pk_buf_init(&ps->cur.vals, 1 << 20);
+    s->pat = ps;
     return PK_OK;
+}
+
+static void clear_cands(patstate *ps)
+{
+    for (size_t i = 0; i < ps->ncand; i++)
+        pk_free(ps->cand[i].observed);
+    ps->ncand = 0;
 }
 
 void pki_pat_scanner_free(pk_match_scanner *s)
 {
-    (void)s;
-}
-
-void pki_pat_record_begin(pk_match_scanner *s)
-{
-    (void)s;
-}
-
-void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
-                       size_t olen)
-{
-    (void)s;
-    (void)ei;
-    (void)field;
-    (void)observed;
-    (void)olen;
-}
-
-void pki_pat_record_end(pk_match_scanner *s)
-{
-    (void)s;
+    patstate *ps = s->pat;
+    if (!ps) return;
+    clear_cands(ps);
+    pk_free(ps->cand);
+    for (unsigned i = 0; i < ps->w; i++)
+        pk_buf_free(&ps->ring[i].vals);
+    pk_free(ps->ring);
+    pk_buf_free(&ps->cur.vals);
+    pk_free(ps);
+    s->pat = NULL;
 }
 
 void pki_pat_stream_reset(pk_match_scanner *s)
 {
-    (void)s;
+    patstate *ps = s->pat;
+    if (!ps) return;
+    ps->head = ps->count = 0;
+    clear_cands(ps);
+}
+
+void pki_pat_record_begin(pk_match_scanner *s)
+{
+    patstate *ps = s->pat;
+    if (!ps) return;
+    pk_buf_reset(&ps->cur.vals);
+    clear_cands(ps);
+}
+
+void pki_pat_observe(pk_match_scanner *s, unsigned type, const char *v, size_t n)
+{
+    patstate *ps = s->pat;
+    if (!ps || n > 0xffff) return;
+    uint8_t hdr[3] = {(uint8_t)type, (uint8_t)(n & 0xff), (uint8_t)(n >> 8)};
+    size_t at = ps->cur.vals.len;
+    if (pk_buf_add(&ps->cur.vals, hdr, 3) != PK_OK || pk_buf_add(&ps->cur.vals, v, n) != PK_OK)
+        ps->cur.vals.len = at; /* out of memory: the value is not in the window */
+}
+
+void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
+                       size_t olen, const char *how)
+{
+    patstate *ps = s->pat;
+    const pki_entry *e = &s->ix->entries[ei];
+    if (!ps || !e->aux) return;
+    if ((e->flags & PKI_F_NOSUB) && strcmp(how, "exact") != 0) return;
+    uint32_t pat = e->aux - 1;
+    cand *have = NULL;
+    for (size_t i = 0; i < ps->ncand; i++)
+        if (ps->cand[i].pat == pat) have = &ps->cand[i];
+    if (have && have->done) return; /* one alert per indicator and record */
+    int done = 0;
+    if (e->flags & PKI_F_EXACTPAT) {
+        /* ORed equalities: decided here when the log has the anchor's very bytes */
+        char tmp[PKI_KEY_MAX * 2 + 64];
+        size_t tn = pki_key_text(e->type, s->ix->keys + e->key_off, e->key_len, tmp, sizeof tmp);
+        if (tn == olen && memcmp(tmp, observed, olen) == 0) {
+            pki_emit(s, ei, field, observed, olen, "exact");
+            done = 1;
+        }
+    }
+    if (have) {
+        have->done |= done;
+        return;
+    }
+    if (ps->ncand == ps->candcap) {
+        size_t nc = ps->candcap ? ps->candcap * 2 : 8;
+        cand *c = pk_realloc(ps->cand, nc * sizeof *c);
+        if (!c) return;
+        ps->cand = c;
+        ps->candcap = nc;
+    }
+    char *o = pk_strndup(observed, olen);
+    if (!o) return;
+    ps->cand[ps->ncand++] = (cand){pat, ei, done, field, o, olen};
+}
+
+/* ---- records to STIX ----------------------------------------------------- */
+
+static const pk_uuid obs_ns = {{0x8e, 0x41, 0x2c, 0x5d, 0x3a, 0x90, 0x4b, 0x6e, 0x81, 0x17, 0x52,
+                                0x0f, 0xc4, 0x9b, 0x33, 0xa1}};
+
+static json_t *sid(const char *type, const char *name, size_t n)
+{
+    pk_uuid u;
+    char us[PK_UUID_STRLEN], id[128];
+    pk_uuid_v5(&u, &obs_ns, name, n);
+    pk_uuid_format(&u, us);
+    snprintf(id, sizeof id, "%s--%s", type, us);
+    return json_string(id);
+}
+
+static json_t *sco_id(const char *type, const char *v, size_t n, unsigned t)
+{
+    char name[PKI_KEY_MAX + 64];
+    int nn = snprintf(name, sizeof name, "%s:%u:%.*s", type, t, (int)n, v);
+    return sid(type, name, (size_t)nn < sizeof name ? (size_t)nn : sizeof name - 1);
+}
+
+static void add_sco(json_t *arr, json_t *refs, json_t *o, const char *type, json_t *id)
+{
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "spec_version", json_string("2.1"));
+    json_object_set(o, "id", id);
+    json_array_append_new(refs, id);
+    json_array_append_new(arr, o);
+}
+
+/* Append the SCOs and the observed-data of one record to `arr`.  Hashes and
+ * the name of a record describe one file (a fileinfo event), so they make
+ * one file object. */
+static int record_json(json_t *arr, const wrec *r, const char *source)
+{
+    json_t *refs = json_array(), *file = json_object(), *hashes = json_object();
+    pk_buf fid;
+    pk_buf_init(&fid, 0);
+    if (!refs || !file || !hashes) {
+        json_decref(refs);
+        json_decref(file);
+        json_decref(hashes);
+        return -1;
+    }
+    static const char *const hname[] = {"", "",    "",      "",        "",       "",
+                                        "", "MD5", "SHA-1", "SHA-256", "SHA-512"};
+    const uint8_t *p = (const uint8_t *)r->vals.data, *e = p + r->vals.len;
+    while (p && p + 3 <= e) {
+        unsigned t = p[0];
+        size_t n = (size_t)p[1] | (size_t)p[2] << 8;
+        const char *v = (const char *)p + 3;
+        p += 3 + n;
+        if (p > e) break;
+        const char *type = NULL, *prop = "value";
+        switch (t) {
+        case PK_IOC_IPV4:
+            type = "ipv4-addr";
+            break;
+        case PK_IOC_IPV6:
+            type = "ipv6-addr";
+            break;
+        case PK_IOC_DOMAIN:
+            type = "domain-name";
+            break;
+        case PK_IOC_URL:
+            type = "url";
+            break;
+        case PK_IOC_EMAIL:
+            type = "email-addr";
+            break;
+        case PK_IOC_USER:
+            type = "user-account";
+            prop = "account_login";
+            break;
+        case PK_IOC_MD5:
+        case PK_IOC_SHA1:
+        case PK_IOC_SHA256:
+        case PK_IOC_SHA512:
+            json_object_set_new(hashes, hname[t], json_stringn(v, n));
+            pk_buf_addf(&fid, "%s=%.*s;", hname[t], (int)n, v);
+            continue;
+        case PK_IOC_FILENAME:
+            json_object_set_new(file, "name", json_stringn(v, n));
+            pk_buf_addf(&fid, "name=%.*s;", (int)n, v);
+            continue;
+        default:
+            continue;
+        }
+        json_t *o = json_object();
+        if (!o) continue;
+        json_object_set_new(o, prop, json_stringn(v, n));
+        add_sco(arr, refs, o, type, sco_id(type, v, n, t));
+    }
+    if (json_object_size(hashes)) json_object_set(file, "hashes", hashes);
+    json_decref(hashes);
+    if (json_object_size(file))
+        add_sco(arr, refs, file, "file", sco_id("file", fid.data ? fid.data : "", fid.len, 0));
+    else
+        json_decref(file);
+    pk_buf_free(&fid);
+    char name[4200], ts[PK_TIME_STRLEN];
+    int nn = snprintf(name, sizeof name, "%s:%ld", source, r->line);
+    pk_time t = pk_time_from_ms(r->ms);
+    pk_time_format(&t, 3, ts);
+    json_t *od =
+        json_pack("{ss ss so ss ss ss ss si so}", "type", "observed-data", "spec_version", "2.1",
+                  "id", sid("observed-data", name, (size_t)nn < sizeof name ? (size_t)nn : 0),
+                  "created", ts, "modified", ts, "first_observed", ts, "last_observed", ts,
+                  "number_observed", 1, "object_refs", refs);
+    if (!od) return -1;
+    json_array_append_new(arr, od);
+    return 0;
+}
+
+static void push_ring(patstate *ps)
+{
+    wrec *slot = &ps->ring[ps->head];
+    pk_buf tmp = slot->vals;
+    slot->vals = ps->cur.vals;
+    slot->line = ps->cur.line;
+    slot->ms = ps->cur.ms;
+    ps->cur.vals = tmp;
+    pk_buf_reset(&ps->cur.vals);
+    ps->head = (ps->head + 1) % ps->w;
+    if (ps->count + 1 < ps->w) ps->count++; /* the window counts the current record */
+}
+
+void pki_pat_record_end(pk_match_scanner *s)
+{
+    patstate *ps = s->pat;
+    if (!ps) return;
+    ps->cur.line = s->line;
+    ps->cur.ms = pki_record_ms(s);
+    if (ps->ncand) {
+        patset *set = s->ix->compiled;
+        /* the window, oldest first, then this record */
+        json_t *arr = json_array();
+        size_t nrec = 0;
+        int ok = arr != NULL;
+        for (unsigned i = 0; ok && i < ps->count; i++) {
+            const wrec *r = &ps->ring[(ps->head + ps->w - ps->count + i) % ps->w];
+            ok = record_json(arr, r, s->source) == 0;
+            nrec++;
+        }
+        ok = ok && record_json(arr, &ps->cur, s->source) == 0;
+        pk_pattern_obs *obs = NULL;
+        if (ok && pk_pattern_obs_new(&obs, NULL) == PK_OK &&
+            pk_pattern_obs_add(obs, arr, PK_PATTERN_SPEC_21, NULL) == PK_OK) {
+            for (size_t i = 0; i < ps->ncand; i++) {
+                const cand *c = &ps->cand[i];
+                if (c->done) continue;
+                pk_pattern_result res = {NULL, 0};
+                if (pk_pattern_eval(set->p[c->pat], obs, &res, NULL) == PK_OK && res.count &&
+                    res.index[res.count - 1] == nrec)
+                    pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                pk_pattern_result_free(&res);
+            }
+        }
+        pk_pattern_obs_free(obs);
+        json_decref(arr);
+        clear_cands(ps);
+    }
+    push_ring(ps);
 }

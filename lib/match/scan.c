@@ -156,6 +156,19 @@ static void record_time(pk_match_scanner *s)
     s->time_state = 1;
 }
 
+int64_t pki_record_ms(pk_match_scanner *s)
+{
+    record_time(s);
+    if (s->time_state == 1) return s->time_ms;
+    pk_time now = pk_time_now();
+    return pk_time_to_ms(&now);
+}
+
+#define OBSERVE(s, t, v, n)                                                                        \
+    do {                                                                                           \
+        if ((s)->pat) pki_pat_observe((s), (t), (v), (n));                                         \
+    } while (0)
+
 /* ---- hits ---------------------------------------------------------------- */
 
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
@@ -196,7 +209,7 @@ static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const
     const pki_entry *ent = s->ix->entries;
     for (;;) {
         if ((ent[ei].flags & PKI_F_STIX) && ent[ei].aux)
-            pki_pat_candidate(s, ei, field, obs, olen);
+            pki_pat_candidate(s, ei, field, obs, olen, how);
         else
             pki_emit(s, ei, field, obs, olen, how);
         if (!(ent[ei].flags & PKI_F_MORE)) break;
@@ -217,6 +230,7 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
     const pk_match_index *ix = s->ix;
     uint8_t a[16];
     if (n <= 15 && pki_parse_ipv4(v, n, a)) {
+        OBSERVE(s, PK_IOC_IPV4, v, n);
         probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
         uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
         if (ix->v4_16[x16 >> 3] & (1u << (x16 & 7))) {
@@ -230,6 +244,7 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
         return 1;
     }
     if (n >= 2 && memchr(v, ':', n) && pki_parse_ipv6(v, n, a)) {
+        OBSERVE(s, PK_IOC_IPV6, v, n);
         probe(s, PK_IOC_IPV6, a, 16, field, v, n, "exact");
         if (ix->h->n_v6) {
             long i = pki_find_v6(ix, a);
@@ -264,6 +279,7 @@ static void match_domain(pk_match_scanner *s, const char *field, const char *v, 
     if (n > 253 + 1) return;
     size_t kn = pki_norm_domain(v, n, k);
     if (!kn) return;
+    OBSERVE(s, PK_IOC_DOMAIN, v, n);
     probe(s, PK_IOC_DOMAIN, k, kn, field, v, n, "exact");
     for (size_t i = 0; i < kn; i++)
         if (k[i] == '.' && i + 1 < kn)
@@ -329,7 +345,10 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         break;
     case R_URL:
     case R_URL_ONLY:
-        if ((kn = pki_norm_url(v, n, k))) probe(s, PK_IOC_URL, k, kn, field, v, n, "exact");
+        if ((kn = pki_norm_url(v, n, k))) {
+            OBSERVE(s, PK_IOC_URL, v, n);
+            probe(s, PK_IOC_URL, k, kn, field, v, n, "exact");
+        }
         if (role == R_URL && kn) { /* the host of a referrer or link: domain indicators too */
             const char *h = memchr(v, ':', n);
             h = h ? h + 3 : v;
@@ -342,7 +361,21 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         }
         break;
     case R_EMAIL:
-        if ((kn = pki_norm_email(v, n, k))) probe(s, PK_IOC_EMAIL, k, kn, field, v, n, "exact");
+        if ((kn = pki_norm_email(v, n, k))) {
+            /* the bare address of "Name <a@b>", as an email-addr value would hold it */
+            const char *lt = memchr(v, '<', n),
+                       *gt = lt ? memchr(lt, '>', n - (size_t)(lt - v)) : NULL;
+            if (lt && gt) {
+                n = (size_t)(gt - lt - 1);
+                v = lt + 1;
+            }
+            while (n && (*v == ' ' || *v == '"'))
+                v++, n--;
+            while (n && (v[n - 1] == ' ' || v[n - 1] == '"'))
+                n--;
+            OBSERVE(s, PK_IOC_EMAIL, v, n);
+            probe(s, PK_IOC_EMAIL, k, kn, field, v, n, "exact");
+        }
         break;
     case R_HASH: {
         kn = pki_parse_hex(v, n, k, 64, 1);
@@ -351,6 +384,13 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
                      : kn == 32 ? PK_IOC_SHA256
                      : kn == 64 ? PK_IOC_SHA512
                                 : 0;
+        if (t && s->pat) {
+            char hx[140];
+            size_t hn = 0;
+            for (size_t i = 0; i < n && hn < sizeof hx; i++)
+                if (v[i] != ':') hx[hn++] = v[i];
+            pki_pat_observe(s, t, hx, hn);
+        }
         if (t) probe(s, t, k, kn, field, v, n, "exact");
         break;
     }
@@ -359,11 +399,13 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         size_t b = n;
         while (b > 0 && v[b - 1] != '/' && v[b - 1] != '\\')
             b--;
+        OBSERVE(s, PK_IOC_FILENAME, v + b, n - b); /* file:name has no directory */
         if (b > 0 && b < n)
             probe(s, PK_IOC_FILENAME, (const uint8_t *)v + b, n - b, field, v, n, "exact");
         break;
     }
     case R_USER:
+        OBSERVE(s, PK_IOC_USER, v, n);
         probe(s, PK_IOC_USER, (const uint8_t *)v, n, field, v, n, "exact");
         break;
     case R_DN:

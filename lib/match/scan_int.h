@@ -174,7 +174,11 @@ pk_status pki_pat_scanner_init(pk_match_scanner *s, pk_error *err);
 void pki_pat_scanner_free(pk_match_scanner *s);
 void pki_pat_record_begin(pk_match_scanner *s);
 void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
-                       size_t olen);
+                       size_t olen, const char *how);
+/* Remember a value of the current record for the window (a no-op without patterns). */
+void pki_pat_observe(pk_match_scanner *s, unsigned type, const char *v, size_t n);
+/* The current record's time in ms (its own, or now when it has none). */
+int64_t pki_record_ms(pk_match_scanner *s);
 void pki_pat_record_end(pk_match_scanner *s);
 void pki_pat_stream_reset(pk_match_scanner *s);
 

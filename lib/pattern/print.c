@@ -288,13 +288,33 @@ static int cover(const pk_pattern_node *x, avec *v)
     }
 }
 
-/* Nothing but ORs of plain equalities on simple paths. */
+/* An equality an index can decide by comparing values as they are written:
+ * text, numbers and booleans on a property that is not binary (binary and
+ * timestamp constants compare decoded bytes and instants). */
+static int plain_equality(const pk_pattern_node *x)
+{
+    if (x->negated || !x->path->simple) return 0;
+    if (x->op != PK_POP_EQ && !(x->op == PK_POP_IN && x->nvalues > 0)) return 0;
+    const pk_pattern_step *last = &x->path->steps[x->path->nsteps - 1];
+    size_t kl = strlen(last->key);
+    if (kl >= 4 &&
+        (strcmp(last->key + kl - 4, "_bin") == 0 || strcmp(last->key + kl - 4, "_hex") == 0))
+        return 0;
+    if (kl >= 4 && strcmp(last->key + kl - 4, "_ref") == 0) return 0;
+    if (kl >= 5 && strcmp(last->key + kl - 5, "_refs") == 0) return 0;
+    for (size_t i = 0; i < x->nvalues; i++) {
+        pk_pattern_value_kind k = x->values[i].kind;
+        if (k != PK_PV_STRING && k != PK_PV_INT && k != PK_PV_FLOAT && k != PK_PV_BOOL) return 0;
+    }
+    return 1;
+}
+
+/* Nothing but ORs of plain equalities. */
 static int exact(const pk_pattern_node *x)
 {
     switch (x->kind) {
     case PK_PN_COMPARE:
-        return !x->negated && x->path->simple &&
-               (x->op == PK_POP_EQ || (x->op == PK_POP_IN && x->nvalues > 0));
+        return plain_equality(x);
     case PK_PN_COR:
     case PK_PN_OOR:
         for (size_t i = 0; i < x->nchild; i++)

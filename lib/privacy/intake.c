@@ -12,6 +12,7 @@
  * secure_delete is on so that freed pages hold nothing old.
  */
 #include "privacy/privacy_int.h"
+#include "store/store_impl.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -19,22 +20,11 @@
 #include <string.h>
 
 struct pk_intake {
+    pk_store *store; /* the tables are the store's "privacy" module */
     sqlite3 *db;
     pk_intake_config cfg;
     uint8_t seed[32];
 };
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS privacy_meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS privacy_quota(org TEXT, epoch INTEGER, issued INTEGER,"
-    " PRIMARY KEY(org, epoch)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS privacy_spent(hash BLOB PRIMARY KEY, epoch INTEGER) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS privacy_inbox(id TEXT PRIMARY KEY, day TEXT, bundle TEXT)"
-    " WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS privacy_posting(obs TEXT, report TEXT, PRIMARY KEY(obs, report))"
-    " WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS privacy_release(obs TEXT PRIMARY KEY, count INTEGER,"
-    " published INTEGER, first_day TEXT) WITHOUT ROWID;";
 
 void pk_intake_config_default(pk_intake_config *c)
 {
@@ -102,15 +92,13 @@ pk_status pk_intake_open(const char *path, const pk_intake_config *cfg, pk_intak
     if (in->cfg.release_k < 1) in->cfg.release_k = 1;
     if (in->cfg.epoch_seconds < 1) in->cfg.epoch_seconds = 1;
     pk_status rc;
-    if (sqlite3_open_v2(path, &in->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        rc = pk_error_set(err, PK_ESTORE, "%s: %s", path,
-                          in->db ? sqlite3_errmsg(in->db) : "cannot open");
+    if ((rc = pk_store_open(path, 0, &in->store, err)) != PK_OK) goto fail;
+    if (!(in->db = pki_store_db(in->store))) {
+        rc = pk_error_set(err, PK_EUNSUPPORTED, "the anonymous intake needs the SQLite store");
         goto fail;
     }
-    sqlite3_busy_timeout(in->db, 10000);
-    if ((rc = exec(in, "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;", err)) != PK_OK ||
-        (rc = exec(in, schema, err)) != PK_OK || (rc = load_seed(in, err)) != PK_OK)
+    if ((rc = exec(in, "PRAGMA secure_delete=ON", err)) != PK_OK ||
+        (rc = load_seed(in, err)) != PK_OK)
         goto fail;
     *out = in;
     return PK_OK;
@@ -122,7 +110,7 @@ fail:
 void pk_intake_close(pk_intake *in)
 {
     if (!in) return;
-    sqlite3_close(in->db);
+    pk_store_close(in->store);
     sodium_memzero(in->seed, sizeof in->seed);
     pk_free(in);
 }
@@ -464,7 +452,7 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, epoch);
     int r = sqlite3_step(st);
-    if (r == SQLITE_CONSTRAINT) {
+    if ((r & 0xff) == SQLITE_CONSTRAINT) {
         rc = pk_error_set(err, PK_EEXIST, "token refused: it has been spent already");
         goto out;
     }
@@ -527,6 +515,31 @@ pk_status pk_intake_inbox(pk_intake *in, json_t **out, pk_error *err)
     }
     *out = arr;
     return PK_OK;
+}
+
+pk_status pk_intake_inbox_remove(pk_intake *in, const json_t *ids, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    pk_status rc;
+    if ((rc = exec(in, "BEGIN IMMEDIATE", err)) != PK_OK) return rc;
+    if (sqlite3_prepare_v2(in->db, "DELETE FROM privacy_inbox WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto dberr;
+    size_t i;
+    json_t *e;
+    json_array_foreach(ids, i, e)
+    {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, json_string_value(e), -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) goto dberr;
+    }
+    sqlite3_finalize(st);
+    return exec(in, "COMMIT", err);
+dberr:
+    rc = db_error(in, err, "removing reports from the inbox");
+    if (st) sqlite3_finalize(st);
+    sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* ---- release ---- */

@@ -47,9 +47,12 @@ static const pki_migration core_migrations[] = {
     {0, NULL},
 };
 
+extern const pki_migration pki_privacy_migrations[]; /* lib/store/privacy_schema.c */
+
 const pki_module_schema pki_store_modules[] = {
     {"core", core_migrations},
     {"taxii", pki_taxii_migrations},
+    {"privacy", pki_privacy_migrations},
     /* Append other modules here: {"taxii", pki_taxii_migrations}, */
     {NULL, NULL},
 };

@@ -11,8 +11,10 @@ cp -r "$cases" "$work"
 for dir in "$work"/*/; do
     c=$(basename "$dir")
     cd "$dir" || continue
+    src="--iocs ../iocs.txt"
+    [ -f indicators.json ] && src="--indicators indicators.json"
     # shellcheck disable=SC2046
-    "$PICKET" match -q --iocs ../iocs.txt $(cat args) input.* >out 2>err
+    "$PICKET" match -q $src $(cat args) input.* >out 2>err
     echo $? >got_status
     expect_eq "case $c: status" "$(cat got_status)" "$(cat status)"
     if cmp -s out expected.jsonl; then ok "case $c: alerts"; else
@@ -37,6 +39,19 @@ expect_rc "a truncated index is refused" 2 "$PICKET" match --index "$T_TMP/short
 expect_contains "truncated: the reason" "$(cat "$T_TMP/err")" "size differs"
 expect_rc "a file that is no index is refused" 2 "$PICKET" match --index ../iocs.txt input.json
 expect_contains "foreign: the reason" "$(cat "$T_TMP/err")" "wrong magic"
+
+# STIX indicators through a compiled index (patterns travel in it) and the store
+cd "$work/stix" || exit 1
+expect_rc "compile STIX indicators" 1 "$PICKET" compile -q --indicators indicators.json -o "$T_TMP/s.pki"
+expect_rc "match --index with patterns" 0 "$PICKET" match -q --index "$T_TMP/s.pki" --format eve input.json
+expect_eq "patterns from the index: same alerts" "$(cat "$T_TMP/out")" "$(cat expected.jsonl)"
+if "$PICKET" import -q --db "$T_TMP/p.db" indicators.json >/dev/null 2>&1; then
+    expect_rc "match --db" 0 "$PICKET" match -q --db "$T_TMP/p.db" --format eve input.json
+    expect_eq "match --db: the stored indicators give the same alerts" "$(sort "$T_TMP/out")" "$(sort expected.jsonl)"
+else
+    not_ok "picket import into a fresh store"
+fi
+cd "$work/eve" || exit 1
 
 # exit codes
 printf '{"event_type":"flow","src_ip":"10.0.0.1"}\n' >"$T_TMP/clean.json"

@@ -13,6 +13,12 @@ expect_eq "check: --anchors lists the equality terms" "$(cat "$T_TMP/out")" "[do
 anchors: 2 (exact)
   domain-name:value = \"a.example\"
   domain-name:value = \"b.example\""
+expect_rc "check --json: valid" 0 "$PICKET" pattern check --json "[ipv4-addr:value = '10.0.0.1' OR ipv4-addr:value = 'x']"
+expect_eq "check --json: canonical form and anchors" "$(cat "$T_TMP/out")" \
+    '{"valid":true,"canonical":"[ipv4-addr:value = '"'10.0.0.1'"' OR ipv4-addr:value = '"'x'"']","anchors":[{"type":"ipv4-addr","path":"value","value":"10.0.0.1"},{"type":"ipv4-addr","path":"value","value":"x"}],"exact":true}'
+expect_rc "check --json: invalid exits 1" 1 "$PICKET" pattern check --json "[a:b = 1] WITHIN 0 SECONDS"
+expect_eq "check --json: column and message" "$(cat "$T_TMP/out")" \
+    '{"valid":false,"column":18,"message":"WITHIN needs a positive number of seconds"}'
 expect_rc "check: --spec 2.1 refuses a 2.0 START" 1 "$PICKET" pattern check --spec 2.1 \
     "[a:b = 1] START '2016-01-01T00:00:00Z' STOP '2017-01-01T00:00:00Z'"
 expect_rc "check: --spec 2.0 accepts it" 0 "$PICKET" pattern check --spec 2.0 \

@@ -41,6 +41,11 @@ PICKET_DB=$DB "$PICKET" user add "$ACCOUNT" --org "$ORG" >"$T/user.out" 2>&1
 TOKEN=$(grep -o 'pkt_[A-Za-z0-9_-]*' "$T/user.out" | head -1)
 SHARED=$(PICKET_DB=$DB "$PICKET" collection add Shared --alias shared 2>&1 | head -1)
 PICKET_DB=$DB "$PICKET" collection grant "$SHARED" --org "$ORG" --read >/dev/null 2>&1
+# The hosting organisation's analysts read the intake collection; members do not.
+INTAKE=$(PICKET_DB=$DB "$PICKET" collection add Intake --alias intake 2>&1 | head -1)
+PICKET_DB=$DB "$PICKET" collection grant "$INTAKE" --org hosting-cert --read >/dev/null 2>&1
+PICKET_DB=$DB "$PICKET" user add host-analyst --org hosting-cert >"$T/analyst.out" 2>&1
+ANALYST=$(grep -o 'pkt_[A-Za-z0-9_-]*' "$T/analyst.out" | head -1)
 start_server "$DB" "$T/serve.out" "$T/access.log" --release-k 3 --token-quota 6
 if [ -z "$URL" ] || [ -z "$TOKEN" ]; then
     not_ok "server starts" "$(cat "$T/serve.out" "$T/user.out")"
@@ -246,6 +251,22 @@ expect_eq "nothing is released twice" "$(cat "$T_TMP/out")" "0 aggregated sighti
 expect_rc "inbox lists the reports" 0 env PICKET_DB="$DB" "$PICKET" report inbox
 expect_eq "inbox: three reports" "$(wc -l <"$T_TMP/out")" 3
 expect_eq "inbox: by day only" "$(sed 's/.*"day":"\([^"]*\)".*/\1/' "$T_TMP/out" | sort -u)" "$(date -u +%Y-%m-%d)"
+expect_rc "the release job moves the reports to the intake collection" 0 \
+    env PICKET_DB="$DB" "$PICKET" report release --intake-collection intake
+expect_eq "three reports moved" "$(cat "$T_TMP/out")" "3 anonymous reports moved to intake"
+curl -s -u "host-analyst:$ANALYST" -H 'Accept: application/taxii+json;version=2.1' \
+    "$URL/api/collections/$INTAKE/objects/?match%5Btype%5D=incident" >"$T/incidents.json"
+expect_eq "the hosting organisation's analysts read three incidents, scrubbed" \
+    "$(python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1])).get("objects", [])
+print(len(o), sorted({i["created"] for i in o}), any("created_by_ref" in i for i in o))' "$T/incidents.json")" \
+    "3 ['2026-03-14T00:00:00.000Z'] False"
+expect_eq "members do not see the intake collection" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -u "$ACCOUNT:$TOKEN" \
+        -H 'Accept: application/taxii+json;version=2.1' "$URL/api/collections/$INTAKE/objects/")" 404
+expect_rc "inbox after the move" 0 env PICKET_DB="$DB" "$PICKET" report inbox
+expect_eq "the inbox is empty once moved" "$(wc -l <"$T_TMP/out")" 0
 # The routes: keys are public, the inbox needs an administrator.
 expect_eq "keys are published without an account" \
     "$(curl -s -o /dev/null -w '%{http_code}' "$URL/privacy/keys")" 200

@@ -527,3 +527,237 @@ TEST(sightings_merge_counts_and_times)
     pk_match_sightings_free(a);
     pk_match_sightings_free(b);
 }
+
+/* ---- STIX patterns: the engine against the pattern evaluator ------------- */
+
+#include <jansson.h>
+
+#include "picket/pattern.h"
+
+enum { NREC = 2500, WIN = 16 };
+
+typedef struct grec {
+    int src, dst, dom, file; /* pool indexes; -1 none */
+    int64_t ms;
+} grec;
+
+static const char *const pat_text[] = {
+    "[ipv4-addr:value = '10.0.0.1'] OR [domain-name:value = 'd1.example']",
+    "[file:hashes.MD5 = '00000000000000000000000000000002' AND file:name = 'f2.exe']",
+    "[ipv4-addr:value = '10.0.0.3'] FOLLOWEDBY [domain-name:value = 'd3.example']",
+    "([ipv4-addr:value = '10.0.0.4'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.5']) WITHIN 30 SECONDS",
+    "[domain-name:value = 'd6.example'] REPEATS 3 TIMES",
+    "[ipv4-addr:value = '10.0.0.7'] AND [domain-name:value = 'd7.example']",
+    "[domain-name:value = 'd8.example' AND domain-name:value LIKE 'd8.%']",
+    "[ipv4-addr:value IN ('10.0.0.9', '10.0.0.10')] AND [file:name MATCHES '^f[0-3]\\\\.exe$']",
+};
+#define NPAT (sizeof pat_text / sizeof *pat_text)
+
+/* The equalities of each pattern: a record holding one makes the engine look. */
+static int has_trigger(size_t p, const grec *r)
+{
+    switch (p) {
+    case 0:
+        return r->src == 1 || r->dst == 1 || r->dom == 1;
+    case 1:
+        return r->file == 2;
+    case 2:
+        return r->src == 3 || r->dst == 3 || r->dom == 3;
+    case 3:
+        return r->src == 4 || r->dst == 4 || r->src == 5 || r->dst == 5;
+    case 4:
+        return r->dom == 6;
+    case 5:
+        return r->src == 7 || r->dst == 7 || r->dom == 7;
+    case 6:
+        return r->dom == 8;
+    default:
+        return r->src == 9 || r->dst == 9 || r->src == 10 || r->dst == 10;
+    }
+}
+
+static void ref_record(json_t *arr, const grec *r, int i)
+{
+    json_t *refs = json_array();
+    char id[96], v[64];
+    int vals[2] = {r->src, r->dst};
+    for (int k = 0; k < 2; k++) {
+        snprintf(id, sizeof id, "ipv4-addr--00000000-0000-4000-8000-%012d", i * 4 + k);
+        snprintf(v, sizeof v, "10.0.0.%d", vals[k]);
+        json_array_append_new(arr, json_pack("{ss ss ss ss}", "type", "ipv4-addr", "spec_version",
+                                             "2.1", "id", id, "value", v));
+        json_array_append_new(refs, json_string(id));
+    }
+    if (r->dom >= 0) {
+        snprintf(id, sizeof id, "domain-name--00000000-0000-4000-8000-%012d", i * 4 + 2);
+        snprintf(v, sizeof v, "d%d.example", r->dom);
+        json_array_append_new(arr, json_pack("{ss ss ss ss}", "type", "domain-name", "spec_version",
+                                             "2.1", "id", id, "value", v));
+        json_array_append_new(refs, json_string(id));
+    }
+    if (r->file >= 0) {
+        char h[40];
+        snprintf(id, sizeof id, "file--00000000-0000-4000-8000-%012d", i * 4 + 3);
+        snprintf(v, sizeof v, "f%d.exe", r->file);
+        snprintf(h, sizeof h, "%032d", r->file);
+        json_array_append_new(arr, json_pack("{ss ss ss ss s{ss}}", "type", "file", "spec_version",
+                                             "2.1", "id", id, "name", v, "hashes", "MD5", h));
+        json_array_append_new(refs, json_string(id));
+    }
+    char ts[PK_TIME_STRLEN];
+    pk_time t = pk_time_from_ms(r->ms);
+    pk_time_format(&t, 3, ts);
+    snprintf(id, sizeof id, "observed-data--00000000-0000-4000-9000-%012d", i);
+    json_array_append_new(arr, json_pack("{ss ss ss ss ss ss ss si so}", "type", "observed-data",
+                                         "spec_version", "2.1", "id", id, "created", ts, "modified",
+                                         ts, "first_observed", ts, "last_observed", ts,
+                                         "number_observed", 1, "object_refs", refs));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The space-separated words of b->data, sorted (in place). */
+static void sort_words(pk_buf *b)
+{
+    if (!b->data) return;
+    size_t n = 0;
+    for (char *p = b->data; *p; p++)
+        n += *p == ' ';
+    char **w = pk_calloc(n + 1, sizeof *w);
+    char *copy = pk_strdup(b->data);
+    if (!w || !copy) {
+        pk_free(w);
+        pk_free(copy);
+        return;
+    }
+    size_t k = 0;
+    for (char *tok = strtok(copy, " "); tok && k <= n; tok = strtok(NULL, " "))
+        w[k++] = tok;
+    qsort(w, k, sizeof *w, cmp_str);
+    pk_buf_reset(b);
+    for (size_t i = 0; i < k; i++)
+        pk_buf_addf(b, "%s ", w[i]);
+    pk_free(w);
+    pk_free(copy);
+}
+
+static void on_alert_pairs(void *ud, const pk_match_alert *a)
+{
+    pk_buf *b = ud;
+    pk_buf_addf(b, "%s@%ld ", a->indicator_id, a->line);
+}
+
+TEST(engine_equals_pattern_evaluator_on_generated_records)
+{
+    grec *rec = pk_calloc(NREC, sizeof *rec);
+    REQUIRE(rec);
+    pk_buf log;
+    pk_buf_init(&log, 0);
+    int64_t ms = 1711000000000;
+    for (int i = 0; i < NREC; i++) {
+        grec *r = &rec[i];
+        ms += 1000 + (int64_t)(rnd() % 20000);
+        r->ms = ms;
+        r->src = (int)(rnd() % 12);
+        r->dst = (int)(rnd() % 12);
+        r->dom = rnd() % 2 ? (int)(rnd() % 12) : -1;
+        r->file = r->dom < 0 && rnd() % 2 ? (int)(rnd() % 5) : -1;
+        char ts[PK_TIME_STRLEN];
+        pk_time t = pk_time_from_ms(ms);
+        pk_time_format(&t, 3, ts);
+        pk_buf_addf(&log,
+                    "{\"timestamp\":\"%s\",\"src_ip\":\"10.0.0.%d\",\"dest_ip\":\"10.0.0.%d\"", ts,
+                    r->src, r->dst);
+        if (r->dom >= 0) pk_buf_addf(&log, ",\"dns\":{\"rrname\":\"d%d.example\"}", r->dom);
+        if (r->file >= 0)
+            pk_buf_addf(&log, ",\"fileinfo\":{\"filename\":\"/x/f%d.exe\",\"md5\":\"%032d\"}",
+                        r->file, r->file);
+        pk_buf_adds(&log, "}\n");
+    }
+    /* the engine */
+    pk_match_compiler *c = pk_match_compiler_new();
+    REQUIRE(c);
+    char ids[NPAT][64];
+    for (size_t p = 0; p < NPAT; p++) {
+        snprintf(ids[p], sizeof ids[p], "indicator--00000000-0000-4000-8000-%012zu", p);
+        CHECK_INT(
+            pk_match_compiler_add_indicator(c, ids[p], pat_text[p], strlen(pat_text[p]), NULL),
+            PK_OK);
+    }
+    pk_match_index *ix = NULL;
+    CHECK_INT(pk_match_compile(c, &ix, NULL), PK_OK);
+    pk_match_compiler_free(c);
+    REQUIRE(ix);
+    pk_buf engine;
+    pk_buf_init(&engine, 0);
+    pk_match_options opt = {PK_FMT_EVE, NULL, WIN};
+    pk_match_callbacks cb = {on_alert_pairs, NULL, &engine};
+    pk_match_scanner *s = NULL;
+    REQUIRE(pk_match_scanner_new(ix, &opt, &cb, &s, NULL) == PK_OK);
+    pk_match_scanner_feed(s, log.data, log.len, NULL);
+    pk_match_scanner_free(s);
+    /* the evaluator, record by record, over the same window */
+    pk_buf want;
+    pk_buf_init(&want, 0);
+    pk_pattern *pp[NPAT];
+    for (size_t p = 0; p < NPAT; p++)
+        CHECK_INT(
+            pk_pattern_parse(pat_text[p], strlen(pat_text[p]), PK_PATTERN_SPEC_21, &pp[p], NULL),
+            PK_OK);
+    size_t matches = 0;
+    for (int i = 0; i < NREC; i++) {
+        int first = i - WIN + 1 > 0 ? i - WIN + 1 : 0;
+        json_t *arr = NULL;
+        pk_pattern_obs *obs = NULL;
+        for (size_t p = 0; p < NPAT; p++) {
+            if (!has_trigger(p, &rec[i])) continue;
+            if (!arr) {
+                arr = json_array();
+                for (int j = first; j <= i; j++)
+                    ref_record(arr, &rec[j], j);
+                pk_pattern_obs_new(&obs, NULL);
+                CHECK_INT(pk_pattern_obs_add(obs, arr, PK_PATTERN_SPEC_21, NULL), PK_OK);
+            }
+            pk_pattern_result res = {NULL, 0};
+            CHECK_INT(pk_pattern_eval(pp[p], obs, &res, NULL), PK_OK);
+            if (res.count && res.index[res.count - 1] == (size_t)(i - first)) {
+                pk_buf_addf(&want, "%s@%d ", ids[p], i + 1);
+                matches++;
+            }
+            pk_pattern_result_free(&res);
+        }
+        pk_pattern_obs_free(obs);
+        json_decref(arr);
+    }
+    sort_words(&engine);
+    sort_words(&want);
+    CHECK_STR(engine.data ? engine.data : "", want.data ? want.data : "");
+    CHECK(matches > 200);
+    for (size_t p = 0; p < NPAT; p++)
+        pk_pattern_free(pp[p]);
+    pk_buf_free(&engine);
+    pk_buf_free(&want);
+    pk_buf_free(&log);
+    pk_free(rec);
+    pk_match_index_free(ix);
+}
+
+TEST(indicators_without_usable_anchors_are_refused)
+{
+    pk_match_compiler *c = pk_match_compiler_new();
+    REQUIRE(c);
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_compiler_add_indicator(c, "indicator--1", "[file:size > 10]", 16, &err),
+              PK_ENOTFOUND);
+    pk_error_clear(&err);
+    const char *p = "[network-traffic:dst_port = 443]";
+    CHECK_INT(pk_match_compiler_add_indicator(c, "indicator--1", p, strlen(p), &err), PK_ENOTFOUND);
+    CHECK(strstr(err.message, "network-traffic:dst_port") != NULL);
+    CHECK_INT(pk_match_compiler_add_indicator(c, "indicator--1", "[x", 2, NULL), PK_EPARSE);
+    CHECK_INT(pk_match_compiler_count(c), 0);
+    pk_match_compiler_free(c);
+}

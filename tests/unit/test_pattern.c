@@ -297,6 +297,10 @@ TEST(anchors)
         {"[a:x = 1] REPEATS 2 TIMES", 1, 0, "a:x"},
         {"[network-traffic:dst_ref.value = '1.2.3.4']", 1, 0, "network-traffic:dst_ref.value"},
         {"[a:x IN ()]", 0, 0, NULL},
+        {"[artifact:payload_bin = 'aGk=']", 1, 0, "artifact:payload_bin"},
+        {"[x:when = t'2020-01-01T00:00:00Z']", 1, 0, "x:when"},
+        {"[x:h = h'00ff'] OR [x:s = 's']", 2, 0, "x:h"},
+        {"[x:list[0] = 1]", 1, 0, "x:list[0]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         pk_pattern *p = parse_ok(cases[i].pattern);
