@@ -108,11 +108,42 @@ typedef struct frame {
  * nesting of brackets are looked at (and checked), which is much cheaper
  * than walking its keys.  p is at the '{' or '['; returns the byte after
  * the closing bracket, or NULL with *why set. */
+/* The next '"', '{', '}', '[' or ']' in [p, e), or e (reads up to 15 bytes
+ * past e).  '[' ']' and '{' '}' differ by 0x20, so two compares find both. */
+static inline const char *find_structural(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), ob = _mm_set1_epi8('['), cb = _mm_set1_epi8(']'),
+                  up = _mm_set1_epi8(0x20);
+    while (p < e) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i lo = _mm_andnot_si128(up, v); /* '{' -> '[', '}' -> ']' */
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, q),
+                                 _mm_or_si128(_mm_cmpeq_epi8(lo, ob), _mm_cmpeq_epi8(lo, cb)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits) {
+            p += __builtin_ctz(bits);
+            return p < e ? p : e;
+        }
+        p += 16;
+    }
+    return e;
+#else
+    while (p < e && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']')
+        p++;
+    return p;
+#endif
+}
+
+/* Step over a nested value no wanted field lies in: only strings and the
+ * nesting of brackets are looked at (and checked), which is much cheaper
+ * than walking its keys.  p is at the '{' or '['; returns the byte after
+ * the closing bracket, or NULL with *why set. */
 static const char *skip_value(const char *p, const char *e, const char **why)
 {
     uint64_t arr = 0; /* bit per level: 1 for '[' */
     int d = 0;
-    while (p < e) {
+    for (; (p = find_structural(p, e)) < e; p++) {
         switch (*p) {
         case '"': {
             int esc = 0;
@@ -132,8 +163,7 @@ static const char *skip_value(const char *p, const char *e, const char **why)
             arr = arr << 1 | (*p == '[');
             d++;
             break;
-        case '}':
-        case ']':
+        default: /* '}' or ']' */
             if ((arr & 1) != (*p == ']')) {
                 *why = "mismatched bracket";
                 return NULL;
@@ -141,10 +171,7 @@ static const char *skip_value(const char *p, const char *e, const char **why)
             arr >>= 1;
             if (--d == 0) return p + 1;
             break;
-        default:
-            break;
         }
-        p++;
     }
     *why = "unexpected end of line";
     return NULL;

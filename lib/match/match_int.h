@@ -95,6 +95,8 @@ struct pk_match_index {
     const uint8_t *keys;
     const char *strings;
     const uint32_t *bloom;
+    void *bloom_copy; /* the filter on huge pages (see index.c), or NULL */
+    size_t bloom_copy_size;
     const uint64_t *table;
     uint64_t table_slots;
     uint8_t v4_16[8192]; /* bit per /16: does any IPv4 network touch it? */
@@ -190,6 +192,24 @@ void pki_json_escape(pk_buf *b, const char *s, size_t n);
 static inline uint64_t pki_slot(uint64_t h, uint64_t slots)
 {
     return ((h & 0xffffffffull) * slots) >> 32;
+}
+
+/* The table part of a probe (the filter said maybe). */
+static inline long pki_probe_table(const pk_match_index *ix, unsigned type, const uint8_t *key,
+                                   size_t n, uint64_t h)
+{
+    uint64_t slots = ix->table_slots, i = pki_slot(h, slots);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (;;) {
+        uint64_t s = ix->table[i];
+        if (!s) return -1;
+        if ((uint32_t)(s >> 32) == tag) {
+            const pki_entry *e = &ix->entries[(uint32_t)s - 1];
+            if (e->type == type && e->key_len == n && memcmp(ix->keys + e->key_off, key, n) == 0)
+                return (long)((uint32_t)s - 1);
+        }
+        if (++i == slots) i = 0;
+    }
 }
 
 /* The first entry whose key is (type, key), or -1. */

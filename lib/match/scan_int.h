@@ -152,7 +152,35 @@ struct pk_match_scanner {
     char url[PKI_KEY_MAX * 2 + 64];
 
     void *pat; /* pattern windows (pattern.c) */
+
+    /* the record's probes, batched so that their cache misses overlap; without
+     * patterns a record's batch runs after the next record is parsed */
+    struct pki_probe_item *q, *q2;
+    size_t nq, qcap, nq2, qcap2;
+    pk_buf qbytes, qbytes2; /* keys and observed values of the queued probes */
+    struct pki_recctx {
+        long line;
+        const char *time;
+        size_t time_len;
+        int time_esc, time_state;
+        int64_t time_ms;
+        char timebuf[PK_TIME_STRLEN];
+    } pend; /* the record whose batch is q2 */
 };
+
+/* A queued probe: a key to look up, or (ei set) a network hit already found. */
+typedef struct pki_probe_item {
+    uint64_t h;
+    uint32_t koff, ooff, olen;
+    uint16_t klen;
+    uint8_t type, pass;
+    long ei; /* >= 0: a direct hit (CIDR) */
+    const char *field, *how;
+} pki_probe_item;
+
+void pki_flush_probes(pk_match_scanner *s);
+/* Run the deferred batch of the previous record (a no-op when none). */
+void pki_flush_pending(pk_match_scanner *s);
 
 /* adapters.c: scan one line (n bytes at p, PKI_PAD readable after), filling
  * s->obs; return NULL when well formed, "" to skip the line silently, or
