@@ -38,12 +38,14 @@ static const pki_migration core_migrations[] = {
         "  obj INTEGER NOT NULL REFERENCES objects(pk),"
         "  PRIMARY KEY(collection, date_added)) WITHOUT ROWID;"
         "CREATE UNIQUE INDEX collection_objects_obj ON collection_objects(obj, collection);"
-        "CREATE TABLE observables("
+        "CREATE TABLE observables(" /* rows, found by integer hashes */
+        "  vh INTEGER NOT NULL,"    /* FNV-1a of path NUL value */
         "  path TEXT NOT NULL,"
         "  value TEXT NOT NULL,"
         "  object_id TEXT NOT NULL,"
-        "  PRIMARY KEY(path, value, object_id)) WITHOUT ROWID;"
-        "CREATE INDEX observables_object ON observables(object_id);"},
+        "  oh INTEGER NOT NULL);" /* pki_store_id_hash(object_id) */
+        "CREATE INDEX observables_vh ON observables(vh);"
+        "CREATE INDEX observables_oh ON observables(oh);"},
     {0, NULL},
 };
 

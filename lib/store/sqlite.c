@@ -280,7 +280,7 @@ static void version_key(const char *v, char out[PK_TIME_STRLEN])
  * index is several times smaller and faster to update than one on the id
  * text; queries check the id itself as well, so a collision costs nothing.
  */
-static int64_t id_hash(const char *id)
+int64_t pki_store_id_hash(const char *id)
 {
     size_t n = strlen(id);
     uint64_t h = 0;
@@ -467,10 +467,14 @@ typedef struct obs_ctx {
     pk_error *err;
 } obs_ctx;
 
+static pk_status observable_add(pk_store *s, const char *path, const char *value,
+                                const char *object_id, int fresh, pk_error *err);
+
 static pk_status obs_add(const char *path, const char *value, void *ud)
 {
     obs_ctx *c = ud;
-    return pk_store_observable_add(c->s, path, value, c->id, c->err);
+    /* An SCO has one version: stored just now, nothing was indexed for it. */
+    return observable_add(c->s, path, value, c->id, 1, c->err);
 }
 
 static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *obj, const char *raw,
@@ -492,7 +496,7 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     int64_t added = 0;
     pk_status r = next_global(s, &added, err);
     if (r) return r;
-    int64_t idh = id_hash(id), pk = 0;
+    int64_t idh = pki_store_id_hash(id), pk = 0;
     sqlite3_stmt *st = pki_store_stmt(
         s, "SELECT pk FROM objects WHERE idh = ?1 AND id = ?2 AND version = ?3", err);
     if (!st) return PK_ESTORE;
@@ -673,7 +677,7 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
     if (!r && q->n_ids) {
         r = pk_buf_adds(&sql, " AND o.idh IN (");
         for (size_t i = 0; i < q->n_ids && !r; i++) {
-            int k = bind_num(b, id_hash(q->ids[i]));
+            int k = bind_num(b, pki_store_id_hash(q->ids[i]));
             if (k < 0) r = PK_ELIMIT;
             if (!r) r = pk_buf_addf(&sql, "%s?%d", i ? "," : "", k);
         }
@@ -918,16 +922,16 @@ pk_status pk_store_delete(pk_store *s, const char *collection, const char *id,
     }
     if (!r && !collection && p.n) {
         /* Drop index entries of an object none of whose versions remain. */
-        sqlite3_stmt *st =
-            pki_store_stmt(s,
-                           "DELETE FROM observables WHERE object_id = ?1 AND NOT EXISTS "
-                           "(SELECT 1 FROM objects WHERE idh = ?2 AND id = ?1)",
-                           err);
+        sqlite3_stmt *st = pki_store_stmt(
+            s,
+            "DELETE FROM observables WHERE oh = ?2 AND object_id = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM objects WHERE idh = ?2 AND id = ?1)",
+            err);
         if (!st)
             r = PK_ESTORE;
         else {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, id_hash(id));
+            sqlite3_bind_int64(st, 2, pki_store_id_hash(id));
             if (sqlite3_step(st) != SQLITE_DONE) r = pki_store_fail(s, err, "delete");
             sqlite3_reset(st);
         }
@@ -989,18 +993,57 @@ pk_status pk_store_count(pk_store *s, pk_store_group by, pk_store_count_fn fn, v
 
 /* ---- observables ---- */
 
-pk_status pk_store_observable_add(pk_store *s, const char *path, const char *value,
-                                  const char *object_id, pk_error *err)
+/* The key the index is found by: FNV-1a of path, NUL, value (stable across
+ * processes and builds).  Queries compare path and value as well. */
+static int64_t value_hash(const char *path, const char *value)
 {
-    sqlite3_stmt *st = pki_store_stmt(
-        s, "INSERT OR IGNORE INTO observables(path, value, object_id) VALUES(?1,?2,?3)", err);
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0) * 1099511628211ull;
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (int64_t)h;
+}
+
+/* `fresh`: the object is new to the store, so the entry cannot exist yet. */
+static pk_status observable_add(pk_store *s, const char *path, const char *value,
+                                const char *object_id, int fresh, pk_error *err)
+{
+    int64_t vh = value_hash(path, value);
+    sqlite3_stmt *st;
+    if (!fresh) {
+        st = pki_store_stmt(s,
+                            "SELECT 1 FROM observables WHERE vh = ?1 AND path = ?2 AND value = ?3 "
+                            "AND object_id = ?4",
+                            err);
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_int64(st, 1, vh);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, object_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW) return PK_OK;
+        if (rc != SQLITE_DONE) return pki_store_fail(s, err, "observable index");
+    }
+    st = pki_store_stmt(
+        s, "INSERT INTO observables(vh, path, value, object_id, oh) VALUES(?1,?2,?3,?4,?5)", err);
     if (!st) return PK_ESTORE;
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, vh);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, pki_store_id_hash(object_id));
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? PK_OK : pki_store_fail(s, err, "observable index");
+}
+
+pk_status pk_store_observable_add(pk_store *s, const char *path, const char *value,
+                                  const char *object_id, pk_error *err)
+{
+    return observable_add(s, path, value, object_id, 0, err);
 }
 
 pk_status pk_store_observable_find(pk_store *s, const char *path, const char *value,
@@ -1008,12 +1051,14 @@ pk_status pk_store_observable_find(pk_store *s, const char *path, const char *va
 {
     pk_status r = pk_stix_normalize(path, value, &s->tmp);
     if (r) return pk_error_set(err, r, "value too large");
-    sqlite3_stmt *st = pki_store_stmt(
-        s, "SELECT object_id FROM observables WHERE path = ?1 AND value = ?2 ORDER BY object_id",
-        err);
+    sqlite3_stmt *st = pki_store_stmt(s,
+                                      "SELECT object_id FROM observables WHERE vh = ?1 AND "
+                                      "path = ?2 AND value = ?3 ORDER BY object_id",
+                                      err);
     if (!st) return PK_ESTORE;
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, s->tmp.data, (int)s->tmp.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, value_hash(path, s->tmp.data));
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, s->tmp.data, (int)s->tmp.len, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (fn(col_text(st, 0), ud)) {
