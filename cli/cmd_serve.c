@@ -92,6 +92,34 @@ static int intake_handle(void *ud, const char *method, const char *path, const c
     return pk_privacy_service_handle(ud, method, path, body, body_len, org, admin, resp, resp_len);
 }
 
+/* Every member organisation and account name, scrubbed from anonymous
+ * reports by the server too. */
+struct names_src {
+    const char *db_path;
+};
+
+static json_t *member_names(void *ud)
+{
+    struct names_src *ns = ud;
+    pk_taxii_db *db = NULL;
+    json_t *users = NULL, *out = json_array();
+    if (!out || pk_taxii_db_open(ns->db_path, &db, NULL) != PK_OK ||
+        pk_taxii_user_list(db, &users, NULL) != PK_OK) {
+        pk_taxii_db_close(db);
+        return out;
+    }
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        json_array_append(out, json_object_get(u, "name"));
+        json_array_append(out, json_object_get(u, "org"));
+    }
+    json_decref(users);
+    pk_taxii_db_close(db);
+    return out;
+}
+
 /* The release job runs on a timer, never when a report arrives, so that no
  * stored date_added tells when the k-th report came. */
 struct releaser {
@@ -400,6 +428,8 @@ static int run(int argc, char **argv)
         if (log && log != stdout) fclose(log);
         return EXIT_PK_INTERNAL;
     }
+    struct names_src names = {cfg.db_path};
+    pk_privacy_service_set_names(svc, member_names, &names);
     cfg.ext_route = pk_privacy_route;
     cfg.ext_handle = intake_handle;
     cfg.ext_ud = svc;

@@ -156,6 +156,7 @@ struct pk_pattern_node {
     /* PK_PN_OBSERVE: the one object type every comparison names, or NULL when
      * an OR inside names several. */
     const char *type;
+    size_t term;      /* PK_PN_COMPARE: its 0-based position among the pattern's comparisons */
     const void *impl; /* internal (the compiled regex of MATCHES) */
 };
 

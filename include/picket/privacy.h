@@ -285,6 +285,11 @@ PK_API pk_status pk_intake_issue(pk_intake *in, const char *org, int64_t now, co
  */
 PK_API pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t **resp,
                                   pk_error *err);
+/** The same, also replacing each of `names` (the members' account and
+ * organisation names, say) with "[redacted]" wherever the report has it. */
+PK_API pk_status pk_intake_submit_redacting(pk_intake *in, int64_t now, const json_t *req,
+                                            const char *const *names, size_t n_names, json_t **resp,
+                                            pk_error *err);
 
 /** The inbox, for the hosting organisation's analysts: a new array of
  * {"day", "report"} ordered by day, then by the reports' random ids. */
@@ -340,6 +345,16 @@ PK_API void pk_privacy_service_free(pk_privacy_service *s);
 /** The intake inside, for the release job; hold the lock around its use. */
 PK_API pk_intake *pk_privacy_service_intake(pk_privacy_service *s);
 PK_API void pk_privacy_service_lock(pk_privacy_service *s, int lock);
+
+/**
+ * Names the server scrubs from every anonymous report on top of what the
+ * client did (so that a report sent without picket's client is scrubbed
+ * too): `fn` returns a new JSON array of strings, e.g. every member
+ * organisation and account name; names shorter than 3 characters are
+ * ignored.  Called once per submission, under the service's lock.
+ */
+typedef json_t *(*pk_privacy_names_fn)(void *ud);
+PK_API void pk_privacy_service_set_names(pk_privacy_service *s, pk_privacy_names_fn fn, void *ud);
 
 /**
  * Answer one request: returns the HTTP status and sets `*resp` (JSON text,

@@ -42,7 +42,10 @@
 typedef struct root {
     const json_t *obj;
     const char *type;
+    uint32_t tid; /* the type's number in the set (ROOT_NO_TID outside one) */
 } root;
+
+#define ROOT_NO_TID UINT32_MAX
 
 typedef struct odata {
     const json_t *obj;
@@ -59,7 +62,8 @@ typedef struct odata {
 struct pk_pattern_obs {
     json_t **docs;
     size_t ndocs, doccap;
-    pk_map *byid; /* id -> json_t object */
+    pk_map *byid;  /* id -> json_t object */
+    pk_map *types; /* SCO type -> its number + 1, so a comparison tests an int */
     odata *od;
     size_t nod, odcap;
 };
@@ -70,7 +74,8 @@ pk_status pk_pattern_obs_new(pk_pattern_obs **out, pk_error *err)
 {
     *out = NULL;
     pk_pattern_obs *s = pk_calloc(1, sizeof *s);
-    if (!s || !(s->byid = pk_map_new(64))) {
+    if (!s || !(s->byid = pk_map_new(64)) || !(s->types = pk_map_new(16))) {
+        if (s) pk_map_free(s->byid);
         pk_free(s);
         return pk_error_set(err, PK_ENOMEM, "out of memory");
     }
@@ -88,6 +93,7 @@ void pk_pattern_obs_free(pk_pattern_obs *s)
         json_decref(s->docs[i]);
     pk_free(s->docs);
     pk_map_free(s->byid);
+    pk_map_free(s->types);
     pk_free(s);
 }
 
@@ -106,10 +112,20 @@ static const char *str_prop(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static pk_status add_root(odata *d, const json_t *o, size_t *cap)
+static pk_status add_root(pk_map *types, odata *d, const json_t *o, size_t *cap)
 {
     const char *t = str_prop(o, "type");
     if (!t) return PK_OK; /* not an object with a type: nothing can match it */
+    uint32_t tid = ROOT_NO_TID;
+    if (types) {
+        size_t tl = strlen(t);
+        uintptr_t v = (uintptr_t)pk_map_get(types, t, tl);
+        if (!v) {
+            v = pk_map_count(types) + 1;
+            if (pk_map_put(types, t, tl, (void *)v)) return PK_ENOMEM;
+        }
+        tid = (uint32_t)(v - 1);
+    }
     if (d->nroots == *cap) {
         size_t nc = *cap ? *cap * 2 : 4;
         root *nr = pk_realloc(d->roots, nc * sizeof *nr);
@@ -119,6 +135,7 @@ static pk_status add_root(odata *d, const json_t *o, size_t *cap)
     }
     d->roots[d->nroots].obj = o;
     d->roots[d->nroots].type = t;
+    d->roots[d->nroots].tid = tid;
     d->nroots++;
     return PK_OK;
 }
@@ -140,7 +157,7 @@ static pk_status resolve_refs(pk_pattern_obs *s, odata *d)
             d->complete = 0;
             continue;
         }
-        if (add_root(d, o, &cap)) return PK_ENOMEM;
+        if (add_root(s->types, d, o, &cap)) return PK_ENOMEM;
     }
     return PK_OK;
 }
@@ -204,7 +221,7 @@ static pk_status add_observed(pk_pattern_obs *s, const json_t *o, pk_pattern_spe
         d.complete = 1;
         json_object_foreach((json_t *)emb, k, v)
         {
-            if (add_root(&d, v, &cap)) {
+            if (add_root(s->types, &d, v, &cap)) {
                 pk_free(d.roots);
                 return pk_error_set(err, PK_ENOMEM, "out of memory");
             }
@@ -293,6 +310,7 @@ typedef struct ectx {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pk_arena *a;
+    uint32_t *tids; /* per comparison: its type's number in the set, or NULL */
 } ectx;
 
 static int ends_with(const char *s, const char *suf)
@@ -500,8 +518,10 @@ static int test_value(ectx *cx, const pk_pattern_node *x, const json_t *v, const
     switch (x->op) {
     case PK_POP_EQ:
     case PK_POP_NE:
-        r = compare(cx, &x->values[0], &t, 0);
-        res = r == 0;
+        if (t.kind == V_TEXT && x->values[0].kind == PK_PV_STRING)
+            res = t.n == x->values[0].len && memcmp(t.p, x->values[0].bytes, t.n) == 0;
+        else
+            res = compare(cx, &x->values[0], &t, 0) == 0;
         if (x->op == PK_POP_NE) res = !res;
         break;
     case PK_POP_LT:
@@ -631,7 +651,7 @@ static int cmp_object(ectx *cx, const pk_pattern_node *x, const odata *d, const 
 {
     switch (x->kind) {
     case PK_PN_COMPARE:
-        if (strcmp(r->type, x->path->type) != 0) return 0;
+        if (cx->tids ? r->tid != cx->tids[x->term] : strcmp(r->type, x->path->type) != 0) return 0;
         return walk_path(cx, x, d, r->obj, 0, NULL, 0);
     case PK_PN_CAND:
         for (size_t i = 0; i < x->nchild; i++)
@@ -900,6 +920,18 @@ static int eval_node(ectx *cx, const pk_pattern_node *x, blist *out)
     return rc;
 }
 
+static int fill_tid(const pk_pattern_node *n, int depth, void *ud)
+{
+    ectx *cx = ud;
+    (void)depth;
+    if (n->kind == PK_PN_COMPARE) {
+        const char *t = n->path->type;
+        uintptr_t v = (uintptr_t)pk_map_get(cx->s->types, t, strlen(t));
+        cx->tids[n->term] = v ? (uint32_t)(v - 1) : ROOT_NO_TID - 1; /* absent: matches no root */
+    }
+    return 0;
+}
+
 pk_status pk_pattern_eval(const pk_pattern *p, const pk_pattern_obs *s, pk_pattern_result *out,
                           pk_error *err)
 {
@@ -915,6 +947,13 @@ pk_status pk_pattern_eval(const pk_pattern *p, const pk_pattern_obs *s, pk_patte
     cx.err = err;
     if (!(cx.a = pk_arena_new(0, EVAL_ARENA_CAP)))
         return pk_error_set(err, PK_ENOMEM, "out of memory");
+    /* Each comparison's object type as the set numbers it: the per-object
+     * type test is then one integer compare. */
+    if (!(cx.tids = pk_arena_alloc(cx.a, (p->nterms ? p->nterms : 1) * sizeof *cx.tids))) {
+        pk_arena_free(cx.a);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    pk_pattern_walk(p, fill_tid, &cx);
     if (eval_node(&cx, p->root, &res) == 0 && res.n) {
         /* Every observed-data that is a member of some binding, ascending. */
         unsigned char *seen = pk_calloc(s->nod ? s->nod : 1, 1);
@@ -974,7 +1013,7 @@ pk_status pk_pattern_match_objects(const pk_pattern_node *node, const struct jso
         return pk_error_set(err, PK_EINVAL, "not an observation expression or comparison");
     size_t cap = 0;
     for (size_t i = 0; i < n; i++)
-        if (json_is_object(objects[i]) && add_root(&d, objects[i], &cap)) {
+        if (json_is_object(objects[i]) && add_root(NULL, &d, objects[i], &cap)) {
             pk_free(d.roots);
             return pk_error_set(err, PK_ENOMEM, "out of memory");
         }

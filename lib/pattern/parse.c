@@ -739,6 +739,7 @@ static pk_status parse_compare(parser *ps, pk_pattern_node **out)
                     PK_PATTERN_MAX_TERMS);
     pk_pattern_node *x = new_node(ps, PK_PN_COMPARE, at);
     if (!x) return nomem(ps);
+    x->term = ps->terms - 1;
     if (is_kw(ps, "EXISTS")) {
         if ((st = next_token(ps))) return st;
         x->op = PK_POP_EXISTS;
@@ -1181,6 +1182,7 @@ pk_status pk_pattern_parse(const char *text, size_t len, pk_pattern_spec spec, p
         goto fail;
     }
     p->root = root;
+    p->nterms = ps.terms;
     if (!(p->canonical = pki_pattern_print(p->arena, root, spec == PK_PATTERN_SPEC_20))) {
         st = fail(&ps, PK_ENOMEM, 0, "out of memory");
         goto fail;

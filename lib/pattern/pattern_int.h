@@ -19,6 +19,7 @@ struct pk_pattern {
     pcre2_code **regex; /* every compiled regex, freed with the pattern */
     size_t nregex, regex_cap;
     pk_pattern_spec spec;
+    size_t nterms; /* comparisons; node->term < nterms */
 };
 
 /* A MATCHES regex: compiled for text (UTF-8) and, when every code point of

@@ -378,6 +378,13 @@ out:
 pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t **resp,
                            pk_error *err)
 {
+    return pk_intake_submit_redacting(in, now, req, NULL, 0, resp, err);
+}
+
+pk_status pk_intake_submit_redacting(pk_intake *in, int64_t now, const json_t *req,
+                                     const char *const *names, size_t n_names, json_t **resp,
+                                     pk_error *err)
+{
     *resp = NULL;
     const json_t *tok = json_object_get(req, "token");
     const json_t *je = json_object_get(tok, "epoch");
@@ -426,7 +433,7 @@ pk_status pk_intake_submit(pk_intake *in, int64_t now, const json_t *req, json_t
     const json_t *report = json_object_get(req, "report");
     json_t *clean = NULL;
     pk_scrub_stats stats;
-    if ((rc = pk_privacy_scrub(report, NULL, 0, &clean, &stats, err)) != PK_OK) return rc;
+    if ((rc = pk_privacy_scrub(report, names, n_names, &clean, &stats, err)) != PK_OK) return rc;
     if (stats.kept == 0) {
         json_decref(clean);
         return pk_error_set(err, PK_EVALIDATE, "nothing is left of the report after scrubbing");

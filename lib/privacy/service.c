@@ -14,6 +14,8 @@
 
 struct pk_privacy_service {
     pk_intake *in;
+    pk_privacy_names_fn names_fn;
+    void *names_ud;
     pthread_mutex_t mu; /* one SQLite connection, one request at a time */
 };
 
@@ -44,6 +46,35 @@ void pk_privacy_service_free(pk_privacy_service *s)
 pk_intake *pk_privacy_service_intake(pk_privacy_service *s)
 {
     return s ? s->in : NULL;
+}
+
+void pk_privacy_service_set_names(pk_privacy_service *s, pk_privacy_names_fn fn, void *ud)
+{
+    s->names_fn = fn;
+    s->names_ud = ud;
+}
+
+/* Submit with the server's list of names to redact. */
+static pk_status submit(pk_privacy_service *s, int64_t now, const json_t *req, json_t **out,
+                        pk_error *err)
+{
+    json_t *names = s->names_fn ? s->names_fn(s->names_ud) : NULL;
+    size_t n = 0, i;
+    const char **v = pk_calloc(json_array_size(names) + 1, sizeof *v);
+    if (!v) {
+        json_decref(names);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    json_t *e;
+    json_array_foreach(names, i, e)
+    {
+        const char *t = json_string_value(e);
+        if (t && strlen(t) >= 3) v[n++] = t;
+    }
+    pk_status rc = pk_intake_submit_redacting(s->in, now, req, v, n, out, err);
+    pk_free(v);
+    json_decref(names);
+    return rc;
 }
 
 void pk_privacy_service_lock(pk_privacy_service *s, int lock)
@@ -191,7 +222,7 @@ int pk_privacy_service_handle(pk_privacy_service *s, const char *method, const c
         rc = pk_intake_issue(s->in, org, now, req, &out, &err);
         break;
     case REPORTS:
-        rc = pk_intake_submit(s->in, now, req, &out, &err);
+        rc = submit(s, now, req, &out, &err);
         break;
     default:
         rc = pk_intake_inbox(s->in, &out, &err);

@@ -267,6 +267,25 @@ expect_eq "members do not see the intake collection" \
         -H 'Accept: application/taxii+json;version=2.1' "$URL/api/collections/$INTAKE/objects/")" 404
 expect_rc "inbox after the move" 0 env PICKET_DB="$DB" "$PICKET" report inbox
 expect_eq "the inbox is empty once moved" "$(wc -l <"$T_TMP/out")" 0
+# A report sent without picket's client (plain curl, nothing scrubbed) is
+# scrubbed by the server: identity, custom properties, times and the members'
+# names go.
+python3 - "$WALLET" "$T/r1.json" >"$T/raw.json" <<'EOF2'
+import json, sys
+t = json.load(open(sys.argv[1]))["tokens"][0]
+print(json.dumps({"token": {k: t[k] for k in ("epoch", "input", "output")},
+                  "report": json.load(open(sys.argv[2]))}))
+EOF2
+expect_eq "a raw submission with curl is accepted" \
+    "$(curl -s -o "$T/raw.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary @"$T/raw.json" "$URL/privacy/reports")" 202
+expect_rc "inbox after the raw submission" 0 env PICKET_DB="$DB" "$PICKET" report inbox
+raw=$(cat "$T_TMP/out")
+expect_contains "the server redacts member names itself" "$raw" \
+    "Reported by [redacted] of [redacted] at [time]"
+case $raw in *"$ACCOUNT"*|*"$ORG"*|*identity--*|*SEC-4711*|*09:26*)
+    not_ok "the server's scrub leaves no name, identity, custom property or time" ;;
+*) ok "the server's scrub leaves no name, identity, custom property or time" ;; esac
 # The routes: keys are public, the inbox needs an administrator.
 expect_eq "keys are published without an account" \
     "$(curl -s -o /dev/null -w '%{http_code}' "$URL/privacy/keys")" 200
