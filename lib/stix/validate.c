@@ -589,6 +589,7 @@ typedef struct ctx {
     pk_stix_report *rep;
     int errors;
     int oom;
+    size_t known; /* properties of the object that a table defines */
 } ctx;
 
 static void issue(ctx *c, int warning, const char *property, const char *fmt, ...) PK_PRINTF(4, 5);
@@ -1038,6 +1039,7 @@ static void check_table(ctx *c, const prop *t)
             if (t->required) issue(c, 0, t->name, "required property is missing");
             continue;
         }
+        c->known++;
         if (json_is_null(v)) {
             found(v, f, sizeof f);
             issue(c, 0, t->name, "expected a value, found null (omit the property instead)");
@@ -1152,7 +1154,7 @@ static void check_rules(ctx *c, const char *type)
 
 pk_status pk_stix_validate(const json_t *obj, unsigned flags, pk_stix_report *rep)
 {
-    ctx c = {obj, NULL, flags, rep, 0, 0};
+    ctx c = {obj, NULL, flags, rep, 0, 0, 0};
     char f[80];
     if (!json_is_object(obj)) {
         found(obj, f, sizeof f);
@@ -1203,14 +1205,14 @@ pk_status pk_stix_validate(const json_t *obj, unsigned flags, pk_stix_report *re
     /* Properties no table knows: custom ones, kept. */
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (find_prop(common, k) || (td && find_prop(td->props, k))) continue;
-        if (!prop_name_ok(k))
-            issue(&c, 0, k, "expected a property name of 3-250 characters a-z, A-Z, 0-9 and _");
-        else if (td && strncmp(k, "x_", 2) != 0)
-            issue(&c, 1, k, "not a property of %s (kept as a custom property)", type);
-    }
+    if (c.known < json_object_size(obj)) json_object_foreach((json_t *)obj, k, v)
+        {
+            if (find_prop(common, k) || (td && find_prop(td->props, k))) continue;
+            if (!prop_name_ok(k))
+                issue(&c, 0, k, "expected a property name of 3-250 characters a-z, A-Z, 0-9 and _");
+            else if (td && strncmp(k, "x_", 2) != 0)
+                issue(&c, 1, k, "not a property of %s (kept as a custom property)", type);
+        }
     if (c.oom) return PK_ENOMEM;
     return c.errors ? PK_EVALIDATE : PK_OK;
 }

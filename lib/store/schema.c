@@ -11,6 +11,7 @@ static const pki_migration core_migrations[] = {
     {1, "CREATE TABLE objects("
         "  pk INTEGER PRIMARY KEY," /* insertion order */
         "  id TEXT NOT NULL,"
+        "  idh INTEGER NOT NULL,"  /* 64 bits of the id's UUID: a small index key */
         "  version TEXT NOT NULL," /* modified, else created, else '' */
         "  type TEXT NOT NULL,"
         "  spec_version TEXT NOT NULL,"
@@ -22,9 +23,8 @@ static const pki_migration core_migrations[] = {
         "  markings TEXT NOT NULL DEFAULT '',"
         "  tlp INTEGER NOT NULL DEFAULT 0,"
         "  added INTEGER NOT NULL," /* store-wide date_added, microseconds */
-        "  raw TEXT NOT NULL,"
-        "  UNIQUE(id, version));"
-        "CREATE INDEX objects_type ON objects(type);"
+        "  raw TEXT NOT NULL);"
+        "CREATE INDEX objects_idh ON objects(idh);"
         "CREATE TABLE collections("
         "  id TEXT PRIMARY KEY,"
         "  title TEXT NOT NULL,"
@@ -38,12 +38,14 @@ static const pki_migration core_migrations[] = {
         "  obj INTEGER NOT NULL REFERENCES objects(pk),"
         "  PRIMARY KEY(collection, date_added)) WITHOUT ROWID;"
         "CREATE UNIQUE INDEX collection_objects_obj ON collection_objects(obj, collection);"
-        "CREATE TABLE observables("
+        "CREATE TABLE observables(" /* rows, found by integer hashes */
+        "  vh INTEGER NOT NULL,"    /* FNV-1a of path NUL value */
         "  path TEXT NOT NULL,"
         "  value TEXT NOT NULL,"
         "  object_id TEXT NOT NULL,"
-        "  PRIMARY KEY(path, value, object_id)) WITHOUT ROWID;"
-        "CREATE INDEX observables_object ON observables(object_id);"},
+        "  oh INTEGER NOT NULL);" /* pki_store_id_hash(object_id) */
+        "CREATE INDEX observables_vh ON observables(vh);"
+        "CREATE INDEX observables_oh ON observables(oh);"},
     {0, NULL},
 };
 

@@ -148,8 +148,9 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     if (!(flags & PK_STORE_READONLY)) {
         if ((st = exec(s, "PRAGMA journal_mode=WAL", err))) goto fail_at;
         if ((st = exec(s,
-                       (flags & PK_STORE_FAST) ? "PRAGMA synchronous=NORMAL"
-                                               : "PRAGMA synchronous=FULL",
+                       (flags & PK_STORE_FAST)
+                           ? "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000"
+                           : "PRAGMA synchronous=FULL",
                        err)))
             goto fail_at;
     }
@@ -271,6 +272,36 @@ static void version_key(const char *v, char out[PK_TIME_STRLEN])
         pk_time_format(&t, 9, out);
     else
         snprintf(out, PK_TIME_STRLEN, "%s", v ? v : "");
+}
+
+/*
+ * The key objects are found by: 64 bits of the UUID at the end of the id
+ * (random for v4, a hash for v5), else FNV-1a of the whole id.  An integer
+ * index is several times smaller and faster to update than one on the id
+ * text; queries check the id itself as well, so a collision costs nothing.
+ */
+int64_t pki_store_id_hash(const char *id)
+{
+    size_t n = strlen(id);
+    uint64_t h = 0;
+    int digits = 0;
+    for (size_t i = n; i > 0 && digits < 16; i--) {
+        char c = id[i - 1];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (c == '-') continue;
+        if (v < 0) break;
+        h |= (uint64_t)v << (4 * digits);
+        digits++;
+    }
+    if (digits < 16) {
+        h = 14695981039346656037ull;
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
+    }
+    return (int64_t)h;
 }
 
 /* Next store-wide date_added: max(now, last + 1). */
@@ -436,10 +467,14 @@ typedef struct obs_ctx {
     pk_error *err;
 } obs_ctx;
 
+static pk_status observable_add(pk_store *s, const char *path, const char *value,
+                                const char *object_id, int fresh, pk_error *err);
+
 static pk_status obs_add(const char *path, const char *value, void *ud)
 {
     obs_ctx *c = ud;
-    return pk_store_observable_add(c->s, path, value, c->id, c->err);
+    /* An SCO has one version: stored just now, nothing was indexed for it. */
+    return observable_add(c->s, path, value, c->id, 1, c->err);
 }
 
 static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *obj, const char *raw,
@@ -461,37 +496,50 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     int64_t added = 0;
     pk_status r = next_global(s, &added, err);
     if (r) return r;
+    int64_t idh = pki_store_id_hash(id), pk = 0;
     sqlite3_stmt *st = pki_store_stmt(
-        s,
-        "INSERT INTO objects(id, version, type, spec_version, created, modified, revoked, "
-        "created_by_ref, confidence, markings, tlp, added, raw) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(id, version) DO NOTHING",
-        err);
+        s, "SELECT pk FROM objects WHERE idh = ?1 AND id = ?2 AND version = ?3", err);
     if (!st) return PK_ESTORE;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, sv ? sv : "2.1", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, created ? created : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, modified ? modified : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, json_is_true(json_object_get(obj, "revoked")));
-    const char *cbr = pk_stix_str(obj, "created_by_ref");
-    sqlite3_bind_text(st, 8, cbr ? cbr : "", -1, SQLITE_STATIC);
-    json_t *conf = json_object_get(obj, "confidence");
-    if (json_is_integer(conf))
-        sqlite3_bind_int64(st, 9, json_integer_value(conf));
-    else
-        sqlite3_bind_null(st, 9);
-    sqlite3_bind_text(st, 10, s->markings.data ? s->markings.data : "", (int)s->markings.len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int(st, 11, (int)pk_stix_object_tlp(obj));
-    sqlite3_bind_int64(st, 12, added);
-    sqlite3_bind_text64(st, 13, raw, raw_len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(st, 1, idh);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, vkey, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) pk = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return pki_store_fail(s, err, "store object");
-    int added_now = sqlite3_changes(s->db) > 0;
-    int64_t pk = 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return pki_store_fail(s, err, "find object");
+    int added_now = rc == SQLITE_DONE;
+    if (added_now) {
+        st = pki_store_stmt(
+            s,
+            "INSERT INTO objects(id, version, type, spec_version, created, modified, revoked, "
+            "created_by_ref, confidence, markings, tlp, added, raw, idh) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+            err);
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_int64(st, 14, idh);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, vkey, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, sv ? sv : "2.1", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, created ? created : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, modified ? modified : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, json_is_true(json_object_get(obj, "revoked")));
+        const char *cbr = pk_stix_str(obj, "created_by_ref");
+        sqlite3_bind_text(st, 8, cbr ? cbr : "", -1, SQLITE_STATIC);
+        json_t *conf = json_object_get(obj, "confidence");
+        if (json_is_integer(conf))
+            sqlite3_bind_int64(st, 9, json_integer_value(conf));
+        else
+            sqlite3_bind_null(st, 9);
+        sqlite3_bind_text(st, 10, s->markings.data ? s->markings.data : "", (int)s->markings.len,
+                          SQLITE_STATIC);
+        sqlite3_bind_int(st, 11, (int)pk_stix_object_tlp(obj));
+        sqlite3_bind_int64(st, 12, added);
+        sqlite3_bind_text64(st, 13, raw, raw_len, SQLITE_STATIC, SQLITE_UTF8);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return pki_store_fail(s, err, "store object");
+    }
     if (added_now) {
         pk = sqlite3_last_insert_rowid(s->db);
         s->g_last = added;
@@ -506,17 +554,6 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
         info->date_added_us = added_now ? added : 0;
     }
     if (!collection) return PK_OK;
-    if (!added_now) {
-        sqlite3_stmt *q =
-            pki_store_stmt(s, "SELECT pk FROM objects WHERE id = ?1 AND version = ?2", err);
-        if (!q) return PK_ESTORE;
-        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, vkey, -1, SQLITE_STATIC);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) pk = sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-        if (rc != SQLITE_ROW) return pki_store_fail(s, err, "find object");
-    }
     int64_t date = 0;
     if ((r = next_in_collection(s, collection, &date, err))) return r;
     st = pki_store_stmt(s,
@@ -637,6 +674,15 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
     } else if (!r) {
         r = pk_buf_adds(&sql, "objects o WHERE 1");
     }
+    if (!r && q->n_ids) {
+        r = pk_buf_adds(&sql, " AND o.idh IN (");
+        for (size_t i = 0; i < q->n_ids && !r; i++) {
+            int k = bind_num(b, pki_store_id_hash(q->ids[i]));
+            if (k < 0) r = PK_ELIMIT;
+            if (!r) r = pk_buf_addf(&sql, "%s?%d", i ? "," : "", k);
+        }
+        if (!r) r = pk_buf_addc(&sql, ')');
+    }
     if (!r) r = add_in(&sql, b, "o.id", q->ids, q->n_ids);
     if (!r) r = add_in(&sql, b, "o.type", q->types, q->n_types);
     if (!r) r = add_in(&sql, b, "o.spec_version", q->spec_versions, q->n_spec_versions);
@@ -666,9 +712,11 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
             goto out;
         }
         const char *scope =
-            q->collection ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
-                            "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.id = o.id)"
-                          : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.id = o.id)";
+            q->collection
+                ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
+                  "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.idh = o.idh AND o2.id "
+                  "= o.id)"
+                : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.idh = o.idh AND o2.id = o.id)";
         r = pk_buf_adds(&sql, " AND (");
         for (size_t i = 0; i < nv && !r; i++) {
             if (i) r = pk_buf_adds(&sql, " OR ");
@@ -874,15 +922,16 @@ pk_status pk_store_delete(pk_store *s, const char *collection, const char *id,
     }
     if (!r && !collection && p.n) {
         /* Drop index entries of an object none of whose versions remain. */
-        sqlite3_stmt *st =
-            pki_store_stmt(s,
-                           "DELETE FROM observables WHERE object_id = ?1 AND NOT EXISTS "
-                           "(SELECT 1 FROM objects WHERE id = ?1)",
-                           err);
+        sqlite3_stmt *st = pki_store_stmt(
+            s,
+            "DELETE FROM observables WHERE oh = ?2 AND object_id = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM objects WHERE idh = ?2 AND id = ?1)",
+            err);
         if (!st)
             r = PK_ESTORE;
         else {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, pki_store_id_hash(id));
             if (sqlite3_step(st) != SQLITE_DONE) r = pki_store_fail(s, err, "delete");
             sqlite3_reset(st);
         }
@@ -944,18 +993,57 @@ pk_status pk_store_count(pk_store *s, pk_store_group by, pk_store_count_fn fn, v
 
 /* ---- observables ---- */
 
-pk_status pk_store_observable_add(pk_store *s, const char *path, const char *value,
-                                  const char *object_id, pk_error *err)
+/* The key the index is found by: FNV-1a of path, NUL, value (stable across
+ * processes and builds).  Queries compare path and value as well. */
+static int64_t value_hash(const char *path, const char *value)
 {
-    sqlite3_stmt *st = pki_store_stmt(
-        s, "INSERT OR IGNORE INTO observables(path, value, object_id) VALUES(?1,?2,?3)", err);
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0) * 1099511628211ull;
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (int64_t)h;
+}
+
+/* `fresh`: the object is new to the store, so the entry cannot exist yet. */
+static pk_status observable_add(pk_store *s, const char *path, const char *value,
+                                const char *object_id, int fresh, pk_error *err)
+{
+    int64_t vh = value_hash(path, value);
+    sqlite3_stmt *st;
+    if (!fresh) {
+        st = pki_store_stmt(s,
+                            "SELECT 1 FROM observables WHERE vh = ?1 AND path = ?2 AND value = ?3 "
+                            "AND object_id = ?4",
+                            err);
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_int64(st, 1, vh);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, object_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW) return PK_OK;
+        if (rc != SQLITE_DONE) return pki_store_fail(s, err, "observable index");
+    }
+    st = pki_store_stmt(
+        s, "INSERT INTO observables(vh, path, value, object_id, oh) VALUES(?1,?2,?3,?4,?5)", err);
     if (!st) return PK_ESTORE;
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, vh);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, object_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, pki_store_id_hash(object_id));
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? PK_OK : pki_store_fail(s, err, "observable index");
+}
+
+pk_status pk_store_observable_add(pk_store *s, const char *path, const char *value,
+                                  const char *object_id, pk_error *err)
+{
+    return observable_add(s, path, value, object_id, 0, err);
 }
 
 pk_status pk_store_observable_find(pk_store *s, const char *path, const char *value,
@@ -963,12 +1051,14 @@ pk_status pk_store_observable_find(pk_store *s, const char *path, const char *va
 {
     pk_status r = pk_stix_normalize(path, value, &s->tmp);
     if (r) return pk_error_set(err, r, "value too large");
-    sqlite3_stmt *st = pki_store_stmt(
-        s, "SELECT object_id FROM observables WHERE path = ?1 AND value = ?2 ORDER BY object_id",
-        err);
+    sqlite3_stmt *st = pki_store_stmt(s,
+                                      "SELECT object_id FROM observables WHERE vh = ?1 AND "
+                                      "path = ?2 AND value = ?3 ORDER BY object_id",
+                                      err);
     if (!st) return PK_ESTORE;
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, s->tmp.data, (int)s->tmp.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, value_hash(path, s->tmp.data));
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, s->tmp.data, (int)s->tmp.len, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (fn(col_text(st, 0), ud)) {

@@ -50,6 +50,15 @@ sqlite3_stmt *pki_store_stmt(pk_store *s, const char *sql, pk_error *err);
 /** Fill err from the connection's last error: "what: sqlite message". */
 pk_status pki_store_fail(pk_store *s, pk_error *err, const char *what);
 
+/**
+ * The integer key objects are indexed by (objects.idh): 64 bits of the UUID
+ * at the end of the id, else FNV-1a of the id.  There is no index on the id
+ * text, so SQL that finds an object by id should say
+ *     WHERE o.idh = ?N AND o.id = ?M      -- ?N bound to pki_store_id_hash(id)
+ * to use the index (o.id alone still gives the right rows, by scanning).
+ */
+int64_t pki_store_id_hash(const char *id);
+
 /** 1 inside pk_store_begin ... commit. */
 int pki_store_in_tx(pk_store *s);
 
