@@ -37,16 +37,18 @@ run() {
     secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' time.txt)
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' time.txt)
     bytes=$(wc -c <"$file")
-    mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? b / 1e6 / s : 0 }')
-    printf '%-44s %8.3f s %7s MB/s  peak RSS %7.1f MB  (exit %d)\n' "$name" "$secs" "$mbs" "$(awk -v r="$rss" 'BEGIN{print r/1024}')" "$rc"
-    eval "last_mbs=$mbs; last_secs=$secs"
+    mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? b / 1e6 / s : 0) }')
+    cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {k = $2} END {printf "%.2f", u + k}' time.txt)
+    cmbs=$(awk -v b="$bytes" -v s="$cpu" 'BEGIN { printf "%.0f", (s > 0 ? b / 1e6 / s : 0) }')
+    printf '%-40s wall %7.2f s %6s MB/s | cpu %6.2f s %6s MB/s | peak RSS %7.1f MB (exit %d)\n' "$name" "$secs" "$mbs" "$cpu" "$cmbs" "$(awk -v r="$rss" 'BEGIN{print r/1024}')" "$rc"
+    last_mbs=$mbs last_cmbs=$cmbs
 }
 
 eve="eve-$EVE_MB.json"
 echo "== machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), shared with other builds; one core used"
 echo "== EVE log: $(wc -c <"$eve" | awk '{printf "%.0f MB", $1/1e6}'), $(wc -l <"$eve") lines; $(wc -l <"truth-eve-$EVE_MB.tsv") planted hits"
 cat "$eve" >/dev/null # warm the page cache
-run "wc -l" "$eve" wc -l "$eve"; wc_mbs=$last_mbs
+run "wc -l" "$eve" wc -l "$eve"; wc_mbs=$last_mbs wc_cmbs=$last_cmbs
 for n in $SIZES; do
     "$PICKET" compile -q --iocs "iocs-$n.txt" -o "iocs-$n.pki"
     isz=$(wc -c <"iocs-$n.txt")
@@ -57,7 +59,7 @@ for n in $SIZES; do
     "$PICKET" match --index "iocs-$n.pki" empty.log 2>&1 >/dev/null | sed -n 's/.*index ready in \(.*\)/   .pki index ready in \1 (mmap + full validation)/p'
     run "picket match --index ($n) EVE" "$eve" "$PICKET" match -q --index "iocs-$n.pki" "$eve"
     cp out.txt "alerts-$n.json"
-    echo "   vs wc -l: $(awk -v a="$last_mbs" -v b="$wc_mbs" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}')x its speed; peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
+    echo "   vs wc -l: $(awk -v a="$last_mbs" -v b="$wc_mbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its wall speed, $(awk -v a="$last_cmbs" -v b="$wc_cmbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its cpu speed; peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
     if [ "$n" = "$big" ]; then
         echo "   $(python3 "$here/score_match.py" "truth-eve-$EVE_MB.tsv" "alerts-$n.json" | head -3)"
         run "picket match --iocs ($n, no .pki) EVE" "$eve" "$PICKET" match -q --iocs "iocs-$n.txt" "$eve"
@@ -68,7 +70,8 @@ for n in $SIZES; do
         cat "$z/conn.log" "$z/dns.log" "$z/dns.json" >zeek-all.tmp
         (cd "$z" && /usr/bin/time -v -o ../time.txt "$PICKET" match -q --index "../iocs-$n.pki" conn.log dns.log dns.json >../alerts-zeek.json 2>/dev/null)
         secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' time.txt)
-        printf '%-44s %8.3f s %7.0f MB/s\n' "picket match --index ($n) Zeek TSV+JSON" "$secs" "$(awk -v b="$zsz" -v s="$secs" 'BEGIN{print s > 0 ? b/1e6/s : 0}')"
+        cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {k = $2} END {printf "%.2f", u + k}' time.txt)
+        printf '%-40s wall %7.2f s %6.0f MB/s | cpu %6.2f s %6.0f MB/s\n' "picket match --index ($n) Zeek TSV+JSON" "$secs" "$(awk -v b="$zsz" -v s="$secs" 'BEGIN{print (s > 0 ? b/1e6/s : 0)}')" "$cpu" "$(awk -v b="$zsz" -v s="$cpu" 'BEGIN{print (s > 0 ? b/1e6/s : 0)}')"
         echo "   $(python3 "$here/score_match.py" "$z/truth.tsv" alerts-zeek.json | head -3)"
         rm -f zeek-all.tmp
     fi

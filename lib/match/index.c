@@ -292,9 +292,7 @@ uint64_t pki_checksum(const uint8_t *p, size_t n)
     return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
 }
 
-/* Pages of a mapped index that validation has read are given back as it goes
- * (they stay in the page cache), so loading does not make the whole file
- * resident: a scan then touches only the filter and the slots it probes. */
+/* Give pages of a mapped index back (they stay in the page cache). */
 static void release(const uint8_t *base, size_t from, size_t to, int mapped)
 {
     if (!mapped) return;
@@ -314,7 +312,6 @@ static uint64_t image_checksum(const uint8_t *img, size_t size, int mapped)
     for (size_t off = sizeof h; off < size; off += CHUNK) {
         size_t len = size - off < CHUNK ? size - off : CHUNK;
         fletcher(img + off, len, &a, &b);
-        release(img, off, off + len, mapped);
     }
     return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
 }
@@ -562,11 +559,7 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
             (i + 1 >= h->n_entries || e[i + 1].type != e[i].type ||
              e[i + 1].key_off != e[i].key_off || e[i + 1].key_len != e[i].key_len))
             return bad_index(err, "a group of equal keys is broken");
-        if (i % 65536 == 65535)
-            release(img, h->off_entries + (i - 65535) * sizeof *e, h->off_entries + i * sizeof *e,
-                    mapped);
     }
-    release(img, h->off_entries, h->off_entries + h->n_entries * sizeof *e, mapped);
     const uint64_t *t = (const uint64_t *)(img + h->off_table);
     uint64_t used = 0;
     for (uint64_t i = 0; i < h->table_slots; i++) {
@@ -574,10 +567,7 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
         used++;
         uint32_t ei = (uint32_t)t[i];
         if (ei - 1 >= h->n_entries) return bad_index(err, "a table slot points at no entry");
-        if (i % 524288 == 524287)
-            release(img, h->off_table + (i - 524287) * 8, h->off_table + i * 8, mapped);
     }
-    release(img, h->off_table, h->off_table + h->table_slots * 8, mapped);
     if (used >= h->table_slots) return bad_index(err, "the table has no free slot");
     const pki_v4 *v4 = (const pki_v4 *)(img + h->off_v4);
     for (uint32_t i = 0; i < h->n_v4; i++)
@@ -699,15 +689,14 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
         pk_error_at(err, path, 0, 0);
         return bad_index(err, "too short for a header");
     }
-    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* one bulk fault instead of one per page: validation reads every byte */
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
         pk_error_at(err, path, 0, 0);
         return pk_error_set(err, PK_EIO, "cannot map: %s", strerror(errno));
     }
-    madvise(m, size, MADV_SEQUENTIAL);
     pk_status rc = validate(m, size, 1, err);
-    madvise(m, size, MADV_RANDOM); /* probes: fault in one page, not a window */
     if (rc != PK_OK) {
         munmap(m, size);
         pk_error_at(err, path, 0, 0);
