@@ -551,9 +551,14 @@ static int run(int argc, char **argv)
             continue;
         }
         switch (c) {
-        case OPT_SERVER:
+        case OPT_SERVER: {
+            /* One spelling per server in the wallet: no trailing slash. */
+            size_t n = strlen(optarg);
+            while (n > 1 && optarg[n - 1] == '/')
+                optarg[--n] = '\0';
             o.server = optarg;
             break;
+        }
         case OPT_USER:
             o.user = optarg;
             break;

@@ -259,7 +259,8 @@ PK_API void pk_pattern_obs_free(pk_pattern_obs *s);
  * Add a document: a bundle ({"objects": [...]}), a JSON array of objects or one
  * object.  STIX 2.1 observed-data refers to SCOs through object_refs (they may
  * be in any document added to the set); STIX 2.0 observed-data embeds them in
- * "objects".  spec AUTO detects per object (embedded "objects" means 2.0).
+ * "objects".  spec AUTO detects per object: object_refs means 2.1 (even beside
+ * a deprecated "objects"), an "objects" dictionary alone means 2.0.
  * Objects that are neither observed-data nor SCOs are kept for references only.
  * Errors (an observed-data without a valid first_observed, a non-object)
  * name the object id and property; nothing is added then.

@@ -272,26 +272,39 @@ pk_status pk_pattern_obs_add(pk_pattern_obs *s, const struct json_t *doc, pk_pat
     }
     size_t nod0 = s->nod;
     pk_status st = PK_OK;
+    /* What each id meant before, to put it back if this document fails. */
+    void **prev = pk_calloc(n ? n : 1, sizeof *prev);
+    if (!prev) return pk_error_set(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !st; i++) {
         const json_t *o = json_is_array(list) ? json_array_get(list, i) : list;
         const char *id = str_prop(o, "id");
-        if (id && pk_map_put(s->byid, id, strlen(id), (void *)o))
-            st = pk_error_set(err, PK_ENOMEM, "out of memory");
+        if (id) {
+            prev[i] = pk_map_get(s->byid, id, strlen(id));
+            if (pk_map_put(s->byid, id, strlen(id), (void *)o))
+                st = pk_error_set(err, PK_ENOMEM, "out of memory");
+        }
         const char *type = str_prop(o, "type");
         if (!st && type && strcmp(type, "observed-data") == 0) st = add_observed(s, o, spec, err);
     }
     if (st) {
-        /* Undo: drop the observed-data added, and the ids (they point into doc). */
+        /* Undo: drop the observed-data added, and the ids (they point into
+         * doc), last first so that a repeated id gets its first meaning back. */
         for (size_t i = nod0; i < s->nod; i++)
             pk_free(s->od[i].roots);
         s->nod = nod0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = n; i-- > 0;) {
             const json_t *o = json_is_array(list) ? json_array_get(list, i) : list;
             const char *id = str_prop(o, "id");
-            if (id && pk_map_get(s->byid, id, strlen(id)) == o) pk_map_del(s->byid, id, strlen(id));
+            if (!id || pk_map_get(s->byid, id, strlen(id)) != o) continue;
+            if (prev[i])
+                pk_map_put(s->byid, id, strlen(id), prev[i]); /* replaces: no allocation */
+            else
+                pk_map_del(s->byid, id, strlen(id));
         }
+        pk_free(prev);
         return st;
     }
+    pk_free(prev);
     s->docs[s->ndocs++] = json_incref((json_t *)doc);
     /* References may point into this document from earlier ones, and back. */
     for (size_t i = 0; i < s->nod; i++)

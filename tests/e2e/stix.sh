@@ -57,6 +57,20 @@ expect_eq "converted objects are valid 2.1" \
     "$(python3 -c 'import json,sys; print(sorted((o["type"], o["spec_version"], o.get("pattern_type", "-"), o.get("is_family", "-")) for o in map(json.loads, open(sys.argv[1]))))' "$T_TMP/out")" \
     "[('indicator', '2.1', 'stix', '-'), ('malware', '2.1', '-', True)]"
 
+# ---- collections and standard input ----
+expect_rc "import from standard input into a collection" 0 sh -c \
+    "\"$PICKET\" import --db \"$T_TMP/c.db\" --collection partners - <\"$T_TMP/good.json\""
+expect_contains "stdin summary" "$(cat "$T_TMP/err")" "-: stored 2, duplicate 0, rejected 0, converted 0"
+expect_rc "import another file without a collection" 0 "$PICKET" import --db "$T_TMP/c.db" "$T_TMP/v20.json"
+expect_rc "export the collection" 0 "$PICKET" export --db "$T_TMP/c.db" --collection partners --format jsonl
+expect_eq "only the collection's objects" "$(wc -l <"$T_TMP/out" | tr -d ' ')" "2"
+expect_rc "export an unknown collection" 2 "$PICKET" export --db "$T_TMP/c.db" --collection nobody
+expect_rc "stats by collection" 0 "$PICKET" stats --db "$T_TMP/c.db" --json
+expect_contains "stats counts the collection" "$(cat "$T_TMP/out")" '"by_collection":{"partners":{"objects":2,"versions":2}}'
+expect_contains "stats counts all objects" "$(cat "$T_TMP/out")" '"objects":4,"versions":4}'
+PICKET_DB="$T_TMP/c.db" expect_rc "PICKET_DB names the store" 0 "$PICKET" stats
+expect_contains "PICKET_DB store is read" "$(cat "$T_TMP/out")" "total"
+
 # ---- the shared data: every object imports; stats equal an independent count ----
 if [ ! -d "$stix" ]; then
     skip "import of the shared STIX data" "$stix is absent"

@@ -578,6 +578,23 @@ TEST(obs_add_rejects_bad_observed_data_and_keeps_nothing)
     CHECK_STR(e.property, "object_refs");
     json_decref(neither);
     CHECK_INT(pk_pattern_obs_count(obs), 0);
+    /* a failed document leaves the ids it shadowed as they were */
+    pk_status st;
+    json_t *good = load("[" OD21("observed-data--g", "2020-01-01T00:00:00Z",
+                                 "[\"x--1\"]") ","
+                                               "{\"type\":\"x\",\"id\":\"x--1\",\"v\":1}]");
+    json_t *shadow = load("[{\"type\":\"x\",\"id\":\"x--1\",\"v\":2},{\"type\":"
+                          "\"observed-data\",\"id\":\"observed-data--b\"}]");
+    REQUIRE(good && shadow);
+    CHECK_INT(pk_pattern_obs_add(obs, good, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    CHECK_INT(pk_pattern_obs_add(obs, shadow, PK_PATTERN_SPEC_AUTO, &e), PK_EVALIDATE);
+    json_decref(good);
+    json_decref(shadow);
+    json_t *late = load("[" OD21("observed-data--l", "2020-01-01T00:00:00Z", "[\"x--1\"]") "]");
+    CHECK_INT(pk_pattern_obs_add(obs, late, PK_PATTERN_SPEC_AUTO, &e), PK_OK);
+    json_decref(late);
+    CHECK_INT(eval_count("[x:v = 1]", obs, &st), 2);
+    CHECK_INT(eval_count("[x:v = 2]", obs, &st), 0);
     pk_pattern_obs_free(obs);
 }
 

@@ -10,6 +10,7 @@
 
 #include "privacy/privacy_int.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* RFC 9497's own vectors, kept in the repository. */
@@ -570,4 +571,40 @@ TEST(release_only_at_k_as_one_aggregated_sighting)
     json_decref(toks);
     pk_intake_close(in);
     remove_db(db);
+}
+
+TEST(wallet_roundtrip_mode_and_errors)
+{
+    char path[512];
+    temp_db(path, sizeof path);
+    unlink(path);
+    json_t *w = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    /* A missing wallet is an empty one. */
+    CHECK_INT(pk_privacy_wallet_load(path, &w, &err), PK_OK);
+    REQUIRE(w != NULL);
+    CHECK_INT(json_array_size(json_object_get(w, "tokens")), 0);
+    char in[65], out[129];
+    memset(in, 'a', 64);
+    in[64] = '\0';
+    memset(out, 'b', 128);
+    out[128] = '\0';
+    json_array_append_new(json_object_get(w, "tokens"),
+                          json_pack("{s:s, s:i, s:s, s:s}", "server", "http://x", "epoch", 7,
+                                    "input", in, "output", out));
+    CHECK_INT(pk_privacy_wallet_save(w, path, &err), PK_OK);
+    struct stat stt;
+    CHECK(stat(path, &stt) == 0 && (stt.st_mode & 0777) == 0600);
+    json_t *back = NULL;
+    CHECK_INT(pk_privacy_wallet_load(path, &back, &err), PK_OK);
+    CHECK(json_equal(w, back));
+    json_decref(back);
+    json_decref(w);
+    unlink(path);
+    const char *bad = "{\"picket_wallet\":1,\"tokens\":[{\"server\":\"s\",\"epoch\":1,"
+                      "\"input\":\"zz\",\"output\":\"00\"}]}";
+    CHECK_INT(pk_privacy_wallet_parse(bad, strlen(bad), &w, &err), PK_EPARSE);
+    CHECK_STR(err.property, "tokens[0]");
+    CHECK_STR(err.message, "\"input\" is not 64 lower-case hexadecimal digits");
 }
