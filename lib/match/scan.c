@@ -136,7 +136,10 @@ static void record_time(pk_match_scanner *s)
         if (!((t[i] >= '0' && t[i] <= '9') || t[i] == '.')) num = 0;
     if (num) { /* epoch seconds with a fraction (Zeek) */
         char *dot;
+        errno = 0;
         long long sec = strtoll(t, &dot, 10);
+        /* years 0000..9999 only, as RFC 3339 can write them */
+        if (errno || sec < -62167219200LL || sec > 253402300799LL) return;
         long nsec = 0;
         int digits = 0;
         if (*dot == '.')

@@ -474,7 +474,10 @@ static pk_status parse_path(parser *ps, const pk_pattern_path **out)
                 return fail(ps, PK_EPARSE, ps->t.start, "a property name may not be empty");
             sp->key = ps->t.str;
         } else if (ps->t.kind == T_IDENT) {
-            if (memchr(ps->s + ps->t.start, '-', ps->t.len))
+            /* The grammar has no hyphens in the first property name; later
+             * ones may have them (the specification's own examples write
+             * extensions.windows-pebinary-ext unquoted). */
+            if (first && memchr(ps->s + ps->t.start, '-', ps->t.len))
                 return fail(ps, PK_EPARSE, ps->t.start,
                             "a property name with '-' must be quoted: '%.*s'", (int)ps->t.len,
                             ps->s + ps->t.start);
@@ -1018,8 +1021,11 @@ static pk_status parse_obs_q(parser *ps, pk_pattern_node **out)
     } else {
         return expected(ps, "'[' or '(' to begin an observation expression");
     }
-    /* Qualifiers bind tighter than any operator; each kind at most once per
-     * chain (parentheses start a new chain). */
+    /* Qualifiers bind tighter than any operator.  After [ ] each kind may
+     * appear once; after ( ) kinds may repeat, as the OASIS validator
+     * accepts ([a]) WITHIN 5 SECONDS WITHIN 6 SECONDS but not the same
+     * without the parentheses. */
+    int paren = ps->s[at] == '(';
     unsigned seen = 0;
     for (;;) {
         size_t qat = ps->t.start;
@@ -1032,7 +1038,7 @@ static pk_status parse_obs_q(parser *ps, pk_pattern_node **out)
             k = PK_PN_STARTSTOP;
         else
             break;
-        if (seen & (1u << k))
+        if (!paren && (seen & (1u << k)))
             return fail(ps, PK_EVALIDATE, qat, "duplicate %.*s qualifier (use parentheses)",
                         (int)ps->t.len, ps->s + qat);
         seen |= 1u << k;

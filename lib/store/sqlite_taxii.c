@@ -928,24 +928,8 @@ static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, const char *
     return remark_versions(db, c->id, id, 1, err);
 }
 
-/* Why pk_stix_validate refused an object: its first error, as one line. */
-static void first_issue(pk_stix_report *rep, char *why, size_t n)
-{
-    for (size_t i = 0; i < pk_stix_report_count(rep); i++) {
-        const pk_stix_issue *is = pk_stix_report_get(rep, i);
-        if (is->warning) continue;
-        if (is->err.property[0])
-            snprintf(why, n, "%.100s: %.280s", is->err.property, is->err.message);
-        else
-            snprintf(why, n, "%.380s", is->err.message);
-        return;
-    }
-    snprintf(why, n, "invalid");
-}
-
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       const char *body, size_t len, size_t max_objects, json_t **status,
-                       pk_error *err)
+                       const pki_tx_batch *batch, json_t **status, pk_error *err)
 {
     *status = NULL;
     pk_uuid u;
@@ -959,19 +943,10 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
                   "request_timestamp", now, "total_count", (json_int_t)0, "success_count",
                   (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0, "failures",
                   fail, "pending_count", (json_int_t)0, "pendings");
-    pk_stix_report *rep = pk_stix_report_new();
-    pk_stix_reader *rd = NULL;
-    if (!st_json || !rep) {
-        json_decref(st_json);
-        pk_stix_report_free(rep);
-        return pk_error_set(err, PK_ENOMEM, "out of memory");
-    }
-    pk_status s = pk_stix_reader_open_mem(body, len, "request", NULL, &rd, err);
-    int in_tx = 0, parse_failed = 0;
-    size_t count = 0;
+    if (!st_json) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    pk_status s = pk_store_begin(db->store, err);
+    int in_tx = !s;
     if (s) goto out;
-    if ((s = pk_store_begin(db->store, err))) goto out;
-    in_tx = 1;
     sqlite3_stmt *st = stmt(db, "SELECT " COLL_ROOT " FROM collections c WHERE c.id = ?1");
     if (!st) {
         s = db_error(db, err, "adding objects");
@@ -980,55 +955,20 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
     sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
     int64_t root = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    for (;;) {
-        pk_stix_item item;
-        pk_error e;
-        pk_error_clear(&e);
-        pk_status r = pk_stix_reader_next(rd, &item, &e);
-        if (r == PK_ENOTFOUND) break;
-        if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE) {
-            if (r == PK_EPARSE)
-                s = pk_error_set(err, PK_EPARSE, "the body is not JSON: %.300s", e.message);
-            else
-                s = pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
-            goto out;
-        }
-        char where[40], why[400];
-        snprintf(where, sizeof where, "objects[%zu]", count);
-        if (++count > max_objects) {
-            s = pk_error_set(err, PK_ELIMIT, "an envelope may hold at most %zu objects",
-                             max_objects);
-            goto out;
-        }
-        if (r == PK_EPARSE || r == PK_ELIMIT) {
-            parse_failed |= r == PK_EPARSE;
-            snprintf(why, sizeof why, "%.300s", e.message);
-            if (status_item(fail, where, NULL, why)) goto oom;
-            continue;
-        }
-        if (r) {
-            s = pk_error_set(err, r, "%s", e.message);
-            goto out;
-        }
-        pki_tx_obj o;
-        if (pki_tx_object_check(item.json, &o, why, sizeof why) == PK_OK) {
-            pk_stix_report_clear(rep);
-            if (pk_stix_validate(item.json, PK_STIX_VAL_NO_WARNINGS, rep) == PK_EVALIDATE)
-                first_issue(rep, why, sizeof why);
-            else
-                why[0] = '\0';
-        }
-        const char *id = json_string_value(json_object_get(item.json, "id"));
-        const char *v = json_string_value(json_object_get(item.json, "modified"));
-        if (!v) v = json_string_value(json_object_get(item.json, "created"));
-        if (why[0]) {
-            if (status_item(fail, id ? id : where, v, why)) goto oom;
+    size_t count = batch->n;
+    for (size_t i = 0; i < batch->n; i++) {
+        const pki_tx_item *it = &batch->items[i];
+        const char *id = it->json ? json_string_value(json_object_get(it->json, "id")) : NULL;
+        const char *v = it->json ? json_string_value(json_object_get(it->json, "modified")) : NULL;
+        if (!v && it->json) v = json_string_value(json_object_get(it->json, "created"));
+        if (it->why) {
+            if (status_item(fail, id ? id : it->where, v, it->why)) goto oom;
             continue;
         }
         pk_store_put_info info;
         pk_error pe;
         pk_error_clear(&pe);
-        r = pk_store_put(db->store, c->id, item.json, item.raw, item.raw_len, &info, &pe);
+        pk_status r = pk_store_put(db->store, c->id, it->json, it->raw, it->raw_len, &info, &pe);
         if (r == PK_EINVAL || r == PK_EVALIDATE) {
             if (status_item(fail, id, v, pe.message)) goto oom;
             continue;
@@ -1038,7 +978,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             goto out;
         }
         if (info.collection_added &&
-            (s = note_writer(db, c, o.id, a->org, o.granular, info.date_added_us, err)))
+            (s = note_writer(db, c, it->o.id, a->org, it->o.granular, info.date_added_us, err)))
             goto out;
         char vbuf[PK_TIME_STRLEN];
         if (!v) {
@@ -1047,22 +987,6 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
         }
         if (status_item(succ, id, v, info.collection_added ? NULL : "already in the collection"))
             goto oom;
-    }
-    if (parse_failed) {
-        /* A malformed element makes the whole body malformed JSON, unless the
-         * element was only not an object: tell the two apart once, here. */
-        json_error_t je;
-        json_t *whole = json_loadb(body, len, 0, &je);
-        if (!whole) {
-            s = pk_error_set(err, PK_EPARSE, "the body is not JSON: byte %d: %s", je.position,
-                             je.text);
-            goto out;
-        }
-        json_decref(whole);
-    }
-    if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE) {
-        s = pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
-        goto out;
     }
     json_object_set_new(st_json, "total_count", json_integer((json_int_t)count));
     json_object_set_new(st_json, "success_count", json_integer((json_int_t)json_array_size(succ)));
@@ -1092,8 +1016,6 @@ oom:
     s = pk_error_set(err, PK_ENOMEM, "out of memory");
 out:
     if (in_tx) pk_store_rollback(db->store);
-    pk_stix_reader_free(rd);
-    pk_stix_report_free(rep);
     if (s) {
         json_decref(st_json);
         return s;
@@ -1217,7 +1139,11 @@ pk_status pk_taxii_collection_import_text(pk_taxii_db *db, const char *id, const
         return s == PK_ENOTFOUND ? pk_error_set(err, s, "no collection '%s'", id) : s;
     c.can_read = c.can_write = 1;
     json_t *status;
-    if ((s = pki_txdb_add(db, &c, &a, data, len, (size_t)-1, &status, err))) return s;
+    pki_tx_batch *batch;
+    if ((s = pki_tx_batch_read(data, len, (size_t)-1, &batch, err))) return s;
+    s = pki_txdb_add(db, &c, &a, batch, &status, err);
+    pki_tx_batch_free(batch);
+    if (s) return s;
     *stored = (size_t)json_integer_value(json_object_get(status, "success_count"));
     *failed = (size_t)json_integer_value(json_object_get(status, "failure_count"));
     json_decref(status);

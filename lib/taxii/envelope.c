@@ -7,6 +7,8 @@
  */
 #include "taxii_int.h"
 
+#include "picket/stix.h"
+
 #include <string.h>
 
 /* STIX 2.1 Cyber-observable types: they have no created/modified. */
@@ -145,5 +147,141 @@ pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t wh
     out->version = sm == PK_OK ? modified : sc == PK_OK ? created : 0;
     out->tlp = pki_tlp_of_object(obj);
     out->granular = pki_tlp_of_granular(obj);
+    return PK_OK;
+}
+
+/* ---- a POSTed envelope, read and checked before the store is touched ----- */
+
+/* Why pk_stix_validate refused an object: its first error, as one line. */
+static void first_issue(pk_stix_report *rep, char *why, size_t n)
+{
+    for (size_t i = 0; i < pk_stix_report_count(rep); i++) {
+        const pk_stix_issue *is = pk_stix_report_get(rep, i);
+        if (is->warning) continue;
+        if (is->err.property[0])
+            snprintf(why, n, "%.100s: %.280s", is->err.property, is->err.message);
+        else
+            snprintf(why, n, "%.380s", is->err.message);
+        return;
+    }
+    snprintf(why, n, "invalid");
+}
+
+void pki_tx_batch_free(pki_tx_batch *b)
+{
+    if (!b) return;
+    for (size_t i = 0; i < b->n; i++)
+        json_decref(b->items[i].json);
+    pk_free(b->items);
+    pk_arena_free(b->arena);
+    pk_free(b);
+}
+
+static pk_status batch_push(pki_tx_batch *b, pki_tx_item **out)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        pki_tx_item *ni = pk_realloc(b->items, cap * sizeof *ni);
+        if (!ni) return PK_ENOMEM;
+        b->items = ni;
+        b->cap = cap;
+    }
+    *out = &b->items[b->n++];
+    memset(*out, 0, sizeof **out);
+    return PK_OK;
+}
+
+pk_status pki_tx_batch_read(const char *body, size_t len, size_t max_objects, pki_tx_batch **out,
+                            pk_error *err)
+{
+    *out = NULL;
+    pki_tx_batch *b = pk_calloc(1, sizeof *b);
+    pk_stix_report *rep = pk_stix_report_new();
+    pk_stix_reader *rd = NULL;
+    pk_status s = PK_OK;
+    int parse_failed = 0;
+    if (!b || !rep || !(b->arena = pk_arena_new(0, 0))) {
+        s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((s = pk_stix_reader_open_mem(body, len, "request", NULL, &rd, err))) goto out;
+    for (;;) {
+        pk_stix_item item;
+        pk_error e;
+        pk_error_clear(&e);
+        pk_status r = pk_stix_reader_next(rd, &item, &e);
+        if (r == PK_ENOTFOUND) break;
+        if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE) {
+            s = r == PK_EPARSE
+                    ? pk_error_set(err, PK_EPARSE, "the body is not JSON: %.300s", e.message)
+                    : pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
+            goto out;
+        }
+        if (b->n >= max_objects) {
+            s = pk_error_set(err, PK_ELIMIT, "an envelope may hold at most %zu objects",
+                             max_objects);
+            goto out;
+        }
+        if (r != PK_OK && r != PK_EPARSE && r != PK_ELIMIT) {
+            s = pk_error_set(err, r, "%s", e.message);
+            goto out;
+        }
+        pki_tx_item *it;
+        char where[40], why[400];
+        snprintf(where, sizeof where, "objects[%zu]", b->n);
+        if (batch_push(b, &it) || !(it->where = pk_arena_strdup(b->arena, where))) {
+            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (r != PK_OK) {
+            parse_failed |= r == PK_EPARSE;
+            it->why = pk_arena_strndup(b->arena, e.message, strnlen(e.message, 300));
+            if (!it->why) {
+                s = pk_error_set(err, PK_ENOMEM, "out of memory");
+                goto out;
+            }
+            continue;
+        }
+        it->json = json_incref(item.json);
+        it->raw = pk_arena_strndup(b->arena, item.raw, item.raw_len);
+        it->raw_len = item.raw_len;
+        if (!it->raw) {
+            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (pki_tx_object_check(it->json, &it->o, why, sizeof why) == PK_OK) {
+            pk_stix_report_clear(rep);
+            if (pk_stix_validate(it->json, PK_STIX_VAL_NO_WARNINGS, rep) == PK_EVALIDATE)
+                first_issue(rep, why, sizeof why);
+            else
+                why[0] = '\0';
+        }
+        if (why[0] && !(it->why = pk_arena_strdup(b->arena, why))) {
+            s = pk_error_set(err, PK_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (parse_failed) {
+        /* A malformed element makes the whole body malformed JSON, unless the
+         * element was only not an object: tell the two apart once, here. */
+        json_error_t je;
+        json_t *whole = json_loadb(body, len, 0, &je);
+        if (!whole) {
+            s = pk_error_set(err, PK_EPARSE, "the body is not JSON: byte %d: %s", je.position,
+                             je.text);
+            goto out;
+        }
+        json_decref(whole);
+    }
+    if (pk_stix_reader_format(rd) != PK_STIX_FMT_BUNDLE)
+        s = pk_error_set(err, PK_EPARSE, "expected an envelope: {\"objects\": [...]}");
+out:
+    pk_stix_reader_free(rd);
+    pk_stix_report_free(rep);
+    if (s) {
+        pki_tx_batch_free(b);
+        return s;
+    }
+    *out = b;
     return PK_OK;
 }

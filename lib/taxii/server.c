@@ -352,12 +352,18 @@ static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db
     json_t *status = NULL;
     pk_error err;
     pk_error_clear(&err);
-    pthread_mutex_lock(&r->srv->write_mu);
-    pk_status s = pki_txdb_add(db, coll, a, r->body.data ? r->body.data : "", r->body.len,
-                               r->srv->cfg.max_objects, &status, &err);
-    pthread_mutex_unlock(&r->srv->write_mu);
+    /* Parse and check outside the write lock, so that one request's checks
+     * overlap another's commit. */
+    pki_tx_batch *batch = NULL;
+    pk_status s = pki_tx_batch_read(r->body.data ? r->body.data : "", r->body.len,
+                                    r->srv->cfg.max_objects, &batch, &err);
     if (s == PK_EPARSE) return send_error(r, c, 400, err.message, NULL);
     if (s == PK_ELIMIT) return send_error(r, c, 413, err.message, NULL);
+    if (s) return send_error(r, c, 500, err.message, NULL);
+    pthread_mutex_lock(&r->srv->write_mu);
+    s = pki_txdb_add(db, coll, a, batch, &status, &err);
+    pthread_mutex_unlock(&r->srv->write_mu);
+    pki_tx_batch_free(batch);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
     return send_json(r, c, 202, status, NULL);
 }

@@ -136,6 +136,28 @@ typedef struct pki_tx_obj {
     int granular;    /* granular level */
 } pki_tx_obj;
 pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t why_n);
+/* A POSTed envelope read and checked before the store is touched (outside
+ * the write lock): each element with its bytes, and why it is refused (NULL
+ * when it is valid).  `o` is filled for the valid ones. */
+typedef struct pki_tx_item {
+    json_t *json;    /* owned (NULL for an element that did not parse) */
+    const char *raw; /* its bytes, in the batch's arena */
+    size_t raw_len;
+    pki_tx_obj o;
+    const char *why;   /* NULL: valid */
+    const char *where; /* "objects[N]" */
+} pki_tx_item;
+typedef struct pki_tx_batch {
+    pk_arena *arena;
+    pki_tx_item *items;
+    size_t n, cap;
+} pki_tx_batch;
+/* PK_EPARSE: not JSON, or not an envelope (a 400); PK_ELIMIT: more than
+ * max_objects (a 413). */
+pk_status pki_tx_batch_read(const char *body, size_t len, size_t max_objects, pki_tx_batch **out,
+                            pk_error *err);
+void pki_tx_batch_free(pki_tx_batch *b);
+
 /* A STIX type name / identifier as the grammar allows. */
 int pki_tx_valid_type(const char *s);
 int pki_tx_valid_id(const char *s);
@@ -197,15 +219,13 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
 int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp);
 
 /*
- * Store the objects of an envelope (the request body, read object by object
- * with each one's bytes kept) in one transaction, and record the status
- * resource in the same transaction, so a "success" is never reported for an
- * object that is not committed.  PK_EPARSE: not an envelope or not JSON (400);
- * PK_ELIMIT: more than max_objects (413); nothing is stored then.
+ * Store the valid objects of a batch in one transaction, and record the
+ * status resource (every element: success or failure with its reason) in the
+ * same transaction, so a "success" is never reported for an object that is
+ * not committed.
  */
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       const char *body, size_t len, size_t max_objects, json_t **status,
-                       pk_error *err);
+                       const pki_tx_batch *batch, json_t **status, pk_error *err);
 /* Delete the versions of stix_id the filter selects that the account may see
  * and wrote (or any, for an admin).  *deleted counts rows. */
 pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,

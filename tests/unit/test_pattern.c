@@ -98,6 +98,8 @@ TEST(parse_object_paths)
     check_canon("[email-message:to_refs[*].value = 'a@b.c']",
                 "[email-message:to_refs[*].value = 'a@b.c']");
     check_canon("[x:list[-1] = 3]", "[x:list[-1] = 3]");
+    check_canon("[file:extensions.windows-pebinary-ext.sections[*].entropy > 7.0]",
+                "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]");
     check_canon("[x:'a b'.'it\\'s' = 3]", "[x:'a b'.'it\\'s' = 3]");
     pk_pattern *p = parse_ok("[network-traffic:src_ref.value = '1.2.3.4']");
     REQUIRE(p);
@@ -161,6 +163,10 @@ TEST(parse_qualifiers)
                 "([a:x = 1] AND [b:x = 2]) WITHIN 10 SECONDS");
     check_canon("([a:x = 1] WITHIN 5 SECONDS) WITHIN 6 SECONDS",
                 "([a:x = 1] WITHIN 5 SECONDS) WITHIN 6 SECONDS");
+    check_canon("([a:x = 1]) WITHIN 5 SECONDS WITHIN 6 SECONDS",
+                "([a:x = 1] WITHIN 5 SECONDS) WITHIN 6 SECONDS");
+    check_canon("([a:x = 1]) REPEATS 2 TIMES WITHIN 5 SECONDS REPEATS 3 TIMES",
+                "([a:x = 1] REPEATS 2 TIMES) WITHIN 5 SECONDS REPEATS 3 TIMES");
     check_canon("(([a:x = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES) WITHIN 6 SECONDS",
                 "([a:x = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES WITHIN 6 SECONDS");
     /* a START/STOP with '...' strings is STIX 2.0; auto accepts it */

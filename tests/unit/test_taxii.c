@@ -314,11 +314,18 @@ TEST(db_accounts_grants_tlp_versions)
     char *body = json_dumps(env, JSON_COMPACT);
     json_decref(env);
     json_t *status = NULL;
-    REQUIRE(pki_txdb_add(db, &ca, &A, body, strlen(body), 100, &status, &err) == PK_OK);
+    pki_tx_batch *batch = NULL;
+    REQUIRE(pki_tx_batch_read(body, strlen(body), 100, &batch, &err) == PK_OK);
+    CHECK_INT(batch->n, 4);
+    CHECK(batch->items[3].why != NULL);
+    REQUIRE(pki_txdb_add(db, &ca, &A, batch, &status, &err) == PK_OK);
+    pki_tx_batch_free(batch);
     CHECK_INT(json_integer_value(json_object_get(status, "success_count")), 3);
     CHECK_INT(json_integer_value(json_object_get(status, "failure_count")), 1);
     json_decref(status);
-    CHECK_INT(pki_txdb_add(db, &ca, &A, body, strlen(body), 2, &status, &err), PK_ELIMIT);
+    CHECK_INT(pki_tx_batch_read(body, strlen(body), 2, &batch, &err), PK_ELIMIT);
+    CHECK_INT(pki_tx_batch_read("{\"objects\":[{\"a\":", 15, 10, &batch, &err), PK_EPARSE);
+    CHECK_INT(pki_tx_batch_read("[{}]", 4, 10, &batch, &err), PK_EPARSE);
     pk_free(body);
 
     pki_tx_filter f;
