@@ -278,6 +278,12 @@ PK_API void pk_stix_reader_free(pk_stix_reader *r);
  */
 PK_API pk_status pk_stix_reader_next(pk_stix_reader *r, pk_stix_item *item, pk_error *err);
 
+/** Let go of the last object handed out now rather than at the next call
+ * (item.json stays valid only if the caller holds a reference).  For callers
+ * that free objects in bulk (arena allocators) and must know that the reader
+ * keeps nothing. */
+PK_API void pk_stix_reader_drop(pk_stix_reader *r);
+
 /** The shape found so far. */
 PK_API pk_stix_format pk_stix_reader_format(const pk_stix_reader *r);
 /** The bundle's "spec_version" when the bundle had one before its objects

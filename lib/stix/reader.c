@@ -159,6 +159,12 @@ void pk_stix_reader_free(pk_stix_reader *r)
     pk_free(r);
 }
 
+void pk_stix_reader_drop(pk_stix_reader *r)
+{
+    json_decref(r->cur);
+    r->cur = NULL;
+}
+
 pk_stix_format pk_stix_reader_format(const pk_stix_reader *r)
 {
     return r->fmt;

@@ -146,7 +146,7 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 10000);
     if (!(flags & PK_STORE_READONLY)) {
-        if ((st = exec(s, "PRAGMA journal_mode=WAL", err))) goto fail_at;
+        if ((st = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err))) goto fail_at;
         if ((st = exec(s,
                        (flags & PK_STORE_FAST)
                            ? "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000"
