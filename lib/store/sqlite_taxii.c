@@ -759,23 +759,38 @@ static void version_key(int64_t us, char out[PK_TIME_STRLEN])
     pk_time_format(&t, 9, out);
 }
 
-#define VERSION_OF(fn)                                                                             \
-    "o.version = (SELECT " fn "(o2.version) FROM objects o2 JOIN collection_objects c2"            \
-    " ON c2.obj = o2.pk AND c2.collection = co.collection WHERE o2.id = o.id)"
+/* "o is the newest (fn max) or oldest (min) version of its object in the
+ * collection among those the reader may see": computed per reader, so that a
+ * newer RED version does not hide an older GREEN one from a reader who may not
+ * see RED, and versions put in the collection by import count as well. */
+static pk_status add_version_of(pk_buf *q, binds *b, const char *fn, int64_t org)
+{
+    bind_i(b, org);
+    int r1 = b->n;
+    bind_i(b, org);
+    int r2 = b->n;
+    return pk_buf_addf(q,
+                       "o.version = (SELECT %s(o2.version) FROM objects o2"
+                       " JOIN collection_objects c2 ON c2.obj = o2.pk"
+                       " AND c2.collection = co.collection"
+                       " LEFT JOIN taxii_writer w2 ON w2.coll = c2.collection AND w2.obj = c2.obj"
+                       " WHERE o2.id = o.id AND (o2.tlp < %d OR w2.org = ?%d OR (o2.tlp = %d AND"
+                       " EXISTS (SELECT 1 FROM taxii_red_share s2 WHERE s2.writer = w2.org"
+                       " AND s2.reader = ?%d))))",
+                       fn, PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
+}
 
-/* Versions written over TAXII carry latest/first marks; others (put in the
- * store by import) are compared with their siblings in the collection. */
-#define LATEST "(w.latest = 1 OR (w.obj IS NULL AND " VERSION_OF("max") "))"
-#define FIRST "(w.first = 1 OR (w.obj IS NULL AND " VERSION_OF("min") "))"
-
-static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f,
+static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f, int64_t org,
                               char (*keys)[PK_TIME_STRLEN])
 {
-    if (!f->has_version) return pk_buf_adds(q, " AND " LATEST);
+    if (!f->has_version) {
+        pk_status s = pk_buf_adds(q, " AND ");
+        return s ? s : add_version_of(q, b, "max", org);
+    }
     if (f->v_all) return PK_OK;
     pk_status s = pk_buf_adds(q, " AND (0");
-    if (!s && f->v_last) s = pk_buf_adds(q, " OR " LATEST);
-    if (!s && f->v_first) s = pk_buf_adds(q, " OR " FIRST);
+    if (!s && f->v_last && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "max", org);
+    if (!s && f->v_first && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "min", org);
     if (!s && f->n_vtimes) {
         s = pk_buf_adds(q, " OR o.version IN (");
         for (size_t i = 0; i < f->n_vtimes && !s; i++) {
@@ -825,7 +840,7 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
     if (!s) s = add_in(&q, &b, "o.id", f->ids, f->n_ids);
     if (!s) s = add_in(&q, &b, "o.type", f->types, f->n_types);
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
-    if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f, keys);
+    if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f, a->org, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
     if (!s) s = pk_buf_adds(&q, " ORDER BY co.date_added LIMIT ?");
     bind_i(&b, limit + 1);
@@ -1099,7 +1114,7 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
                                   " WHERE co.collection = ?1 AND o.id = ?2");
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     /* Without match[version], every version goes. */
-    if (!s && f->has_version) s = add_versions(&q, &b, f, keys);
+    if (!s && f->has_version) s = add_versions(&q, &b, f, a->org, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
     if (!s && !a->admin) {
         s = pk_buf_adds(&q, " AND w.org = ?");
