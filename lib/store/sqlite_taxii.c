@@ -350,7 +350,9 @@ pk_status pk_taxii_red_share(pk_taxii_db *db, const char *writer, const char *re
     int64_t w, r;
     pk_status s;
     if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "sharing TLP:RED");
-    if ((s = org_id(db, writer, 1, &w, err)) || (s = org_id(db, reader, 1, &r, err))) goto fail;
+    /* Withdrawing never creates an organisation: a misspelt name is an error. */
+    if ((s = org_id(db, writer, allow, &w, err)) || (s = org_id(db, reader, allow, &r, err)))
+        goto fail;
     sqlite3_stmt *st =
         stmt(db, allow ? "INSERT OR IGNORE INTO taxii_red_share(writer, reader) VALUES(?1, ?2)"
                        : "DELETE FROM taxii_red_share WHERE writer=?1 AND reader=?2");
@@ -360,7 +362,16 @@ pk_status pk_taxii_red_share(pk_taxii_db *db, const char *writer, const char *re
     }
     sqlite3_bind_int64(st, 1, w);
     sqlite3_bind_int64(st, 2, r);
-    if (sqlite3_step(st) != SQLITE_DONE || exec(db, "COMMIT")) {
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        s = db_error(db, err, "sharing TLP:RED");
+        goto fail;
+    }
+    if (!allow && sqlite3_changes(db->db) == 0) {
+        s = pk_error_set(err, PK_ENOTFOUND, "'%s' does not share TLP:RED with '%s'", writer,
+                         reader);
+        goto fail;
+    }
+    if (exec(db, "COMMIT")) {
         s = db_error(db, err, "sharing TLP:RED");
         goto fail;
     }
@@ -584,7 +595,8 @@ pk_status pk_taxii_collection_grant(pk_taxii_db *db, const char *id, const char 
     if (s) return s == PK_ENOTFOUND ? pk_error_set(err, s, "no collection '%s'", id) : s;
     if (exec(db, "BEGIN IMMEDIATE")) return db_error(db, err, "granting");
     int64_t oid;
-    if ((s = org_id(db, org, 1, &oid, err))) goto fail;
+    /* Revoking never creates an organisation: a misspelt name is an error. */
+    if ((s = org_id(db, org, can_read || can_write, &oid, err))) goto fail;
     sqlite3_stmt *st =
         stmt(db, (can_read || can_write) ? "INSERT OR REPLACE INTO taxii_grant(coll, org, can_read,"
                                            " can_write) VALUES(?1, ?2, ?3, ?4)"
@@ -599,7 +611,15 @@ pk_status pk_taxii_collection_grant(pk_taxii_db *db, const char *id, const char 
         sqlite3_bind_int(st, 3, can_read ? 1 : 0);
         sqlite3_bind_int(st, 4, can_write ? 1 : 0);
     }
-    if (sqlite3_step(st) != SQLITE_DONE || exec(db, "COMMIT")) {
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        s = db_error(db, err, "granting");
+        goto fail;
+    }
+    if (!(can_read || can_write) && sqlite3_changes(db->db) == 0) {
+        s = pk_error_set(err, PK_ENOTFOUND, "'%s' has no grant on collection '%s'", org, id);
+        goto fail;
+    }
+    if (exec(db, "COMMIT")) {
         s = db_error(db, err, "granting");
         goto fail;
     }
@@ -928,6 +948,22 @@ static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, const char *
     return remark_versions(db, c->id, id, 1, err);
 }
 
+typedef struct same_ctx {
+    json_t *posted;
+    int found, equal;
+} same_ctx;
+
+/* pk_store_get callback: is the stored version the posted content? */
+static int same_version(const pk_store_row *row, void *ud)
+{
+    same_ctx *sc = ud;
+    sc->found = 1;
+    json_t *stored = row->raw ? json_loadb(row->raw, row->raw_len, 0, NULL) : NULL;
+    sc->equal = stored && json_equal(stored, sc->posted);
+    json_decref(stored);
+    return 1;
+}
+
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
                        const pki_tx_batch *batch, json_t **status, pk_error *err)
 {
@@ -965,10 +1001,29 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             if (status_item(fail, id ? id : it->where, v, it->why)) goto oom;
             continue;
         }
-        pk_store_put_info info;
+        /* A version already in the store (written by anyone, into any
+         * collection) is linked into this one only when the posted content is
+         * the same: otherwise a writer could claim another's version by its id
+         * and read it back. */
+        same_ctx sc = {it->json, 0, 0};
         pk_error pe;
         pk_error_clear(&pe);
-        pk_status r = pk_store_put(db->store, c->id, it->json, it->raw, it->raw_len, &info, &pe);
+        const char *pv = pk_stix_version(it->json);
+        pk_status r =
+            pk_store_get(db->store, NULL, id, pv && *pv ? pv : NULL, same_version, &sc, &pe);
+        if (r && r != PK_ENOTFOUND) {
+            s = pk_error_set(err, r, "%s", pe.message);
+            goto out;
+        }
+        if (sc.found && !sc.equal) {
+            if (status_item(fail, id, v,
+                            "conflicts with a stored object of the same id and version"))
+                goto oom;
+            continue;
+        }
+        pk_store_put_info info;
+        pk_error_clear(&pe);
+        r = pk_store_put(db->store, c->id, it->json, it->raw, it->raw_len, &info, &pe);
         if (r == PK_EINVAL || r == PK_EVALIDATE) {
             if (status_item(fail, id, v, pe.message)) goto oom;
             continue;
@@ -1060,15 +1115,23 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
     }
     int64_t dates[1024];
     size_t nd = 0;
-    sqlite3_stmt *st = stmt_dyn(db, q.data);
-    pk_buf_free(&q);
+    char *sql_copy = pk_buf_detach(&q, NULL);
+    if (!sql_copy) {
+        pk_store_rollback(db->store);
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
+    }
+    sqlite3_stmt *st = stmt_dyn(db, sql_copy);
     if (!st || bind_all(st, &b)) {
         s = db_error(db, err, "deleting");
         goto fail;
     }
+    size_t total = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && nd < sizeof dates / sizeof *dates)
+again:
+    nd = 0;
+    while (nd < sizeof dates / sizeof *dates && (rc = sqlite3_step(st)) == SQLITE_ROW)
         dates[nd++] = sqlite3_column_int64(st, 0);
+    if (nd == sizeof dates / sizeof *dates) rc = SQLITE_ROW;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         s = db_error(db, err, "deleting");
@@ -1098,11 +1161,24 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
             goto fail;
         }
     }
-    if (nd && (s = remark_versions(db, c->id, stix_id, 0, err))) goto fail;
+    total += nd;
+    if (nd == sizeof dates / sizeof *dates) {
+        /* More than one round's worth: select again (the statement is
+         * cached; the rows just deleted are gone from it). */
+        st = stmt_dyn(db, sql_copy);
+        if (!st || bind_all(st, &b)) {
+            s = db_error(db, err, "deleting");
+            goto fail;
+        }
+        goto again;
+    }
+    if (total && (s = remark_versions(db, c->id, stix_id, 0, err))) goto fail;
     if ((s = pk_store_commit(db->store, err))) goto fail;
-    *deleted = (long)nd;
+    pk_free(sql_copy);
+    *deleted = (long)total;
     return PK_OK;
 fail:
+    pk_free(sql_copy);
     pk_store_rollback(db->store);
     return s;
 }

@@ -218,7 +218,10 @@ static int emit_row(void *ctx, const pki_tx_row *row)
             int red = !same && pki_txdb_may_see(l->db, l->a->org, row->org, PKI_TLP_RED);
             mask = pki_tlp_visible_mask(same, red);
         }
-        if (mask && (mask >> granular & 1) == 0) {
+        /* Drop per marking whenever the reader is not the writer's organisation:
+         * a RED-shared reader sees the RED properties but still not the
+         * AMBER+STRICT ones, whatever the strictest level is. */
+        if (mask && (mask >> PKI_TLP_AMBER_STRICT & 1) == 0) {
             /* Some property is marked more strictly than this reader may see. */
             json_t *o = parsed ? parsed : json_loadb(row->json, row->json_len, 0, NULL);
             if (!o) return -1;
