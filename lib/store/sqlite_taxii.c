@@ -770,11 +770,12 @@ static pk_status add_version_of(pk_buf *q, binds *b, const char *fn, int64_t org
     bind_i(b, org);
     int r2 = b->n;
     return pk_buf_addf(q,
-                       "o.version = (SELECT %s(o2.version) FROM objects o2"
+                       "o.version = (SELECT %s(o2.version) FROM objects o2 CROSS"
                        " JOIN collection_objects c2 ON c2.obj = o2.pk"
                        " AND c2.collection = co.collection"
                        " LEFT JOIN taxii_writer w2 ON w2.coll = c2.collection AND w2.obj = c2.obj"
-                       " WHERE o2.id = o.id AND (o2.tlp < %d OR w2.org = ?%d OR (o2.tlp = %d AND"
+                       " WHERE o2.idh = o.idh AND o2.id = o.id AND (o2.tlp < %d OR w2.org = ?%d OR "
+                       "(o2.tlp = %d AND"
                        " EXISTS (SELECT 1 FROM taxii_red_share s2 WHERE s2.writer = w2.org"
                        " AND s2.reader = ?%d))))",
                        fn, PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
@@ -834,8 +835,18 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
         " WHERE co.collection = ?1 AND co.date_added > ?2",
         mode == PKI_TXQ_OBJECTS ? "o.raw" : "o.spec_version", PKI_TLP_UNKNOWN);
     if (!s && stix_id) {
-        s = pk_buf_adds(&q, " AND o.id = ?");
+        s = pk_buf_adds(&q, " AND o.idh = ? AND o.id = ?");
+        bind_i(&b, pki_store_id_hash(stix_id));
         bind_s(&b, stix_id);
+    }
+    if (!s && f->n_ids) {
+        /* the store indexes ids by a 64-bit hash */
+        s = pk_buf_adds(&q, " AND o.idh IN (");
+        for (size_t i = 0; i < f->n_ids && !s; i++) {
+            s = pk_buf_adds(&q, i ? ",?" : "?");
+            bind_i(&b, pki_store_id_hash(f->ids[i]));
+        }
+        if (!s) s = pk_buf_adds(&q, ")");
     }
     if (!s) s = add_in(&q, &b, "o.id", f->ids, f->n_ids);
     if (!s) s = add_in(&q, &b, "o.type", f->types, f->n_types);
@@ -910,10 +921,11 @@ static pk_status remark_versions(pk_taxii_db *db, const char *coll, const char *
 {
     sqlite3_stmt *st = stmt(db, "SELECT max(o.version), min(o.version), count(*)"
                                 " FROM collection_objects c JOIN objects o ON o.pk = c.obj"
-                                " WHERE c.collection = ?1 AND o.id = ?2");
+                                " WHERE c.collection = ?1 AND o.idh = ?3 AND o.id = ?2");
     if (!st) return db_error(db, err, "marking versions");
     sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return db_error(db, err, "marking versions");
@@ -933,12 +945,14 @@ static pk_status remark_versions(pk_taxii_db *db, const char *coll, const char *
                   " latest = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?3),"
                   " first = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?4)"
                   " WHERE coll = ?1 AND obj IN (SELECT c.obj FROM collection_objects c"
-                  " JOIN objects o ON o.pk = c.obj WHERE c.collection = ?1 AND o.id = ?2)");
+                  " JOIN objects o ON o.pk = c.obj WHERE c.collection = ?1 AND o.idh = ?5"
+                  " AND o.id = ?2)");
     if (!st) return db_error(db, err, "marking versions");
     sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, vmax, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, vmin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, pki_store_id_hash(id));
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "marking versions");
@@ -968,15 +982,35 @@ typedef struct same_ctx {
     int found, equal;
 } same_ctx;
 
-/* pk_store_get callback: is the stored version the posted content? */
-static int same_version(const pk_store_row *row, void *ud)
+/* Is version `v` of `id` in the store, and is it the posted content?  One
+ * lookup on the objects(id, version) key, with the version written as the
+ * store keys it (RFC 3339 with nine fractional digits, "" when none). */
+static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, same_ctx *sc,
+                                pk_error *err)
 {
-    same_ctx *sc = ud;
-    sc->found = 1;
-    json_t *stored = row->raw ? json_loadb(row->raw, row->raw_len, 0, NULL) : NULL;
-    sc->equal = stored && json_equal(stored, sc->posted);
-    json_decref(stored);
-    return 1;
+    char key[PK_TIME_STRLEN];
+    pk_time t;
+    if (v && *v && pk_time_parse(v, strlen(v), PK_TIME_RFC3339, &t, NULL) == PK_OK)
+        pk_time_format(&t, 9, key);
+    else
+        snprintf(key, sizeof key, "%s", v ? v : "");
+    sqlite3_stmt *st =
+        stmt(db, "SELECT raw FROM objects WHERE idh = ?3 AND id = ?1 AND version = ?2");
+    if (!st) return db_error(db, err, "looking up a version");
+    sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sc->found = 1;
+        json_t *stored = json_loadb((const char *)sqlite3_column_text(st, 0),
+                                    (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+        sc->equal = stored && json_equal(stored, sc->posted);
+        json_decref(stored);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PK_OK
+                                                 : db_error(db, err, "looking up a version");
 }
 
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
@@ -1023,13 +1057,8 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
         same_ctx sc = {it->json, 0, 0};
         pk_error pe;
         pk_error_clear(&pe);
-        const char *pv = pk_stix_version(it->json);
-        pk_status r =
-            pk_store_get(db->store, NULL, id, pv && *pv ? pv : NULL, same_version, &sc, &pe);
-        if (r && r != PK_ENOTFOUND) {
-            s = pk_error_set(err, r, "%s", pe.message);
-            goto out;
-        }
+        if ((s = stored_version(db, id, pk_stix_version(it->json), &sc, err))) goto out;
+        pk_status r;
         if (sc.found && !sc.equal) {
             if (status_item(fail, id, v,
                             "conflicts with a stored object of the same id and version"))
@@ -1105,13 +1134,15 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
     pk_buf_init(&q, 64 * 1024);
     bind_s(&b, c->id);
     bind_s(&b, stix_id);
+    bind_i(&b, pki_store_id_hash(stix_id));
     /* The versions this account may delete: those it may see, that its
      * organisation wrote (any, for an admin). */
     pk_status s = pk_buf_adds(&q, "SELECT co.date_added FROM collection_objects co"
                                   " JOIN objects o ON o.pk = co.obj"
                                   " LEFT JOIN taxii_writer w ON w.coll = co.collection"
                                   " AND w.obj = co.obj"
-                                  " WHERE co.collection = ?1 AND o.id = ?2");
+                                  " WHERE co.collection = ?1 AND o.id = ?2"
+                                  " AND o.idh = ?3");
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     /* Without match[version], every version goes. */
     if (!s && f->has_version) s = add_versions(&q, &b, f, a->org, keys);
