@@ -11,35 +11,6 @@
 
 #include <string.h>
 
-/* STIX 2.1 Cyber-observable types: they have no created/modified. */
-static const char *const sco_types[] = {
-    "artifact",
-    "autonomous-system",
-    "directory",
-    "domain-name",
-    "email-addr",
-    "email-message",
-    "file",
-    "ipv4-addr",
-    "ipv6-addr",
-    "mac-addr",
-    "mutex",
-    "network-traffic",
-    "process",
-    "software",
-    "url",
-    "user-account",
-    "windows-registry-key",
-    "x509-certificate",
-};
-
-static int is_sco(const char *type)
-{
-    for (size_t i = 0; i < sizeof sco_types / sizeof *sco_types; i++)
-        if (!strcmp(type, sco_types[i])) return 1;
-    return 0;
-}
-
 int pki_tx_valid_type(const char *s)
 {
     size_t n = strlen(s);
@@ -97,7 +68,7 @@ pk_status pki_tx_object_check(json_t *obj, pki_tx_obj *out, char *why, size_t wh
         FAIL("id: '%.100s' is not '%s--' followed by a UUID", id, type);
     json_t *sv = json_object_get(obj, "spec_version");
     const char *spec = json_string_value(sv);
-    int sco = is_sco(type);
+    int sco = pk_stix_type_kind(type) == PK_STIX_SCO;
     if (sv && !spec) FAIL("spec_version: expected a string");
     if (spec && strcmp(spec, "2.1") != 0)
         FAIL("spec_version: '%.16s' is not 2.1 (convert STIX 2.0 with picket import)", spec);
