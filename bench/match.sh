@@ -55,15 +55,16 @@ for n in $SIZES; do
     psz=$(wc -c <"iocs-$n.pki")
     echo "-- $n indicators: list $(awk -v s="$isz" 'BEGIN{printf "%.1f", s/1e6}') MB, index $(awk -v s="$psz" 'BEGIN{printf "%.1f", s/1e6}') MB"
     run "picket compile ($n)" "iocs-$n.txt" "$PICKET" compile --iocs "iocs-$n.txt" -o "iocs-$n.pki"
+    echo "   compile peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
     : >empty.log
     "$PICKET" match --index "iocs-$n.pki" empty.log 2>&1 >/dev/null | sed -n 's/.*index ready in \(.*\)/   .pki index ready in \1 (mmap + full validation)/p'
     run "picket match --index ($n) EVE" "$eve" "$PICKET" match -q --index "iocs-$n.pki" "$eve"
     cp out.txt "alerts-$n.json"
-    echo "   vs wc -l: $(awk -v a="$last_mbs" -v b="$wc_mbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its wall speed, $(awk -v a="$last_cmbs" -v b="$wc_cmbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its cpu speed; peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
+    echo "   vs wc -l: $(awk -v a="$last_mbs" -v b="$wc_mbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its wall speed, $(awk -v a="$last_cmbs" -v b="$wc_cmbs" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')x its cpu speed; --index peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
     if [ "$n" = "$big" ]; then
         echo "   $(python3 "$here/score_match.py" "truth-eve-$EVE_MB.tsv" "alerts-$n.json" | head -3)"
         run "picket match --iocs ($n, no .pki) EVE" "$eve" "$PICKET" match -q --iocs "iocs-$n.txt" "$eve"
-        echo "   peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
+        echo "   --iocs (no .pki) peak RSS / list size: $(awk -F': ' -v s="$isz" '/Maximum resident/ {printf "%.2f", $2 * 1024 / s}' time.txt)"
         z="zeek-$ZEEK_MB"
         cat "$z/conn.log" "$z/dns.log" "$z/dns.json" >/dev/null
         zsz=$(cat "$z/conn.log" "$z/dns.log" "$z/dns.json" | wc -c)

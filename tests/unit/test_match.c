@@ -391,6 +391,7 @@ TEST(list_file_read_in_chunks_equals_list_in_memory)
     CHECK(memcmp(ia->base, ib->base, ia->size) == 0);
     CHECK_INT(ia->h->n_entries, 40002);
     CHECK_INT(ia->h->n_keys, 40001);
+    CHECK_INT(ia->h->size_keys, 40000 * 21 + 4); /* the repeated key's bytes are dropped */
     got g;
     char *r = scan(ib, PK_FMT_TEXT, "x host00007.example.org 10.1.2.3\n", &g);
     CHECK_STR(r, "1 domain host00007.example.org exact host00007.example.org text|"
