@@ -337,8 +337,23 @@ typedef struct patset {
     uint8_t *single; /* per pattern: decided on the current record alone */
     uint32_t *gated; /* the patterns with a gate */
     size_t ngated;
-    uint32_t gate_any; /* union of the gates */
+    uint32_t gate_any;            /* union of the gates */
+    const pk_pattern_node **leaf; /* every pattern's observation expressions */
+    uint32_t *leaf_at;            /* pattern i's are leaf[leaf_at[i] .. leaf_at[i + 1]) */
 } patset;
+
+/* Count (leaf NULL) or collect the observation expressions under n. */
+static size_t leaves(const pk_pattern_node *n, const pk_pattern_node **leaf)
+{
+    if (n->kind == PK_PN_OBSERVE) {
+        if (leaf) leaf[0] = n;
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n->nchild; i++)
+        k += leaves(n->child[i], leaf ? leaf + k : NULL);
+    return k;
+}
 
 pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
 {
@@ -351,7 +366,8 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
     ps->gate = pk_calloc(n, sizeof *ps->gate);
     ps->single = pk_calloc(n, 1);
     ps->gated = pk_calloc(n, sizeof *ps->gated);
-    if (!ps->p || !ps->gate || !ps->single || !ps->gated)
+    ps->leaf_at = pk_calloc((size_t)n + 1, sizeof *ps->leaf_at);
+    if (!ps->p || !ps->gate || !ps->single || !ps->gated || !ps->leaf_at)
         return pk_error_set(err, PK_ENOMEM, "out of memory");
     ps->n = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -363,6 +379,7 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
         }
         const pk_pattern_node *root = pk_pattern_root(ps->p[i]);
         ps->single[i] = (uint8_t)single_record(root);
+        ps->leaf_at[i + 1] = ps->leaf_at[i] + (uint32_t)leaves(root, NULL);
         if (!anchored(ps->p[i])) {
             int sat = 0;
             const pk_pattern_path *why = NULL;
@@ -374,6 +391,10 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
             }
         }
     }
+    ps->leaf = pk_calloc(ps->leaf_at[n] ? ps->leaf_at[n] : 1, sizeof *ps->leaf);
+    if (!ps->leaf) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        leaves(pk_pattern_root(ps->p[i]), ps->leaf + ps->leaf_at[i]);
     return PK_OK;
 }
 
@@ -387,6 +408,8 @@ void pki_patterns_release(pk_match_index *ix)
     pk_free(ps->gate);
     pk_free(ps->single);
     pk_free(ps->gated);
+    pk_free(ps->leaf);
+    pk_free(ps->leaf_at);
     pk_free(ps);
     ix->compiled = NULL;
 }
@@ -406,6 +429,7 @@ typedef struct cand {
     const char *field;
     char *observed;
     size_t olen;
+    const json_t *obj; /* gated: the record's object that satisfied the pattern */
 } cand;
 
 typedef struct patstate {
@@ -517,7 +541,7 @@ void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, cons
     }
     char *o = pk_strndup(observed, olen);
     if (!o) return;
-    ps->cand[ps->ncand++] = (cand){pat, ei, done, field, o, olen};
+    ps->cand[ps->ncand++] = (cand){pat, ei, done, field, o, olen, NULL};
 }
 
 /* ---- records to STIX ----------------------------------------------------- */
@@ -781,7 +805,7 @@ static void gate_candidates(pk_match_scanner *s, patset *set)
             ps->cand = c;
             ps->candcap = nc;
         }
-        ps->cand[ps->ncand++] = (cand){pat, NO_ENTRY, 0, NULL, NULL, 0};
+        ps->cand[ps->ncand++] = (cand){pat, NO_ENTRY, 0, NULL, NULL, 0, NULL};
     }
 }
 
@@ -794,41 +818,57 @@ void pki_pat_record_end(pk_match_scanner *s)
     patset *set = s->ix->compiled;
     if (set->ngated) gate_candidates(s, set);
     if (ps->ncand) {
-        int need_window = 0, need_cur = 0;
-        for (size_t i = 0; i < ps->ncand; i++) {
-            if (ps->cand[i].done) continue;
-            if (set->single[ps->cand[i].pat])
-                need_cur = 1;
-            else
-                need_window = 1;
-        }
-        /* single-record patterns: the record's own objects */
+        int need_cur = 0;
+        for (size_t i = 0; i < ps->ncand; i++)
+            need_cur |= !ps->cand[i].done;
+        /* the record's own objects decide single-record patterns, and rule
+         * out the window for the others when the record satisfies none of
+         * their observation expressions (every observation in a match
+         * satisfies one: a record that satisfies none takes part in none) */
         json_t *cur = need_cur ? json_array() : NULL;
+        const json_t **objs = NULL;
+        size_t nobj = 0;
         if (cur && record_json(cur, &ps->cur, s->source) == 0) {
-            size_t nobj = json_array_size(cur) - 1; /* the last is the observed-data */
-            const json_t **objs = pk_malloc((nobj ? nobj : 1) * sizeof *objs);
+            nobj = json_array_size(cur) - 1; /* the last is the observed-data */
+            objs = pk_malloc((nobj ? nobj : 1) * sizeof *objs);
             for (size_t i = 0; objs && i < nobj; i++)
                 objs[i] = json_array_get(cur, i);
-            for (size_t i = 0; objs && i < ps->ncand; i++) {
-                const cand *c = &ps->cand[i];
-                if (c->done || !set->single[c->pat]) continue;
-                const pk_pattern_node *root = pk_pattern_root(set->p[c->pat]);
-                if (c->ei != NO_ENTRY) {
-                    if (match_single(root, objs, nobj))
-                        pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
-                    continue;
-                }
-                /* object by object (records carry no references between
-                 * them), to name the one that matched */
-                for (size_t k = 0; k < nobj; k++)
-                    if (match_single(root, &objs[k], 1)) {
-                        emit_gated(s, c->pat, set->gate[c->pat], objs[k]);
-                        break;
-                    }
-            }
-            pk_free(objs);
         }
-        json_decref(cur);
+        int need_window = 0;
+        for (size_t i = 0; i < ps->ncand; i++) {
+            cand *c = &ps->cand[i];
+            if (c->done) continue;
+            const pk_pattern_node *root = pk_pattern_root(set->p[c->pat]);
+            if (!set->single[c->pat]) {
+                const json_t *hit = NULL; /* the first object satisfying one */
+                for (size_t k = 0; objs && !hit && k < nobj; k++)
+                    for (uint32_t l = set->leaf_at[c->pat]; l < set->leaf_at[c->pat + 1]; l++)
+                        if (match_single(set->leaf[l], &objs[k], 1)) {
+                            hit = objs[k];
+                            break;
+                        }
+                c->obj = hit;
+                if (hit || !objs) /* without the objects, the window decides */
+                    need_window = 1;
+                else
+                    c->done = 1;
+                continue;
+            }
+            if (!objs) continue;
+            c->done = 1;
+            if (c->ei != NO_ENTRY) {
+                if (match_single(root, objs, nobj))
+                    pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                continue;
+            }
+            /* object by object (records carry no references between them),
+             * to name the one that matched */
+            for (size_t k = 0; k < nobj; k++)
+                if (match_single(root, &objs[k], 1)) {
+                    emit_gated(s, c->pat, set->gate[c->pat], objs[k]);
+                    break;
+                }
+        }
         /* the others: the window, oldest first, then this record */
         json_t *arr = need_window ? json_array() : NULL;
         size_t nrec = 0;
@@ -844,12 +884,12 @@ void pki_pat_record_end(pk_match_scanner *s)
             pk_pattern_obs_add(obs, arr, PK_PATTERN_SPEC_21, NULL) == PK_OK) {
             for (size_t i = 0; i < ps->ncand; i++) {
                 const cand *c = &ps->cand[i];
-                if (c->done || set->single[c->pat]) continue;
+                if (c->done) continue;
                 pk_pattern_result res = {NULL, 0};
                 if (pk_pattern_eval(set->p[c->pat], obs, &res, NULL) == PK_OK && res.count &&
                     res.index[res.count - 1] == nrec) {
                     if (c->ei == NO_ENTRY)
-                        emit_gated(s, c->pat, set->gate[c->pat], NULL);
+                        emit_gated(s, c->pat, set->gate[c->pat], c->obj);
                     else
                         pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
                 }
@@ -858,6 +898,8 @@ void pki_pat_record_end(pk_match_scanner *s)
         }
         pk_pattern_obs_free(obs);
         json_decref(arr);
+        pk_free(objs);
+        json_decref(cur);
         clear_cands(ps);
     }
     push_ring(ps);
