@@ -123,6 +123,7 @@ static int ftab_put(pki_ftab *t, uint64_t h, const char *leaf, size_t leaf_len, 
             if (t->count + 1 >= PKI_FTAB_SLOTS / 2) return 0;
             s->used = 1;
             s->h = h;
+            t->tag[i] = h | 1;
             s->role = role;
             s->prefix = role == R_NONE;
             s->name = role == R_NONE ? NULL : name;
