@@ -239,7 +239,7 @@ static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const
 static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
 {
     if (b->len + n < b->cap && b->len + n <= UINT32_MAX) {
-        memcpy(b->data + b->len, p, n);
+        if (n) memcpy(b->data + b->len, p, n);
         *off = (uint32_t)b->len;
         b->len += n;
         return 1;
