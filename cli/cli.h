@@ -72,6 +72,29 @@ void cli_print_usage(const struct cli_cmd *cmd, FILE *f);
 /** Resolve --db / $PICKET_DB / ./picket.db. */
 const char *cli_db_path(void);
 
+/** An action word of a command with sub-actions, and how many words it takes with it. */
+struct cli_action {
+    const char *name;
+    int args;
+};
+/**
+ * Find pos[0] among `acts` (ended by a NULL name) and check that npos - 1
+ * arguments follow it.  Returns the action's index, or -EXIT_PK_USAGE after
+ * printing the usage error ("which action: a, b?", "unknown action", "x takes N
+ * arguments").
+ */
+int cli_action(const char *verb, int npos, char **pos, const struct cli_action *acts);
+/** Print a JSON value compactly on one line of standard output. */
+void cli_print_json(const json_t *j);
+/** Open the TAXII tables of the store (--db); on failure report and return NULL. */
+pk_taxii_db *cli_taxii_open(const char *verb);
+/**
+ * The exit code for a failed library call: reports `err`, then 2 for bad input
+ * (PK_EINVAL, PK_EPARSE), 1 for a negative answer (PK_ENOTFOUND, PK_EEXIST) and 3
+ * for anything else.  PK_OK gives 0.
+ */
+int cli_status_exit(const char *verb, pk_status s, const pk_error *err);
+
 /**
  * A progress bar on standard error, drawn only when it is a terminal and -q is
  * off, at most ten times a second.  total 0 means unknown (a spinner with the

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* picket apiroot: the TAXII server's API roots (the default is /api/). */
-#include <string.h>
-
 #include "cli.h"
 
 static int run(int argc, char **argv);
@@ -45,23 +43,16 @@ static int run(int argc, char **argv)
         else if ((rc = cli_common_option(&cli_cmd_apiroot, c, argv)) != 0)
             return cli_finish(rc);
     }
-    int npos = argc - optind;
+    static const struct cli_action acts[] = {{"add", 1}, {"list", 0}, {NULL, 0}};
+    int act = cli_action("apiroot", argc - optind, argv + optind, acts);
+    if (act < 0) return -act;
     char **pos = argv + optind;
-    if (npos < 1) return cli_usage_error("apiroot", "which action: add, list?");
-    int add = !strcmp(pos[0], "add");
-    if (!add && strcmp(pos[0], "list"))
-        return cli_usage_error("apiroot", "unknown action '%s'", pos[0]);
-    if (npos != (add ? 2 : 1))
-        return cli_usage_error("apiroot", add ? "add takes one PATH" : "list takes no argument");
-    pk_taxii_db *db;
+    pk_taxii_db *db = cli_taxii_open("apiroot");
+    if (!db) return EXIT_PK_INTERNAL;
     pk_error err;
     pk_error_clear(&err);
-    if (pk_taxii_db_open(cli_db_path(), &db, &err)) {
-        cli_report("apiroot", &err);
-        return EXIT_PK_INTERNAL;
-    }
     pk_status s;
-    if (add) {
+    if (act == 0) {
         s = pk_taxii_apiroot_add(db, pos[1], title, desc, &err);
     } else {
         json_t *list;
@@ -70,10 +61,7 @@ static int run(int argc, char **argv)
             size_t i;
             json_t *r;
             if (cli_opt.json) {
-                char *txt = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                if (!txt) cli_oom();
-                printf("%s\n", txt);
-                pk_free(txt);
+                cli_print_json(list);
             } else {
                 json_array_foreach(list, i, r)
                 {
@@ -85,10 +73,5 @@ static int run(int argc, char **argv)
         }
     }
     pk_taxii_db_close(db);
-    if (s) {
-        cli_report("apiroot", &err);
-        if (s == PK_EINVAL) return EXIT_PK_USAGE;
-        return s == PK_EEXIST ? EXIT_PK_NEGATIVE : EXIT_PK_INTERNAL;
-    }
-    return EXIT_PK_OK;
+    return cli_status_exit("apiroot", s, &err);
 }

@@ -73,27 +73,18 @@ static int run(int argc, char **argv)
         }
         if ((rc = cli_common_option(&cli_cmd_collection, c, argv)) != 0) return cli_finish(rc);
     }
-    int npos = argc - optind;
+    enum { ADD, LIST, GRANT, IMPORT };
+    static const struct cli_action acts[] = {
+        {"add", 1}, {"list", 0}, {"grant", 1}, {"import", 2}, {NULL, 0},
+    };
+    int act = cli_action("collection", argc - optind, argv + optind, acts);
+    if (act < 0) return -act;
     char **pos = argv + optind;
-    if (npos < 1) return cli_usage_error("collection", "which action: add, list, grant, import?");
-    const char *act = pos[0];
-    int want;
-    if (!strcmp(act, "add") || !strcmp(act, "grant"))
-        want = 2;
-    else if (!strcmp(act, "list"))
-        want = 1;
-    else if (!strcmp(act, "import"))
-        want = 3;
-    else
-        return cli_usage_error("collection", "unknown action '%s'", act);
-    if (npos != want)
-        return cli_usage_error("collection", "%s takes %d argument%s", act, want - 1,
-                               want == 2 ? "" : "s");
-    if ((!strcmp(act, "grant") || !strcmp(act, "import")) && !org)
-        return cli_usage_error("collection", "%s needs --org ORG", act);
+    if ((act == GRANT || act == IMPORT) && !org)
+        return cli_usage_error("collection", "%s needs --org ORG", pos[0]);
     pk_buf data;
     pk_buf_init(&data, 0);
-    if (!strcmp(act, "import")) {
+    if (act == IMPORT) {
         FILE *f = strcmp(pos[2], "-") ? fopen(pos[2], "rb") : stdin;
         if (!f) {
             cli_error("collection", "%s: cannot open", pos[2]);
@@ -105,22 +96,21 @@ static int run(int argc, char **argv)
             if (pk_buf_add(&data, chunk, n)) cli_oom();
         if (f != stdin) fclose(f);
     }
-    pk_taxii_db *db;
-    pk_error err;
-    pk_error_clear(&err);
-    if (pk_taxii_db_open(cli_db_path(), &db, &err)) {
+    pk_taxii_db *db = cli_taxii_open("collection");
+    if (!db) {
         pk_buf_free(&data);
-        cli_report("collection", &err);
         return EXIT_PK_INTERNAL;
     }
+    pk_error err;
+    pk_error_clear(&err);
     pk_status s;
-    if (!strcmp(act, "add")) {
+    if (act == ADD) {
         char id[PK_UUID_STRLEN];
         s = pk_taxii_collection_add(db, root, pos[1], desc, alias, id, &err);
         if (!s) printf("%s\n", id);
-    } else if (!strcmp(act, "grant")) {
+    } else if (act == GRANT) {
         s = pk_taxii_collection_grant(db, pos[1], org, rd, wr, &err);
-    } else if (!strcmp(act, "import")) {
+    } else if (act == IMPORT) {
         size_t stored, failed;
         s = pk_taxii_collection_import_text(db, pos[1], org, data.data ? data.data : "", data.len,
                                             &stored, &failed, &err);
@@ -131,10 +121,7 @@ static int run(int argc, char **argv)
         s = pk_taxii_collection_list(db, &list, &err);
         if (!s) {
             if (cli_opt.json) {
-                char *txt = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                if (!txt) cli_oom();
-                printf("%s\n", txt);
-                pk_free(txt);
+                cli_print_json(list);
             } else {
                 size_t i, j;
                 json_t *col, *g;
@@ -158,11 +145,6 @@ static int run(int argc, char **argv)
     }
     pk_buf_free(&data);
     pk_taxii_db_close(db);
-    if (s == PK_EVALIDATE) return EXIT_PK_NEGATIVE;
-    if (s) {
-        cli_report("collection", &err);
-        if (s == PK_EINVAL || s == PK_EPARSE) return EXIT_PK_USAGE;
-        return s == PK_ENOTFOUND || s == PK_EEXIST ? EXIT_PK_NEGATIVE : EXIT_PK_INTERNAL;
-    }
-    return EXIT_PK_OK;
+    if (s == PK_EVALIDATE) return EXIT_PK_NEGATIVE; /* the counts are printed */
+    return cli_status_exit("collection", s, &err);
 }

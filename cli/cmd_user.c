@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* picket user: the accounts of the TAXII server.  A token is printed once,
  * when it is made; the store keeps only its hash. */
-#include <string.h>
-
 #include "cli.h"
 
 static int run(int argc, char **argv);
@@ -59,36 +57,23 @@ static int run(int argc, char **argv)
         else if ((rc = cli_common_option(&cli_cmd_user, c, argv)) != 0)
             return cli_finish(rc);
     }
-    int npos = argc - optind;
+    enum { ADD, LIST, REMOVE, ROTATE, RED_SHARE };
+    static const struct cli_action acts[] = {
+        {"add", 1}, {"list", 0}, {"remove", 1}, {"rotate", 1}, {"red-share", 2}, {NULL, 0},
+    };
+    int act = cli_action("user", argc - optind, argv + optind, acts);
+    if (act < 0) return -act;
     char **pos = argv + optind;
-    if (npos < 1)
-        return cli_usage_error("user", "which action: add, list, remove, rotate, red-share?");
-    const char *act = pos[0];
-    int want;
-    if (!strcmp(act, "add") || !strcmp(act, "remove") || !strcmp(act, "rotate"))
-        want = 2;
-    else if (!strcmp(act, "list"))
-        want = 1;
-    else if (!strcmp(act, "red-share"))
-        want = 3;
-    else
-        return cli_usage_error("user", "unknown action '%s'", act);
-    if (npos != want)
-        return cli_usage_error("user", "%s takes %d argument%s", act, want - 1,
-                               want == 2 ? "" : "s");
-    if (!strcmp(act, "add") && !org) return cli_usage_error("user", "add needs --org ORG");
-    pk_taxii_db *db;
+    if (act == ADD && !org) return cli_usage_error("user", "add needs --org ORG");
+    pk_taxii_db *db = cli_taxii_open("user");
+    if (!db) return EXIT_PK_INTERNAL;
     pk_error err;
     pk_error_clear(&err);
-    if (pk_taxii_db_open(cli_db_path(), &db, &err)) {
-        cli_report("user", &err);
-        return EXIT_PK_INTERNAL;
-    }
     pk_status s = PK_OK;
     char token[PK_TAXII_TOKEN_LEN + 1];
-    if (!strcmp(act, "add") || !strcmp(act, "rotate")) {
-        s = !strcmp(act, "add") ? pk_taxii_user_add(db, pos[1], org, admin, token, &err)
-                                : pk_taxii_user_rotate(db, pos[1], token, &err);
+    if (act == ADD || act == ROTATE) {
+        s = act == ADD ? pk_taxii_user_add(db, pos[1], org, admin, token, &err)
+                       : pk_taxii_user_rotate(db, pos[1], token, &err);
         if (!s) {
             if (cli_opt.json)
                 printf("{\"name\":\"%s\",\"token\":\"%s\"}\n", pos[1], token);
@@ -97,9 +82,9 @@ static int run(int argc, char **argv)
             if (!cli_opt.quiet && !cli_opt.json)
                 fprintf(stderr, "picket user: the token of '%s' is shown only this once\n", pos[1]);
         }
-    } else if (!strcmp(act, "remove")) {
+    } else if (act == REMOVE) {
         s = pk_taxii_user_remove(db, pos[1], &err);
-    } else if (!strcmp(act, "red-share")) {
+    } else if (act == RED_SHARE) {
         s = pk_taxii_red_share(db, pos[1], pos[2], !revoke, &err);
     } else {
         json_t *list;
@@ -108,10 +93,7 @@ static int run(int argc, char **argv)
             size_t i;
             json_t *u;
             if (cli_opt.json) {
-                char *txt = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                if (!txt) cli_oom();
-                printf("%s\n", txt);
-                pk_free(txt);
+                cli_print_json(list);
             } else {
                 json_array_foreach(list, i, u)
                 {
@@ -125,10 +107,5 @@ static int run(int argc, char **argv)
         }
     }
     pk_taxii_db_close(db);
-    if (s) {
-        cli_report("user", &err);
-        if (s == PK_EINVAL) return EXIT_PK_USAGE;
-        return s == PK_ENOTFOUND || s == PK_EEXIST ? EXIT_PK_NEGATIVE : EXIT_PK_INTERNAL;
-    }
-    return EXIT_PK_OK;
+    return cli_status_exit("user", s, &err);
 }

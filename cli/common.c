@@ -172,3 +172,50 @@ void cli_progress_done(cli_progress *p)
     if (p->drawn) fputs("\r\033[K", stderr);
     pk_free(p);
 }
+
+int cli_action(const char *verb, int npos, char **pos, const struct cli_action *acts)
+{
+    char names[256] = "";
+    size_t used = 0;
+    for (int i = 0; acts[i].name; i++) {
+        int n = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", acts[i].name);
+        if (n > 0 && (size_t)n < sizeof names - used) used += (size_t)n;
+    }
+    if (npos < 1) return -cli_usage_error(verb, "which action: %s?", names);
+    for (int i = 0; acts[i].name; i++) {
+        if (strcmp(pos[0], acts[i].name)) continue;
+        if (npos - 1 != acts[i].args)
+            return -cli_usage_error(verb, "%s takes %d argument%s", acts[i].name, acts[i].args,
+                                    acts[i].args == 1 ? "" : "s");
+        return i;
+    }
+    return -cli_usage_error(verb, "unknown action '%s' (one of: %s)", pos[0], names);
+}
+
+void cli_print_json(const json_t *j)
+{
+    char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!txt) cli_oom();
+    printf("%s\n", txt);
+    pk_free(txt);
+}
+
+pk_taxii_db *cli_taxii_open(const char *verb)
+{
+    pk_taxii_db *db;
+    pk_error err;
+    pk_error_clear(&err);
+    if (pk_taxii_db_open(cli_db_path(), &db, &err)) {
+        cli_report(verb, &err);
+        return NULL;
+    }
+    return db;
+}
+
+int cli_status_exit(const char *verb, pk_status s, const pk_error *err)
+{
+    if (!s) return EXIT_PK_OK;
+    cli_report(verb, err);
+    if (s == PK_EINVAL || s == PK_EPARSE) return EXIT_PK_USAGE;
+    return s == PK_ENOTFOUND || s == PK_EEXIST ? EXIT_PK_NEGATIVE : EXIT_PK_INTERNAL;
+}

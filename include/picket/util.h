@@ -64,6 +64,13 @@ typedef enum pk_status {
  * Never NULL; unknown codes give "unknown status". Thread safe. */
 PK_API const char *pk_strstatus(pk_status s);
 
+/**
+ * The short title of an HTTP error status (RFC 9110 reason phrase in sentence
+ * case), as the "title" of a TAXII error message; "Internal server error" for
+ * any code it does not know.
+ */
+PK_API const char *pk_http_status_title(int status);
+
 /** The stable symbolic name of a status ("PK_ENOMEM"). */
 PK_API const char *pk_status_name(pk_status s);
 

@@ -16,28 +16,44 @@
 #include <unistd.h>
 #include <zlib.h>
 
-typedef struct item {
-    uint32_t key_off;
-    uint16_t key_len;
-    uint8_t type, flags;
-    uint32_t src, aux;
-} item;
+/*
+ * The compiler stages values where the index will hold them.  One buffer,
+ * `img`, is laid out like the image's first sections: header space, then
+ * the entries (the image's pki_entry array, in the order added), then the
+ * key bytes (key_off counts from there, as in the image).  pk_match_compile
+ * sorts the entries in place, moves the keys down behind them and builds the
+ * filter, table and networks after them in the same buffer, which becomes
+ * the index: peak memory is the index itself, not the index plus a staged
+ * copy of its values.  Growing moves the key bytes up when the entries need
+ * room; a large buffer grows by remapping (glibc's realloc uses mremap for
+ * mapped chunks), so doubling does not double what is resident.
+ */
+#define STAGE_HDR ((size_t)((sizeof(pki_header) + 63) & ~(size_t)63))
 
 struct pk_match_compiler {
-    item *items;
-    size_t n, cap;
-    pk_buf keys;    /* key bytes of every item */
-    pk_buf strings; /* NUL-terminated names, offset 0 is "" */
-    pk_map *strmap; /* name -> offset + 1 */
+    uint8_t *img;      /* staging; see above */
+    size_t n, cap;     /* entries */
+    size_t klen, kcap; /* key bytes */
+    pk_buf strings;    /* NUL-terminated names, offset 0 is "" */
+    pk_map *strmap;    /* name -> offset + 1 */
     pki_pattern *patterns;
     size_t npat, patcap;
 };
+
+static pki_entry *stage_entries(const pk_match_compiler *c)
+{
+    return (pki_entry *)(c->img + STAGE_HDR);
+}
+
+static uint8_t *stage_keys(const pk_match_compiler *c)
+{
+    return c->img + STAGE_HDR + c->cap * sizeof(pki_entry);
+}
 
 pk_match_compiler *pk_match_compiler_new(void)
 {
     pk_match_compiler *c = pk_calloc(1, sizeof *c);
     if (!c) return NULL;
-    pk_buf_init(&c->keys, (size_t)UINT32_MAX);
     pk_buf_init(&c->strings, (size_t)UINT32_MAX);
     c->strmap = pk_map_new(16);
     if (!c->strmap || pk_buf_addc(&c->strings, '\0') != PK_OK) {
@@ -50,9 +66,8 @@ pk_match_compiler *pk_match_compiler_new(void)
 void pk_match_compiler_free(pk_match_compiler *c)
 {
     if (!c) return;
-    pk_free(c->items);
+    pk_free(c->img);
     pk_free(c->patterns);
-    pk_buf_free(&c->keys);
     pk_buf_free(&c->strings);
     pk_map_free(c->strmap);
     pk_free(c);
@@ -82,21 +97,40 @@ static pk_status intern(pk_match_compiler *c, const char *s, uint32_t *off)
     return PK_OK;
 }
 
+/* Make room for one more entry and `klen` more key bytes. */
+static pk_status stage_grow(pk_match_compiler *c, size_t klen)
+{
+    size_t cap = c->cap, kcap = c->kcap;
+    if (c->n == cap) cap = cap ? cap * 2 : 1024;
+    while (kcap - c->klen < klen)
+        kcap = kcap ? kcap * 2 : 16384;
+    if (cap == c->cap && kcap == c->kcap) return PK_OK;
+    if (kcap > (size_t)UINT32_MAX + 16384) return PK_ELIMIT;
+    size_t old_keys = STAGE_HDR + c->cap * sizeof(pki_entry);
+    uint8_t *img = pk_realloc(c->img, STAGE_HDR + cap * sizeof(pki_entry) + kcap);
+    if (!img) return PK_ENOMEM;
+    if (cap != c->cap && c->klen) /* the entries grew: the keys move up behind them */
+        memmove(img + STAGE_HDR + cap * sizeof(pki_entry), img + old_keys, c->klen);
+    c->img = img;
+    c->cap = cap;
+    c->kcap = kcap;
+    return PK_OK;
+}
+
 static pk_status push_item(pk_match_compiler *c, pk_ioc_type type, const uint8_t *key, size_t klen,
                            uint8_t flags, uint32_t src, uint32_t aux, pk_error *err)
 {
     if (c->n >= 0x7fffffff) return pk_error_set(err, PK_ELIMIT, "more than 2^31 indicator values");
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 1024;
-        item *ni = pk_realloc(c->items, nc * sizeof *ni);
-        if (!ni) return pk_error_set(err, PK_ENOMEM, "out of memory");
-        c->items = ni;
-        c->cap = nc;
+    if (c->n == c->cap || c->kcap - c->klen < klen) {
+        pk_status rc = stage_grow(c, klen);
+        if (rc == PK_ELIMIT)
+            return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys");
+        if (rc != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory (indicator values)");
     }
-    size_t off = c->keys.len;
-    if (pk_buf_add(&c->keys, key, klen) != PK_OK)
-        return pk_error_set(err, PK_ENOMEM, "out of memory (key pool)");
-    c->items[c->n++] = (item){(uint32_t)off, (uint16_t)klen, (uint8_t)type, flags, src, aux};
+    memcpy(stage_keys(c) + c->klen, key, klen);
+    stage_entries(c)[c->n++] =
+        (pki_entry){(uint32_t)c->klen, (uint16_t)klen, (uint8_t)type, flags, src, aux};
+    c->klen += klen;
     return PK_OK;
 }
 
@@ -151,17 +185,14 @@ pk_status pk_match_compiler_add(pk_match_compiler *c, pk_ioc_type type, const ch
                                 indicator_id ? PKI_F_STIX : 0, err);
 }
 
-pk_status pk_match_compiler_add_list(pk_match_compiler *c, const char *text, size_t n,
-                                     const char *source, pk_match_bad_fn bad, void *ud,
-                                     size_t *added, size_t *rejected, pk_error *err)
+/* Add the lines of `text`, counting them on *lineno (the last line read).
+ * Counts go to *ok and *no. */
+static pk_status add_lines(pk_match_compiler *c, const char *text, size_t n, const char *source,
+                           uint32_t src, long *lineno, pk_match_bad_fn bad, void *ud, size_t *ok,
+                           size_t *no, pk_error *err)
 {
-    size_t ok = 0, no = 0;
-    uint32_t src;
-    if (!source) source = "-";
-    if (intern(c, source, &src) != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory");
     const char *p = text, *e = text + n;
-    long line = 0;
-    pk_status rc = PK_OK;
+    long line = *lineno;
     while (p < e) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         const char *le = nl ? nl : e;
@@ -186,34 +217,54 @@ pk_status pk_match_compiler_add_list(pk_match_compiler *c, const char *text, siz
                 pk_error_set(&e2, PK_EPARSE, "unknown type '%.*s'", (int)(tab - s), s);
                 pk_error_at(&e2, source, line, 1);
                 if (bad) bad(ud, &e2);
-                no++;
+                (*no)++;
                 continue;
             }
         }
         pk_error e2;
         pk_error_clear(&e2);
-        rc = pki_compiler_add_key(c, type, v, (size_t)(t - v), src, (uint32_t)line, 0, &e2);
+        pk_status rc =
+            pki_compiler_add_key(c, type, v, (size_t)(t - v), src, (uint32_t)line, 0, &e2);
         if (rc == PK_OK) {
-            ok++;
+            (*ok)++;
         } else if (rc == PK_EPARSE) {
             pk_error_at(&e2, source, line, (long)(v - s) + 1);
             if (bad) bad(ud, &e2);
-            no++;
-            rc = PK_OK;
+            (*no)++;
         } else {
             if (err) *err = e2;
-            break;
+            *lineno = line;
+            return rc;
         }
     }
+    *lineno = line;
+    return PK_OK;
+}
+
+pk_status pk_match_compiler_add_list(pk_match_compiler *c, const char *text, size_t n,
+                                     const char *source, pk_match_bad_fn bad, void *ud,
+                                     size_t *added, size_t *rejected, pk_error *err)
+{
+    size_t ok = 0, no = 0;
+    uint32_t src;
+    if (!source) source = "-";
+    if (intern(c, source, &src) != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    long line = 0;
+    pk_status rc = add_lines(c, text, n, source, src, &line, bad, ud, &ok, &no, err);
     if (added) *added = ok;
     if (rejected) *rejected = no;
     return rc;
 }
 
+/* The file is read in chunks and its complete lines added as they come: the
+ * list is never held whole (at 1M values it is as big as the index). */
 pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const char *path,
                                           pk_match_bad_fn bad, void *ud, size_t *added,
                                           size_t *rejected, pk_error *err)
 {
+    size_t ok = 0, no = 0;
+    uint32_t src;
+    if (intern(c, path, &src) != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory");
     int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         pk_error_at(err, path, 0, 0);
@@ -225,16 +276,37 @@ pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const char *path
         return pk_error_set(err, PK_ENOMEM, "out of memory");
     }
     gzbuffer(gz, 1 << 17);
-    pk_buf b;
-    pk_buf_init(&b, 0);
-    char chunk[1 << 16];
-    int r;
-    pk_status rc = PK_OK;
-    while ((r = gzread(gz, chunk, sizeof chunk)) > 0)
-        if (pk_buf_add(&b, chunk, (size_t)r) != PK_OK) {
-            rc = pk_error_set(err, PK_ENOMEM, "out of memory reading %s", path);
-            break;
+    size_t cap = (size_t)1 << 18, len = 0;
+    char *buf = pk_malloc(cap);
+    pk_status rc = buf ? PK_OK : pk_error_set(err, PK_ENOMEM, "out of memory reading %s", path);
+    long line = 0;
+    int r = 0;
+    while (rc == PK_OK) {
+        if (len == cap) { /* a line longer than the buffer */
+            char *nb = cap > ((size_t)1 << 30) ? NULL : pk_realloc(buf, cap * 2);
+            if (!nb) {
+                rc = pk_error_set(err, PK_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = nb;
+            cap *= 2;
         }
+        size_t want = cap - len < ((size_t)1 << 30) ? cap - len : ((size_t)1 << 30);
+        r = gzread(gz, buf + len, (unsigned)want);
+        if (r <= 0) break;
+        len += (size_t)r;
+        const char *last = NULL;
+        for (size_t i = len; i > 0; i--)
+            if (buf[i - 1] == '\n') {
+                last = buf + i;
+                break;
+            }
+        if (!last) continue;
+        size_t done = (size_t)(last - buf);
+        rc = add_lines(c, buf, done, path, src, &line, bad, ud, &ok, &no, err);
+        memmove(buf, buf + done, len - done);
+        len -= done;
+    }
     if (r < 0 && rc == PK_OK) {
         int zerr;
         const char *m = gzerror(gz, &zerr);
@@ -242,19 +314,20 @@ pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const char *path
         rc = pk_error_set(err, PK_EIO, "cannot read: %s", zerr == Z_ERRNO ? strerror(errno) : m);
     }
     gzclose(gz);
-    if (rc == PK_OK)
-        rc = pk_match_compiler_add_list(c, b.data ? b.data : "", b.len, path, bad, ud, added,
-                                        rejected, err);
-    pk_buf_free(&b);
+    if (rc == PK_OK && len) rc = add_lines(c, buf, len, path, src, &line, bad, ud, &ok, &no, err);
+    pk_free(buf);
+    if (added) *added = ok;
+    if (rejected) *rejected = no;
     return rc;
 }
 
 /* ---- building ------------------------------------------------------------ */
 
-static int cmp_items(const void *a, const void *b, void *ud)
+/* Entry order: (type, key, source, aux, flags).  Equal keys end up adjacent
+ * and networks in (address, prefix length) order, which the network arrays
+ * need; the rest makes the image the same whatever order values came in. */
+static inline int cmp_entry(const pki_entry *x, const pki_entry *y, const uint8_t *keys)
 {
-    const item *x = a, *y = b;
-    const uint8_t *keys = ud;
     if (x->type != y->type) return x->type < y->type ? -1 : 1;
     size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
     int c = memcmp(keys + x->key_off, keys + y->key_off, n);
@@ -262,7 +335,92 @@ static int cmp_items(const void *a, const void *b, void *ud)
     if (x->key_len != y->key_len) return x->key_len < y->key_len ? -1 : 1;
     if (x->src != y->src) return x->src < y->src ? -1 : 1;
     if (x->aux != y->aux) return x->aux < y->aux ? -1 : 1;
+    if (x->flags != y->flags) return x->flags < y->flags ? -1 : 1;
     return 0;
+}
+
+static void sift_down(pki_entry *a, size_t i, size_t n, const uint8_t *keys)
+{
+    pki_entry v = a[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && cmp_entry(&a[c], &a[c + 1], keys) < 0) c++;
+        if (cmp_entry(&v, &a[c], keys) >= 0) break;
+        a[i] = a[c];
+        i = c;
+    }
+    a[i] = v;
+}
+
+/* In-place introsort.  glibc's qsort_r is a merge sort with a temporary
+ * array as big as the input (16 MB for 1M entries), which would be the
+ * compile's peak; this one allocates nothing. */
+static void sort_entries(pki_entry *a, size_t n, const uint8_t *keys, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) { /* heapsort: a bad pivot sequence cannot go quadratic */
+            for (size_t i = n / 2; i-- > 0;)
+                sift_down(a, i, n, keys);
+            for (size_t e = n - 1; e > 0; e--) {
+                pki_entry t = a[0];
+                a[0] = a[e];
+                a[e] = t;
+                sift_down(a, 0, e, keys);
+            }
+            return;
+        }
+        size_t m = n / 2;
+        /* median of three into a[0] */
+        if (cmp_entry(&a[m], &a[0], keys) < 0) {
+            pki_entry t = a[m];
+            a[m] = a[0];
+            a[0] = t;
+        }
+        if (cmp_entry(&a[n - 1], &a[m], keys) < 0) {
+            pki_entry t = a[n - 1];
+            a[n - 1] = a[m];
+            a[m] = t;
+            if (cmp_entry(&a[m], &a[0], keys) < 0) {
+                t = a[m];
+                a[m] = a[0];
+                a[0] = t;
+            }
+        }
+        pki_entry piv = a[m];
+        size_t i = 0, j = n - 1;
+        for (;;) { /* Hoare partition */
+            while (cmp_entry(&a[i], &piv, keys) < 0)
+                i++;
+            while (cmp_entry(&piv, &a[j], keys) < 0)
+                j--;
+            if (i >= j) break;
+            pki_entry t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            i++;
+            j--;
+        }
+        /* [0, j] <= pivot <= [j + 1, n): recurse into the smaller side */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_entries(a, left, keys, depth);
+            a += left;
+            n -= left;
+        } else {
+            sort_entries(a + left, n - left, keys, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        pki_entry v = a[i];
+        size_t j = i;
+        while (j > 0 && cmp_entry(&v, &a[j - 1], keys) < 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
 }
 
 /* Fletcher over 64-bit words: a sum and a sum of sums, so any change to one
@@ -348,34 +506,45 @@ static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
 pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error *err)
 {
     *out = NULL;
-    item *it = c->items;
+    if (!c->img && stage_grow(c, 0) != PK_OK) return pk_error_set(err, PK_ENOMEM, "out of memory");
     size_t n = c->n;
-    const uint8_t *ckeys = (const uint8_t *)c->keys.data;
-    if (n) qsort_r(it, n, sizeof *it, cmp_items, (void *)ckeys);
+    pki_entry *ent = stage_entries(c);
+    const uint8_t *skeys = stage_keys(c);
+    for (size_t i = 0; i < n; i++) /* a failed compile may have left groups marked */
+        ent[i].flags &= (uint8_t)~PKI_F_MORE;
+    int depth = 2;
+    for (size_t x = n; x > 1; x >>= 1)
+        depth += 2;
+    sort_entries(ent, n, skeys, depth);
 
-    /* groups of equal keys: count distinct exact keys and networks */
-    size_t nkeys = 0, n4 = 0, n6 = 0, keybytes = 0;
+    /* groups of equal keys share the first one's bytes; count distinct exact
+     * keys and networks.  The bytes of repeated keys stay in the pool unused. */
+    size_t nkeys = 0, n4 = 0, n6 = 0;
+    uint32_t per_type[16] = {0};
     for (size_t i = 0; i < n; i++) {
-        int first = i == 0 || cmp_items(&it[i - 1], &it[i], (void *)ckeys) != 0;
-        if (first && i > 0 && it[i - 1].type == it[i].type && it[i - 1].key_len == it[i].key_len &&
-            memcmp(ckeys + it[i - 1].key_off, ckeys + it[i].key_off, it[i].key_len) == 0)
-            first = 0; /* same key, other source: same group */
-        if (!first) continue;
-        keybytes += it[i].key_len;
-        if (it[i].type == PK_IOC_CIDR && it[i].key_len == 5)
+        if (i > 0 && ent[i - 1].type == ent[i].type && ent[i - 1].key_len == ent[i].key_len &&
+            memcmp(skeys + ent[i - 1].key_off, skeys + ent[i].key_off, ent[i].key_len) == 0) {
+            ent[i].key_off = ent[i - 1].key_off;
+            ent[i - 1].flags |= PKI_F_MORE;
+            continue;
+        }
+        ent[i].flags &= (uint8_t)~PKI_F_MORE;
+        per_type[ent[i].type & 15]++;
+        if (ent[i].type == PK_IOC_CIDR && ent[i].key_len == 5)
             n4++;
-        else if (it[i].type == PK_IOC_CIDR)
+        else if (ent[i].type == PK_IOC_CIDR)
             n6++;
         else
             nkeys++;
     }
+    size_t keybytes = c->klen;
     if (keybytes >= UINT32_MAX || c->strings.len >= UINT32_MAX)
         return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys or names");
     uint64_t slots = nkeys + nkeys / 4 + 16;
     size_t blocks = (nkeys * 16 + 255) / 256;
     if (blocks < 1) blocks = 1;
 
-    size_t off = align64(sizeof(pki_header));
+    size_t off = STAGE_HDR;
     size_t o_entries = off;
     off = align64(off + n * sizeof(pki_entry));
     size_t o_keys = off;
@@ -394,8 +563,26 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     off = align64(off + c->npat * sizeof(pki_pattern));
     size_t size = off;
 
-    uint8_t *img = pk_calloc(1, size);
-    if (!img) return pk_error_set(err, PK_ENOMEM, "out of memory (%zu byte index)", size);
+    /* the staging buffer becomes the image: grow it if the image is bigger,
+     * move the keys down behind the entries, then fill in the rest */
+    size_t staged = STAGE_HDR + c->cap * sizeof(pki_entry) + c->kcap;
+    size_t skeys_off = STAGE_HDR + c->cap * sizeof(pki_entry);
+    if (size > staged) {
+        uint8_t *g = pk_realloc(c->img, size);
+        if (!g) return pk_error_set(err, PK_ENOMEM, "out of memory (%zu byte index)", size);
+        c->img = g;
+    }
+    uint8_t *img = c->img;
+    if (o_keys != skeys_off) memmove(img + o_keys, img + skeys_off, keybytes);
+    memset(img, 0, o_entries);
+    memset(img + o_keys + keybytes, 0, size - (o_keys + keybytes));
+    if (size < staged) { /* give the rest back (a mapped chunk shrinks in place) */
+        uint8_t *g = pk_realloc(img, size);
+        if (g) img = g;
+    }
+    c->img = NULL; /* the index owns it now; the compiler is empty */
+    c->n = c->cap = c->klen = c->kcap = 0;
+
     pki_header *h = (pki_header *)img;
     memcpy(h->magic, PKI_MAGIC, 8);
     h->version = PKI_VERSION;
@@ -418,9 +605,11 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     h->off_v4 = o_v4;
     h->off_v6 = o_v6;
     h->off_patterns = o_pat;
+    for (int t = 0; t < 16; t++)
+        h->per_type[t] = per_type[t];
 
-    pki_entry *ent = (pki_entry *)(img + o_entries);
-    uint8_t *kp = img + o_keys;
+    ent = (pki_entry *)(img + o_entries);
+    const uint8_t *kp = img + o_keys;
     uint32_t *bloom = (uint32_t *)(img + o_bloom);
     uint64_t *table = (uint64_t *)(img + o_table);
     pki_v4 *v4 = (pki_v4 *)(img + o_v4);
@@ -428,29 +617,15 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     memcpy(img + o_strings, c->strings.data, c->strings.len);
     if (c->npat) memcpy(img + o_pat, c->patterns, c->npat * sizeof(pki_pattern));
 
-    size_t ko = 0, i4 = 0, i6 = 0;
+    size_t i4 = 0, i6 = 0;
     uint32_t stack[130];
     size_t sp4 = 0, sp6 = 0;
     uint32_t stack6[130];
     for (size_t i = 0; i < n; i++) {
-        const uint8_t *k = ckeys + it[i].key_off;
-        int same = i > 0 && it[i - 1].type == it[i].type && it[i - 1].key_len == it[i].key_len &&
-                   memcmp(ckeys + it[i - 1].key_off, k, it[i].key_len) == 0;
-        ent[i] = (pki_entry){same ? ent[i - 1].key_off : (uint32_t)ko,
-                             it[i].key_len,
-                             it[i].type,
-                             it[i].flags,
-                             it[i].src,
-                             it[i].aux};
-        if (same) {
-            ent[i - 1].flags |= PKI_F_MORE;
-            continue;
-        }
-        memcpy(kp + ko, k, it[i].key_len);
-        ko += it[i].key_len;
-        h->per_type[it[i].type]++;
-        if (it[i].type != PK_IOC_CIDR) {
-            uint64_t hv = pki_hash(it[i].type, k, it[i].key_len);
+        if (i > 0 && (ent[i - 1].flags & PKI_F_MORE)) continue; /* not the first of its group */
+        const uint8_t *k = kp + ent[i].key_off;
+        if (ent[i].type != PK_IOC_CIDR) {
+            uint64_t hv = pki_hash(ent[i].type, k, ent[i].key_len);
             uint32_t *blk = bloom + 8 * (size_t)(((hv >> 32) * (uint64_t)blocks) >> 32);
             for (int j = 0; j < 8; j++)
                 blk[j] |= 1u << (((uint32_t)hv * pki_bloom_salt[j]) >> 27);
@@ -458,7 +633,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
             while (table[s])
                 if (++s == slots) s = 0;
             table[s] = (hv & 0xffffffff00000000ull) | (uint64_t)(i + 1);
-        } else if (it[i].key_len == 5) {
+        } else if (ent[i].key_len == 5) {
             uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
             unsigned pl = k[4];
             uint32_t end = pl == 0 ? 0xffffffffu : a | (0xffffffffu >> pl);

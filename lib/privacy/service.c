@@ -133,37 +133,13 @@ static int http_status(pk_status s)
     }
 }
 
-static const char *status_title(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad request";
-    case 401:
-        return "Authentication required";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not found";
-    case 405:
-        return "Method not allowed";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Payload too large";
-    case 503:
-        return "Service unavailable";
-    default:
-        return "Internal server error";
-    }
-}
-
 /* A TAXII-style error message. */
 static int error_body(int status, const char *msg, char **body, size_t *len)
 {
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    json_t *j = json_pack("{s:s, s:s, s:s}", "title", status_title(status), "description", msg,
-                          "http_status", code);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "title", pk_http_status_title(status), "description",
+                          msg, "http_status", code);
     *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     *len = *body ? strlen(*body) : 0;

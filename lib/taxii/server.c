@@ -128,45 +128,13 @@ static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, j
     return send_body(r, c, status, s, strlen(s), PK_TAXII_MEDIA_TYPE, hdrs);
 }
 
-static const char *status_title(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad request";
-    case 401:
-        return "Authentication required";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not found";
-    case 405:
-        return "Method not allowed";
-    case 406:
-        return "Not acceptable";
-    case 413:
-        return "Payload too large";
-    case 415:
-        return "Unsupported media type";
-    case 422:
-        return "Unprocessable entity";
-    case 429:
-        return "Too many requests";
-    case 431:
-        return "Request header fields too large";
-    case 503:
-        return "Service unavailable";
-    default:
-        return "Internal server error";
-    }
-}
-
 /* A TAXII error message (section 3.6.1): title, description, http_status. */
 static enum MHD_Result send_error(req *r, struct MHD_Connection *c, int status,
                                   const char *description, const hdr *hdrs)
 {
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    json_t *j = json_pack("{s:s,s:s,s:s}", "title", status_title(status), "description",
+    json_t *j = json_pack("{s:s,s:s,s:s}", "title", pk_http_status_title(status), "description",
                           description, "http_status", code);
     return send_json(r, c, status, j, hdrs);
 }

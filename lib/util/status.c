@@ -104,3 +104,39 @@ int pk_error_format(const pk_error *err, char *out, size_t n)
                     err->object_id[0] ? ": " : "", err->property, err->property[0] ? ": " : "",
                     err->message[0] ? err->message : pk_strstatus(err->code));
 }
+
+const char *pk_http_status_title(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Authentication required";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not found";
+    case 405:
+        return "Method not allowed";
+    case 406:
+        return "Not acceptable";
+    case 408:
+        return "Request timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload too large";
+    case 415:
+        return "Unsupported media type";
+    case 422:
+        return "Unprocessable entity";
+    case 429:
+        return "Too many requests";
+    case 431:
+        return "Request header fields too large";
+    case 503:
+        return "Service unavailable";
+    default:
+        return "Internal server error";
+    }
+}

@@ -345,6 +345,73 @@ TEST(index_save_and_load)
     pk_match_index_free(ix);
 }
 
+static void count_bad(void *ud, const pk_error *e)
+{
+    long *last = ud;
+    last[0]++;
+    last[1] = e->line;
+}
+
+/* A list read from a file in chunks gives the same index as the same text
+ * added whole, line numbers go on across chunks, and a repeated value shares
+ * its key (one group of two entries). */
+TEST(list_file_read_in_chunks_equals_list_in_memory)
+{
+    pk_buf list;
+    pk_buf_init(&list, 0);
+    for (int i = 0; i < 40000; i++) /* ~ 800 KB: several read chunks */
+        pk_buf_addf(&list, "host%05d.example.org\n", i);
+    pk_buf_adds(&list, "not a value\n10.1.2.3\nhost00007.example.org"); /* no final newline */
+    char path[] = "/tmp/picket-test-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    CHECK_INT(write(fd, list.data, list.len), (long)list.len);
+    close(fd);
+    pk_match_compiler *a = pk_match_compiler_new(), *b = pk_match_compiler_new();
+    REQUIRE(a && b);
+    long bad_a[2] = {0, 0}, bad_b[2] = {0, 0};
+    size_t added = 0, rej = 0;
+    CHECK_INT(pk_match_compiler_add_list(a, list.data, list.len, path, count_bad, bad_a, &added,
+                                         &rej, NULL),
+              PK_OK);
+    CHECK_INT(added, 40002);
+    CHECK_INT(rej, 1);
+    CHECK_INT(pk_match_compiler_add_list_file(b, path, count_bad, bad_b, &added, &rej, NULL),
+              PK_OK);
+    CHECK_INT(added, 40002);
+    CHECK_INT(rej, 1);
+    CHECK_INT(bad_a[1], 40001);
+    CHECK_INT(bad_b[1], 40001);
+    pk_match_index *ia = NULL, *ib = NULL;
+    CHECK_INT(pk_match_compile(a, &ia, NULL), PK_OK);
+    CHECK_INT(pk_match_compile(b, &ib, NULL), PK_OK);
+    CHECK_INT(pk_match_compiler_count(a), 0); /* its values went into the index */
+    REQUIRE(ia && ib);
+    CHECK_INT(ia->size, ib->size);
+    CHECK(memcmp(ia->base, ib->base, ia->size) == 0);
+    CHECK_INT(ia->h->n_entries, 40002);
+    CHECK_INT(ia->h->n_keys, 40001);
+    got g;
+    char *r = scan(ib, PK_FMT_TEXT, "x host00007.example.org 10.1.2.3\n", &g);
+    CHECK_STR(r, "1 domain host00007.example.org exact host00007.example.org text|"
+                 "1 domain host00007.example.org exact host00007.example.org text|"
+                 "1 ipv4 10.1.2.3 exact 10.1.2.3 text|");
+    pk_buf_free(&g.b);
+    /* the compiler can be filled and compiled again */
+    CHECK_INT(pk_match_compiler_add(a, PK_IOC_NONE, "evil.com", 8, "t", 1, NULL, NULL), PK_OK);
+    pk_match_index *ic = NULL;
+    CHECK_INT(pk_match_compile(a, &ic, NULL), PK_OK);
+    REQUIRE(ic);
+    CHECK_INT(ic->h->n_entries, 1);
+    pk_match_index_free(ic);
+    pk_match_index_free(ia);
+    pk_match_index_free(ib);
+    pk_match_compiler_free(a);
+    pk_match_compiler_free(b);
+    pk_buf_free(&list);
+    unlink(path);
+}
+
 /* ---- allocation failures ------------------------------------------------- */
 
 static void compile_and_scan(void *ctx)

@@ -20,6 +20,16 @@ TEST(status_text_is_stable)
         CHECK(strcmp(pk_strstatus((pk_status)s), "unknown status") != 0);
 }
 
+TEST(http_status_titles)
+{
+    CHECK_STR(pk_http_status_title(404), "Not found");
+    CHECK_STR(pk_http_status_title(406), "Not acceptable");
+    CHECK_STR(pk_http_status_title(409), "Conflict");
+    CHECK_STR(pk_http_status_title(431), "Request header fields too large");
+    CHECK_STR(pk_http_status_title(500), "Internal server error");
+    CHECK_STR(pk_http_status_title(599), "Internal server error");
+}
+
 TEST(error_format_names_the_place)
 {
     pk_error e;
