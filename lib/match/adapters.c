@@ -249,6 +249,70 @@ static const char *skip_value_fast(const char *p, const char *e)
 }
 #endif
 
+/*
+ * The walker's strings end at the next '"' or '\\' after their start; a
+ * search per string puts a SIMD load, compares and a mask on the critical
+ * path of every key and value.  The cursor keeps the mask of those bytes for
+ * the 64 bytes from where it last searched, so the strings of a block (a
+ * key and its value are ~25 bytes) cost a shift and a count each.
+ */
+typedef struct qb_cursor {
+    const char *base; /* the block: [base, base + 64) */
+    uint64_t m;       /* bit i: base[i] is '"' or '\\' */
+} qb_cursor;
+
+static inline uint64_t qb_mask64(const char *p)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)))
+             << (16 * i);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == '"' || p[i] == '\\') << i;
+    return m;
+#endif
+}
+
+/* find_qb through the cursor: the first '"' or '\\' in [p, e), or e.
+ * Reads up to 63 bytes past e. */
+static inline const char *cur_qb(qb_cursor *c, const char *p, const char *e)
+{
+    while (p < e) {
+        uintptr_t off = (uintptr_t)p - (uintptr_t)c->base;
+        if (off < 64) {
+            uint64_t m = c->m >> off;
+            if (m) {
+                p += __builtin_ctzll(m);
+                return p < e ? p : e;
+            }
+            p = c->base + 64;
+            continue;
+        }
+        c->base = p;
+        c->m = qb_mask64(p);
+    }
+    return e;
+}
+
+static inline const char *cur_string_end(qb_cursor *c, const char *p, const char *e, int *esc)
+{
+    const char *q = cur_qb(c, p, e);
+    while (q < e && *q == '\\') {
+        *esc = 1;
+        if (q + 1 >= e) return e;
+        q = cur_qb(c, q + 2, e);
+    }
+    return q;
+}
+
 #define MAX_DEPTH 64
 
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
@@ -256,6 +320,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
     const char *e = p + n;
     frame st[MAX_DEPTH];
     int d = 0;
+    qb_cursor cur = {NULL, 0}; /* empty: the first search fills it */
     p = skip_ws(p, e);
     if (p >= e || *p != '{') return "not a JSON object";
     st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
@@ -272,13 +337,15 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             if (*p == '}') goto close;
             if (*p != '"') return "expected a key";
             int kesc = 0;
-            const char *k = p + 1, *q = string_end(k, e, &kesc);
+            const char *k = p + 1, *q = cur_string_end(&cur, k, e, &kesc);
             if (q >= e) return "unterminated string";
             size_t kl = (size_t)(q - k);
             p = q + 1;
-            kh = pki_path_hash(f->h, k, kl);
             walk = 0;
-            if (!kesc) {
+            /* kh matters only for a key in the table (a nested walk starts
+             * only under one): the others skip the hash */
+            if (!kesc && (kl == 0 || pki_kf_maybe(t, k, kl))) {
+                kh = pki_path_hash(f->h, k, kl);
                 const pki_fslot *sl = pki_ftab_find(t, kh, k, kl);
                 if (sl) {
                     role = sl->role;
@@ -286,10 +353,14 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
                     walk = sl->prefix;
                 }
             }
-            p = skip_ws(p, e);
-            if (p >= e || *p != ':') return "expected ':' after a key";
-            p = skip_ws(p + 1, e);
-            if (p >= e) return "unexpected end of line";
+            if (p + 1 < e && *p == ':' && (unsigned char)p[1] > ' ') {
+                p++; /* compact JSON: the value right after the ':' */
+            } else {
+                p = skip_ws(p, e);
+                if (p >= e || *p != ':') return "expected ':' after a key";
+                p = skip_ws(p + 1, e);
+                if (p >= e) return "unexpected end of line";
+            }
         } else {
             if (*p == ']') goto close;
             role = f->role;
@@ -298,7 +369,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         switch (*p) {
         case '"': {
             int esc = 0;
-            const char *v = p + 1, *q = string_end(v, e, &esc);
+            const char *v = p + 1, *q = cur_string_end(&cur, v, e, &esc);
             if (q >= e) return "unterminated string";
             if (role == R_EVENT) {
                 if (q - v == 5 && memcmp(v, "stats", 5) == 0) return "";
@@ -329,6 +400,22 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             char c = *p;
             if (!((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n'))
                 return "unexpected character";
+#if defined(__SSE2__)
+            /* numbers: step over the digits 16 at a time (a digit never ends a scalar) */
+            while (p < e) {
+                __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+                                         _mm_set1_epi8('0'));
+                unsigned nd = ~(unsigned)_mm_movemask_epi8(
+                                  _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) &
+                              0xffffu;
+                if (nd) {
+                    p += __builtin_ctz(nd);
+                    break;
+                }
+                p += 16;
+            }
+            if (p > e) p = e;
+#endif
             while (p < e && !scalar_end[(unsigned char)*p])
                 p++;
             if (role == R_TIME) pki_add_obs(s, role, field, v, (size_t)(p - v), 0);

@@ -239,7 +239,25 @@ static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const
 static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
 {
     if (b->len + n < b->cap && b->len + n <= UINT32_MAX) {
-        if (n) memcpy(b->data + b->len, p, n);
+        char *d = b->data + b->len;
+        switch (n) { /* the usual key sizes without a call (addresses, digests) */
+        case 0:
+            break;
+        case 4:
+            memcpy(d, p, 4);
+            break;
+        case 16:
+            memcpy(d, p, 16);
+            break;
+        case 20:
+            memcpy(d, p, 20);
+            break;
+        case 32:
+            memcpy(d, p, 32);
+            break;
+        default:
+            memcpy(d, p, n);
+        }
         *off = (uint32_t)b->len;
         b->len += n;
         return 1;

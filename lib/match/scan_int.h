@@ -49,9 +49,26 @@ typedef struct pki_ftab {
      * array and touches a 64-byte slot only on a likely hit (the slots
      * together are 32 KiB, more than the L1 cache) */
     uint64_t tag[PKI_FTAB_SLOTS];
+    /* a bit per (length, first byte, last byte) of every entered key, each
+     * taken mod 32: a key whose bit is clear is in no path, and costs the
+     * scanner neither a hash nor a lookup (most keys of a log line) */
+    uint64_t kf[512];
     pki_fslot slot[PKI_FTAB_SLOTS];
     unsigned count;
 } pki_ftab;
+
+static inline unsigned pki_kf_bit(const char *k, size_t n)
+{
+    return (unsigned)(n & 31) << 10 | ((unsigned)(uint8_t)k[0] & 31) << 5 |
+           ((unsigned)(uint8_t)k[n - 1] & 31);
+}
+
+/* May a key of n > 0 bytes at k be in t? */
+static inline int pki_kf_maybe(const pki_ftab *t, const char *k, size_t n)
+{
+    unsigned b = pki_kf_bit(k, n);
+    return (int)(t->kf[b >> 6] >> (b & 63)) & 1;
+}
 
 typedef struct pki_fields {
     pki_ftab eve, zeek, jsonl, any;
