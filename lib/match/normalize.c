@@ -91,23 +91,26 @@ static inline uint8_t lower(uint8_t c)
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* 1 for a byte of a label, 2 for the dot, 0 for what no name holds. */
+static const uint8_t name_byte[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1,   ['0' ... '9'] = 1, ['-'] = 1,
+    ['_'] = 1,         [0x80 ... 0xff] = 1, ['.'] = 2,
+};
+
 size_t pki_norm_domain(const char *s, size_t n, uint8_t *out)
 {
     if (n && s[n - 1] == '.') n--; /* the root label */
     if (n == 0 || n > 253) return 0;
     size_t label = 0;
     for (size_t i = 0; i < n; i++) {
-        uint8_t c = lower((uint8_t)s[i]);
-        if (c == '.') {
+        uint8_t c = (uint8_t)s[i], k = name_byte[c];
+        if (k == 2) {
             if (label == 0) return 0;
             label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                   c >= 0x80) {
-            if (++label > 63) return 0;
-        } else {
+        } else if (!k || ++label > 63) {
             return 0;
         }
-        out[i] = c;
+        out[i] = lower(c);
     }
     return label ? n : 0;
 }
