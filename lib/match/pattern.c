@@ -5,11 +5,10 @@
  * Compiling: the pattern is parsed (picket/pattern.h); its equalities and
  * ISSUBSET networks on observables the logs give (addresses, names, URLs,
  * e-mail, hashes, file names, accounts) go into the index like IOC values,
- * each entry pointing at the pattern.  A pattern whose anchors are all such
- * observables is found through them; any other is gated (see "what the logs
- * can show" below): also by the object types of its observation expressions
- * that no indexed value finds.  A pattern that can never match the records
- * (file:size, network-traffic ports) is refused.
+ * each entry pointing at the pattern; observation expressions that no
+ * indexed value finds are gated by the object types they name (see "what
+ * the logs can show" below).  A pattern that can never match the records
+ * (process:name, file:mime_type) is refused.
  *
  * Matching: an entry hit or a gate makes the indicator a candidate for the
  * record.  A pattern that is nothing but ORed equalities is decided at once
@@ -72,17 +71,19 @@ static pk_ioc_type anchor_type(const pk_pattern_path *p, const pk_pattern_value 
 /* ---- what the logs can show, what the index can find -------------------- */
 
 /*
- * A pattern is found one of two ways.  Anchored: every anchor (pattern.h: a
- * set of equalities any match contains) is an observable the index holds;
- * the pattern is evaluated when a record hits one of its equalities.
- * Otherwise gated: each observation expression `[...]` is either covered
- * (every object satisfying it hits an indexed value: an equality, an IN set,
- * or ISSUBSET a network, which goes into the CIDR arrays) or not; a record
- * carrying an object of a type an uncovered observation names triggers an
- * evaluation too.  A record that takes part in a match satisfies one of the
- * observation expressions, so it hits a value or carries such a type: gating
- * loses no match, it only bounds the cost (one evaluation per qualifying
- * record).  The same analysis runs when compiling and when an index is
+ * Each observation expression `[...]` of a pattern is either covered (every
+ * object satisfying it hits an indexed value: an equality, an IN set, or
+ * ISSUBSET a network, which goes into the CIDR arrays; a connection's
+ * address counts as an address) or not; a record carrying an object of a
+ * type an uncovered observation names makes the pattern a candidate too
+ * (it is gated).  A record that takes part in a match satisfies one of the
+ * observation expressions, so it hits a value or carries such a type:
+ * nothing is lost, and a match is reported at the record that completes it,
+ * whether or not that record holds one of the pattern's values.  Gating only
+ * bounds the cost (one test per qualifying record).  The anchors (pattern.h:
+ * equalities any match contains) still say which ORs of equalities the
+ * engine decides alone.  The same analysis runs when compiling and when an
+ * index is loaded, so the .pki format holds only the pattern text.
  * loaded, so the .pki format holds only the pattern text.
  */
 
@@ -258,7 +259,7 @@ static uint32_t gate(const pk_pattern_node *n, int *sat, const pk_pattern_path *
     }
 }
 
-/* Is the pattern anchored (see above)? */
+/* Are all the anchors observables the index holds? */
 static int anchored(const pk_pattern *p)
 {
     const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
@@ -320,27 +321,25 @@ pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indi
     pk_pattern *p = NULL;
     pk_status rc = pk_pattern_parse(pattern, n, PK_PATTERN_SPEC_AUTO, &p, err);
     if (rc != PK_OK) return rc;
-    int exact = 0;
-    if (anchored(p)) {
+    int exact = 0, sat = 0;
+    const pk_pattern_path *why = NULL;
+    gate(pk_pattern_root(p), &sat, &why);
+    if (!sat) {
+        rc = pk_error_set(err, PK_ENOTFOUND,
+                          "'%s' is not in what the logs give (addresses, domain names, URLs, "
+                          "e-mail addresses, accounts, file names, hashes and sizes, "
+                          "connections' addresses, ports and protocols): the pattern can "
+                          "never match, so it is left out",
+                          why ? why->text : "?");
+        pk_pattern_free(p);
+        return rc;
+    }
+    if (anchored(p)) { /* ORs of such equalities are decided without the evaluator */
         const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
         exact = a->exact;
         for (size_t i = 0; i < a->count; i++)
             if (anchor_type(a->anchor[i].path, a->anchor[i].value) == PK_IOC_CIDR)
                 exact = 0; /* the evaluator says what '=' means for a network */
-    } else {
-        int sat = 0;
-        const pk_pattern_path *why = NULL;
-        gate(pk_pattern_root(p), &sat, &why);
-        if (!sat) {
-            rc = pk_error_set(err, PK_ENOTFOUND,
-                              "'%s' is not in what the logs give (addresses, domain names, URLs, "
-                              "e-mail addresses, accounts, file names, hashes and sizes, "
-                              "connections' addresses, ports and protocols): the pattern can "
-                              "never match, so it is left out",
-                              why ? why->text : "?");
-            pk_pattern_free(p);
-            return rc;
-        }
     }
     char *text = pk_strndup(pattern, n);
     uint32_t pat;
@@ -419,15 +418,16 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
         ps->single[i] = (uint8_t)single_record(root);
         ps->leaf_at[i + 1] = ps->leaf_at[i] + (uint32_t)leaves(root, NULL);
         pk_pattern_walk(ps->p[i], net_walk, &ps->need_net);
-        if (!anchored(ps->p[i])) {
-            int sat = 0;
-            const pk_pattern_path *why = NULL;
-            uint32_t g = gate(root, &sat, &why);
-            if (sat && g) {
-                ps->gate[i] = g;
-                ps->gated[ps->ngated++] = i;
-                ps->gate_any |= g;
-            }
+        /* anchored patterns too: their anchors find every match, but the
+         * record that completes one may hold none of their values
+         * ([a = 1] AND [b:x > 2] completed by the b) */
+        int sat = 0;
+        const pk_pattern_path *why = NULL;
+        uint32_t g = gate(root, &sat, &why);
+        if (sat && g) {
+            ps->gate[i] = g;
+            ps->gated[ps->ngated++] = i;
+            ps->gate_any |= g;
         }
     }
     ps->leaf = pk_calloc(ps->leaf_at[n] ? ps->leaf_at[n] : 1, sizeof *ps->leaf);
