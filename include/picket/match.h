@@ -97,11 +97,15 @@ PK_API pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const cha
 /**
  * Add a STIX indicator by id and pattern text.  Patterns that are ORs of
  * equalities on the observable kinds above go into the index whole; others
- * are indexed by their anchors and decided by the pattern evaluator over a
- * window of recent records.  PK_EUNSUPPORTED when this build has no pattern
- * support, PK_EPARSE for a bad pattern, PK_ENOTFOUND when the pattern has no
- * anchor the engine can index (such an indicator cannot be matched at line
- * rate and is left out; err says so).
+ * are found through their equalities and ISSUBSET networks, or, when an
+ * observation expression has none, by the object types it names (a record
+ * holding a value of such a type triggers an evaluation), and are decided by
+ * the pattern evaluator over a window of recent records.  A STIX domain-name
+ * equality does not hit subdomains.  PK_EUNSUPPORTED when this build has no
+ * pattern support, PK_EPARSE for a bad pattern, PK_ENOTFOUND when the
+ * pattern can never match what the logs give (it compares properties such as
+ * file:size or network-traffic:dst_port that records do not carry; err
+ * names it), and the indicator is left out.
  */
 PK_API pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indicator_id,
                                                  const char *pattern, size_t n, pk_error *err);
@@ -110,9 +114,10 @@ PK_API pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const cha
 PK_API size_t pk_match_compiler_count(const pk_match_compiler *c);
 
 /**
- * Build the index.  The compiler may be reused or freed afterwards; the index
- * is independent of it.  Errors: PK_ENOMEM, PK_ELIMIT (more than 2^31
- * entries or a 4 GiB pool).
+ * Build the index.  The values' staging memory becomes the index (peak memory
+ * is about the index's size), so the compiler is left without values (count
+ * 0); it may be filled again or freed.  The index is independent of it.  Errors: PK_ENOMEM,
+ * PK_ELIMIT (more than 2^31 entries or a 4 GiB pool).
  */
 PK_API pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error *err);
 

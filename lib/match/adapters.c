@@ -60,10 +60,17 @@ static inline const char *string_end(const char *p, const char *e, int *esc)
 
 static inline const char *skip_ws(const char *p, const char *e)
 {
+    /* logs rarely have any: one compare when there is none */
+    if (p < e && (unsigned char)*p > ' ') return p;
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++;
     return p;
 }
+
+/* Bytes that end a number, true, false or null. */
+static const uint8_t scalar_end[256] = {
+    [','] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1,
+};
 
 int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n,
                 uint8_t esc)
@@ -104,10 +111,6 @@ typedef struct frame {
     uint8_t prefix; /* wanted fields below: walk nested values */
 } frame;
 
-/* Step over a nested value no wanted field lies in: only strings and the
- * nesting of brackets are looked at (and checked), which is much cheaper
- * than walking its keys.  p is at the '{' or '['; returns the byte after
- * the closing bracket, or NULL with *why set. */
 /* The next '"', '{', '}', '[' or ']' in [p, e), or e (reads up to 15 bytes
  * past e).  '[' ']' and '{' '}' differ by 0x20, so two compares find both. */
 static inline const char *find_structural(const char *p, const char *e)
@@ -177,6 +180,139 @@ static const char *skip_value(const char *p, const char *e, const char **why)
     return NULL;
 }
 
+#if defined(__SSE2__)
+/* Bit i set where p[i] == c, for the 16 bytes at p. */
+static inline uint64_t eq16(__m128i v, char c)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+
+/* Inclusive prefix XOR: bit i = xor of bits 0..i (a quote opens, the next
+ * closes: the bits from an opening quote up to before its closing one). */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/*
+ * skip_value on 64-byte blocks: quotes, backslashes and brackets of a block
+ * become bit masks, the bits inside strings come from a prefix XOR of the
+ * quotes, and only the brackets outside strings are visited (an EVE "flow"
+ * object of ~270 bytes has two).  Escapes are not modelled: at the first
+ * backslash, and on anything skip_value would report (too deep, mismatched,
+ * unterminated), this returns NULL and the caller runs skip_value from the
+ * start, so the result and the reason are always skip_value's.
+ */
+static const char *skip_value_fast(const char *p, const char *e)
+{
+    uint64_t arr = 0, carry = 0;
+    int d = 0;
+    for (const char *b = p; b < e; b += 64) {
+        uint64_t q = 0, bs = 0, br = 0;
+        for (int i = 0; i < 4; i++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * i));
+            __m128i lo = _mm_andnot_si128(_mm_set1_epi8(0x20), v); /* '{' '}' -> '[' ']' */
+            q |= eq16(v, '"') << (16 * i);
+            bs |= eq16(v, '\\') << (16 * i);
+            br |= (eq16(lo, '[') | eq16(lo, ']')) << (16 * i);
+        }
+        size_t left = (size_t)(e - b);
+        uint64_t valid = left >= 64 ? ~0ull : (1ull << left) - 1;
+        int stop = left <= 64;
+        if (bs & valid) { /* only the bytes before the first backslash */
+            valid &= (bs & -bs) - 1;
+            stop = 1;
+        }
+        uint64_t in = prefix_xor(q & valid) ^ carry;
+        for (br &= valid & ~in; br; br &= br - 1) {
+            const char *c = b + __builtin_ctzll(br);
+            if (*c == '{' || *c == '[') {
+                if (d == 63) return NULL;
+                arr = arr << 1 | (*c == '[');
+                d++;
+            } else {
+                if ((arr & 1) != (*c == ']')) return NULL;
+                arr >>= 1;
+                if (--d == 0) return c + 1;
+            }
+        }
+        if (stop) return NULL;
+        carry = (uint64_t)((int64_t)in >> 63);
+    }
+    return NULL;
+}
+#endif
+
+/*
+ * The walker's strings end at the next '"' or '\\' after their start; a
+ * search per string puts a SIMD load, compares and a mask on the critical
+ * path of every key and value.  The cursor keeps the mask of those bytes for
+ * the 64 bytes from where it last searched, so the strings of a block (a
+ * key and its value are ~25 bytes) cost a shift and a count each.
+ */
+typedef struct qb_cursor {
+    const char *base; /* the block: [base, base + 64) */
+    uint64_t m;       /* bit i: base[i] is '"' or '\\' */
+} qb_cursor;
+
+static inline uint64_t qb_mask64(const char *p)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)))
+             << (16 * i);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == '"' || p[i] == '\\') << i;
+    return m;
+#endif
+}
+
+/* find_qb through the cursor: the first '"' or '\\' in [p, e), or e.
+ * Reads up to 63 bytes past e. */
+static inline const char *cur_qb(qb_cursor *c, const char *p, const char *e)
+{
+    while (p < e) {
+        uintptr_t off = (uintptr_t)p - (uintptr_t)c->base;
+        if (off < 64) {
+            uint64_t m = c->m >> off;
+            if (m) {
+                p += __builtin_ctzll(m);
+                return p < e ? p : e;
+            }
+            p = c->base + 64;
+            continue;
+        }
+        c->base = p;
+        c->m = qb_mask64(p);
+    }
+    return e;
+}
+
+static inline const char *cur_string_end(qb_cursor *c, const char *p, const char *e, int *esc)
+{
+    const char *q = cur_qb(c, p, e);
+    while (q < e && *q == '\\') {
+        *esc = 1;
+        if (q + 1 >= e) return e;
+        q = cur_qb(c, q + 2, e);
+    }
+    return q;
+}
+
 #define MAX_DEPTH 64
 
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
@@ -184,6 +320,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
     const char *e = p + n;
     frame st[MAX_DEPTH];
     int d = 0;
+    qb_cursor cur = {NULL, 0}; /* empty: the first search fills it */
     p = skip_ws(p, e);
     if (p >= e || *p != '{') return "not a JSON object";
     st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
@@ -200,13 +337,15 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             if (*p == '}') goto close;
             if (*p != '"') return "expected a key";
             int kesc = 0;
-            const char *k = p + 1, *q = string_end(k, e, &kesc);
+            const char *k = p + 1, *q = cur_string_end(&cur, k, e, &kesc);
             if (q >= e) return "unterminated string";
             size_t kl = (size_t)(q - k);
             p = q + 1;
-            kh = pki_path_hash(f->h, k, kl);
             walk = 0;
-            if (!kesc) {
+            /* kh matters only for a key in the table (a nested walk starts
+             * only under one): the others skip the hash */
+            if (!kesc && (kl == 0 || pki_kf_maybe(t, k, kl))) {
+                kh = pki_path_hash(f->h, k, kl);
                 const pki_fslot *sl = pki_ftab_find(t, kh, k, kl);
                 if (sl) {
                     role = sl->role;
@@ -214,10 +353,14 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
                     walk = sl->prefix;
                 }
             }
-            p = skip_ws(p, e);
-            if (p >= e || *p != ':') return "expected ':' after a key";
-            p = skip_ws(p + 1, e);
-            if (p >= e) return "unexpected end of line";
+            if (p + 1 < e && *p == ':' && (unsigned char)p[1] > ' ') {
+                p++; /* compact JSON: the value right after the ':' */
+            } else {
+                p = skip_ws(p, e);
+                if (p >= e || *p != ':') return "expected ':' after a key";
+                p = skip_ws(p + 1, e);
+                if (p >= e) return "unexpected end of line";
+            }
         } else {
             if (*p == ']') goto close;
             role = f->role;
@@ -226,7 +369,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         switch (*p) {
         case '"': {
             int esc = 0;
-            const char *v = p + 1, *q = string_end(v, e, &esc);
+            const char *v = p + 1, *q = cur_string_end(&cur, v, e, &esc);
             if (q >= e) return "unterminated string";
             if (role == R_EVENT) {
                 if (q - v == 5 && memcmp(v, "stats", 5) == 0) return "";
@@ -240,8 +383,12 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         case '{':
         case '[':
             if (!walk && (*p == '{' || role == R_NONE)) {
-                const char *why = NULL;
-                if (!(p = skip_value(p, e, &why))) return why;
+                const char *why = NULL, *r = NULL;
+#if defined(__SSE2__)
+                r = skip_value_fast(p, e);
+#endif
+                if (!r && !(r = skip_value(p, e, &why))) return why;
+                p = r;
                 break;
             }
             if (d == MAX_DEPTH) return "nested too deep";
@@ -253,8 +400,23 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             char c = *p;
             if (!((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n'))
                 return "unexpected character";
-            while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
-                   *p != '\r')
+#if defined(__SSE2__)
+            /* numbers: step over the digits 16 at a time (a digit never ends a scalar) */
+            while (p < e) {
+                __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
+                                         _mm_set1_epi8('0'));
+                unsigned nd = ~(unsigned)_mm_movemask_epi8(
+                                  _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) &
+                              0xffffu;
+                if (nd) {
+                    p += __builtin_ctz(nd);
+                    break;
+                }
+                p += 16;
+            }
+            if (p > e) p = e;
+#endif
+            while (p < e && !scalar_end[(unsigned char)*p])
                 p++;
             if (role == R_TIME) pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
         }

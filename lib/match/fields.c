@@ -107,6 +107,10 @@ static const pki_fieldspec time_fields[] = {
 static int ftab_put(pki_ftab *t, uint64_t h, const char *leaf, size_t leaf_len, uint8_t role,
                     const char *name)
 {
+    if (leaf_len) {
+        unsigned b = pki_kf_bit(leaf, leaf_len);
+        t->kf[b >> 6] |= 1ull << (b & 63);
+    }
     uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
     for (uint32_t n = 0; n < PKI_FTAB_SLOTS; n++, i = (i + 1) & (PKI_FTAB_SLOTS - 1)) {
         pki_fslot *s = &t->slot[i];
@@ -123,6 +127,7 @@ static int ftab_put(pki_ftab *t, uint64_t h, const char *leaf, size_t leaf_len, 
             if (t->count + 1 >= PKI_FTAB_SLOTS / 2) return 0;
             s->used = 1;
             s->h = h;
+            t->tag[i] = h | 1;
             s->role = role;
             s->prefix = role == R_NONE;
             s->name = role == R_NONE ? NULL : name;

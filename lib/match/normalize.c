@@ -41,23 +41,31 @@ pk_ioc_type pk_ioc_type_parse(const char *s, size_t n)
 
 int pki_parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
-    size_t i = 0;
+    /* dotted quad, 1 to 3 digits a part, no leading zeros (010 is octal to
+     * some parsers and decimal to others): 7 to 15 bytes */
+    if (n < 7 || n > 15) return 0;
+    const char *p = s, *e = s + n;
     for (int part = 0; part < 4; part++) {
         if (part) {
-            if (i >= n || s[i] != '.') return 0;
-            i++;
+            if (p >= e || *p != '.') return 0;
+            p++;
         }
-        unsigned v = 0, digits = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            digits++;
+        unsigned v, d;
+        if (p >= e || (v = (unsigned)(uint8_t)*p - '0') > 9) return 0;
+        p++;
+        if (p < e && (d = (unsigned)(uint8_t)*p - '0') <= 9) {
+            if (v == 0) return 0;
+            v = v * 10 + d;
+            p++;
+            if (p < e && (d = (unsigned)(uint8_t)*p - '0') <= 9) {
+                v = v * 10 + d;
+                p++;
+                if (v > 255) return 0;
+            }
         }
-        /* no leading zeros: 010 is octal to some parsers and decimal to others */
-        if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[i - digits] == '0')) return 0;
         out[part] = (uint8_t)v;
     }
-    return i == n;
+    return p == e;
 }
 
 int pki_parse_ipv6(const char *s, size_t n, uint8_t out[16])
@@ -83,23 +91,26 @@ static inline uint8_t lower(uint8_t c)
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* 1 for a byte of a label, 2 for the dot, 0 for what no name holds. */
+static const uint8_t name_byte[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1,   ['0' ... '9'] = 1, ['-'] = 1,
+    ['_'] = 1,         [0x80 ... 0xff] = 1, ['.'] = 2,
+};
+
 size_t pki_norm_domain(const char *s, size_t n, uint8_t *out)
 {
     if (n && s[n - 1] == '.') n--; /* the root label */
     if (n == 0 || n > 253) return 0;
     size_t label = 0;
     for (size_t i = 0; i < n; i++) {
-        uint8_t c = lower((uint8_t)s[i]);
-        if (c == '.') {
+        uint8_t c = (uint8_t)s[i], k = name_byte[c];
+        if (k == 2) {
             if (label == 0) return 0;
             label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                   c >= 0x80) {
-            if (++label > 63) return 0;
-        } else {
+        } else if (!k || ++label > 63) {
             return 0;
         }
-        out[i] = c;
+        out[i] = lower(c);
     }
     return label ? n : 0;
 }
@@ -206,22 +217,31 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     return o;
 }
 
-static inline int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
+/* Hex digit values plus one, 0 for anything else. */
+static const int8_t hexv[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colons)
 {
+    const uint8_t *u = (const uint8_t *)s;
     size_t o = 0, i = 0;
+    if (!colons) { /* plain digits: pairs, no separator to look for */
+        if (n & 1 || n / 2 > cap) return 0;
+        for (; i < n; i += 2) {
+            int hi = hexv[u[i]] - 1, lo = hexv[u[i + 1]] - 1;
+            if ((hi | lo) < 0) return 0;
+            out[o++] = (uint8_t)(hi << 4 | lo);
+        }
+        return o;
+    }
     while (i < n) {
-        if (colons && o && s[i] == ':') i++;
+        if (o && u[i] == ':') i++;
         if (i + 2 > n || o >= cap) return 0;
-        int hi = hexval((uint8_t)s[i]), lo = hexval((uint8_t)s[i + 1]);
-        if (hi < 0 || lo < 0) return 0;
+        int hi = hexv[u[i]] - 1, lo = hexv[u[i + 1]] - 1;
+        if ((hi | lo) < 0) return 0;
         out[o++] = (uint8_t)(hi << 4 | lo);
         i += 2;
     }

@@ -2,23 +2,24 @@
 /*
  * STIX indicators in the match engine.
  *
- * Compiling: the pattern is parsed (picket/pattern.h) and its equality
- * anchors go into the index like IOC values, each entry pointing at the
- * pattern.  A pattern whose every anchor is an observable the logs give us
- * (addresses, names, URLs, e-mail, hashes, file names, accounts) can be found
- * at line rate; one with an anchor we cannot observe (network-traffic ports,
- * process names) or no anchor at all would have to be evaluated against every
- * record and is refused.
+ * Compiling: the pattern is parsed (picket/pattern.h); its equalities and
+ * ISSUBSET networks on observables the logs give (addresses, names, URLs,
+ * e-mail, hashes, file names, accounts) go into the index like IOC values,
+ * each entry pointing at the pattern.  A pattern whose anchors are all such
+ * observables is found through them; any other is gated (see "what the logs
+ * can show" below): also by the object types of its observation expressions
+ * that no indexed value finds.  A pattern that can never match the records
+ * (file:size, network-traffic ports) is refused.
  *
- * Matching: an anchor hit makes the indicator a candidate for the record.
- * A pattern that is nothing but ORed equalities is decided at once when the
- * value in the log is byte for byte the anchor's (the common case); otherwise,
- * and for every other pattern (AND, LIKE, MATCHES, FOLLOWEDBY, WITHIN,
- * REPEATS...), the pattern evaluator decides, over a window of the last N
- * records of the same input turned into observed-data and SCOs.  The alert
- * is raised for the record that completes a match (it must take part in it).
- * Keeping the window costs a copy of each record's observed values, and only
- * when the index holds patterns.
+ * Matching: an entry hit or a gate makes the indicator a candidate for the
+ * record.  A pattern that is nothing but ORed equalities is decided at once
+ * when the value in the log is byte for byte the anchor's (the common case);
+ * one observation expression (or an OR of them) is decided on the record's
+ * own objects; every other (AND, FOLLOWEDBY, WITHIN, REPEATS...) by the
+ * pattern evaluator over a window of the last N records of the same input
+ * turned into observed-data and SCOs.  The alert is raised for the record
+ * that takes part in a match.  Keeping the window costs a copy of each
+ * record's observed values, and only when the index holds patterns.
  */
 #include "scan_int.h"
 
@@ -68,6 +69,181 @@ static pk_ioc_type anchor_type(const pk_pattern_path *p, const pk_pattern_value 
     return PK_IOC_NONE;
 }
 
+/* ---- what the logs can show, what the index can find -------------------- */
+
+/*
+ * A pattern is found one of two ways.  Anchored: every anchor (pattern.h: a
+ * set of equalities any match contains) is an observable the index holds;
+ * the pattern is evaluated when a record hits one of its equalities.
+ * Otherwise gated: each observation expression `[...]` is either covered
+ * (every object satisfying it hits an indexed value: an equality, an IN set,
+ * or ISSUBSET a network, which goes into the CIDR arrays) or not; a record
+ * carrying an object of a type an uncovered observation names triggers an
+ * evaluation too.  A record that takes part in a match satisfies one of the
+ * observation expressions, so it hits a value or carries such a type: gating
+ * loses no match, it only bounds the cost (one evaluation per qualifying
+ * record).  The same analysis runs when compiling and when an index is
+ * loaded, so the .pki format holds only the pattern text.
+ */
+
+/* Bits of the observed value kinds that make an object of STIX `type`. */
+static uint32_t type_bits(const char *type)
+{
+    if (!type) return 0;
+    if (!strcmp(type, "ipv4-addr")) return 1u << PK_IOC_IPV4;
+    if (!strcmp(type, "ipv6-addr")) return 1u << PK_IOC_IPV6;
+    if (!strcmp(type, "domain-name")) return 1u << PK_IOC_DOMAIN;
+    if (!strcmp(type, "url")) return 1u << PK_IOC_URL;
+    if (!strcmp(type, "email-addr")) return 1u << PK_IOC_EMAIL;
+    if (!strcmp(type, "user-account")) return 1u << PK_IOC_USER;
+    if (!strcmp(type, "file"))
+        return 1u << PK_IOC_FILENAME | 1u << PK_IOC_MD5 | 1u << PK_IOC_SHA1 | 1u << PK_IOC_SHA256 |
+               1u << PK_IOC_SHA512;
+    return 0;
+}
+
+/* Is the property one the records carry (record_json)? */
+static int observed_path(const pk_pattern_path *p)
+{
+    if (!type_bits(p->type) || p->nsteps < 1 || p->steps[0].kind != PK_PSTEP_KEY) return 0;
+    const char *k = p->steps[0].key;
+    if (!strcmp(p->type, "file")) return !strcmp(k, "name") || !strcmp(k, "hashes");
+    if (!strcmp(p->type, "user-account")) return !strcmp(k, "account_login");
+    return !strcmp(k, "value");
+}
+
+/* `ipv4-addr:value ISSUBSET '10.0.0.0/8'` (or ipv6): found through the networks. */
+static int is_subnet_test(const pk_pattern_node *n)
+{
+    if (n->op != PK_POP_ISSUBSET || n->nvalues != 1 || n->path->nsteps != 1) return 0;
+    pk_ioc_type t = anchor_type(n->path, &n->values[0]);
+    return t == PK_IOC_CIDR || t == PK_IOC_IPV4 || t == PK_IOC_IPV6;
+}
+
+/* Does every object satisfying comparison tree `n` hit an indexed value? */
+static int covered(const pk_pattern_node *n)
+{
+    switch (n->kind) {
+    case PK_PN_COMPARE: {
+        if (n->negated) return 0;
+        if (n->op == PK_POP_ISSUBSET) {
+            if (!is_subnet_test(n)) return 0;
+        } else if (n->op != PK_POP_EQ && n->op != PK_POP_IN) {
+            return 0;
+        }
+        if (!n->nvalues) return 0;
+        for (size_t i = 0; i < n->nvalues; i++) {
+            pk_ioc_type t = anchor_type(n->path, &n->values[i]);
+            uint8_t key[PKI_KEY_MAX];
+            const char *why;
+            if (t == PK_IOC_NONE ||
+                !pki_make_key(&t, n->values[i].bytes, n->values[i].len, key, &why))
+                return 0;
+        }
+        return 1;
+    }
+    case PK_PN_CAND:
+        for (size_t i = 0; i < n->nchild; i++)
+            if (covered(n->child[i])) return 1;
+        return 0;
+    case PK_PN_COR:
+        for (size_t i = 0; i < n->nchild; i++)
+            if (!covered(n->child[i])) return 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Can comparison tree `n` hold for an object of a record?  Comparisons on
+ * properties the records never carry (file:size, network-traffic:dst_port)
+ * cannot; with NOT the evaluator decides. */
+static int satisfiable(const pk_pattern_node *n, const pk_pattern_path **why)
+{
+    switch (n->kind) {
+    case PK_PN_COMPARE:
+        if (n->negated ? type_bits(n->path->type) != 0 : observed_path(n->path)) return 1;
+        if (!*why) *why = n->path;
+        return 0;
+    case PK_PN_CAND:
+        for (size_t i = 0; i < n->nchild; i++)
+            if (!satisfiable(n->child[i], why)) return 0;
+        return 1;
+    case PK_PN_COR: {
+        int any = 0;
+        for (size_t i = 0; i < n->nchild; i++)
+            any |= satisfiable(n->child[i], why);
+        return any;
+    }
+    default:
+        return 0;
+    }
+}
+
+static uint32_t compare_types(const pk_pattern_node *n)
+{
+    if (n->kind == PK_PN_COMPARE) return type_bits(n->path->type);
+    uint32_t m = 0;
+    for (size_t i = 0; i < n->nchild; i++)
+        m |= compare_types(n->child[i]);
+    return m;
+}
+
+/* Over the observation-level tree: can it match (*sat), and the value kinds
+ * whose records must be evaluated (the types of uncovered observations). */
+static uint32_t gate(const pk_pattern_node *n, int *sat, const pk_pattern_path **why)
+{
+    uint32_t m = 0;
+    switch (n->kind) {
+    case PK_PN_OBSERVE:
+        *sat = satisfiable(n->child[0], why);
+        return covered(n->child[0]) ? 0 : compare_types(n->child[0]);
+    case PK_PN_OOR: {
+        int any = 0;
+        for (size_t i = 0; i < n->nchild; i++) {
+            int s1 = 0;
+            uint32_t g = gate(n->child[i], &s1, why);
+            if (s1) m |= g; /* a branch that cannot match needs no look */
+            any |= s1;
+        }
+        *sat = any;
+        return m;
+    }
+    default: { /* AND, FOLLOWEDBY and the qualifiers: every part must match */
+        int all = 1;
+        for (size_t i = 0; i < n->nchild; i++) {
+            int s1 = 0;
+            m |= gate(n->child[i], &s1, why);
+            all &= s1;
+        }
+        *sat = all && n->nchild > 0;
+        return m;
+    }
+    }
+}
+
+/* Is the pattern anchored (see above)? */
+static int anchored(const pk_pattern *p)
+{
+    const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
+    if (!a || !a->count) return 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (anchor_type(a->anchor[i].path, a->anchor[i].value) == PK_IOC_NONE) return 0;
+    return 1;
+}
+
+/* Decided on the current record alone: `[...]` or an OR of them, without
+ * qualifiers.  The evaluator's result over the window holds the current
+ * record exactly when it satisfies one of the observation expressions. */
+static int single_record(const pk_pattern_node *n)
+{
+    if (n->kind == PK_PN_OBSERVE) return 1;
+    if (n->kind != PK_PN_OOR) return 0;
+    for (size_t i = 0; i < n->nchild; i++)
+        if (!single_record(n->child[i])) return 0;
+    return 1;
+}
+
 typedef struct trig_ctx {
     pk_match_compiler *c;
     uint32_t src, pat;
@@ -80,7 +256,8 @@ static int add_trigger(const pk_pattern_node *n, int depth, void *ud)
 {
     trig_ctx *tc = ud;
     (void)depth;
-    if (n->kind != PK_PN_COMPARE || n->negated || (n->op != PK_POP_EQ && n->op != PK_POP_IN))
+    if (n->kind != PK_PN_COMPARE || n->negated ||
+        (n->op != PK_POP_EQ && n->op != PK_POP_IN && (tc->exact || !is_subnet_test(n))))
         return 0;
     for (size_t i = 0; i < n->nvalues; i++) {
         const pk_pattern_value *v = &n->values[i];
@@ -107,25 +284,26 @@ pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indi
     pk_pattern *p = NULL;
     pk_status rc = pk_pattern_parse(pattern, n, PK_PATTERN_SPEC_AUTO, &p, err);
     if (rc != PK_OK) return rc;
-    const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
-    if (!a || a->count == 0) {
-        pk_pattern_free(p);
-        return pk_error_set(err, PK_ENOTFOUND,
-                            "the pattern has no equality to index: it would have to be "
-                            "evaluated against every record, so it is left out");
-    }
-    int exact = a->exact;
-    for (size_t i = 0; i < a->count; i++) {
-        pk_ioc_type t = anchor_type(a->anchor[i].path, a->anchor[i].value);
-        if (t == PK_IOC_NONE) {
+    int exact = 0;
+    if (anchored(p)) {
+        const pk_pattern_anchors *a = pk_pattern_get_anchors(p);
+        exact = a->exact;
+        for (size_t i = 0; i < a->count; i++)
+            if (anchor_type(a->anchor[i].path, a->anchor[i].value) == PK_IOC_CIDR)
+                exact = 0; /* the evaluator says what '=' means for a network */
+    } else {
+        int sat = 0;
+        const pk_pattern_path *why = NULL;
+        gate(pk_pattern_root(p), &sat, &why);
+        if (!sat) {
             rc = pk_error_set(err, PK_ENOTFOUND,
-                              "'%s' is not an observable the logs give: the pattern cannot be "
-                              "found through the index, so it is left out",
-                              a->anchor[i].path->text);
+                              "'%s' is not in what the logs give (addresses, domain names, URLs, "
+                              "e-mail addresses, accounts, file names and hashes): the pattern "
+                              "can never match, so it is left out",
+                              why ? why->text : "?");
             pk_pattern_free(p);
             return rc;
         }
-        if (t == PK_IOC_CIDR) exact = 0; /* the evaluator says what '=' means for a network */
     }
     char *text = pk_strndup(pattern, n);
     uint32_t pat;
@@ -140,10 +318,10 @@ pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indi
         pk_pattern_free(p);
         return pk_error_set(err, PK_ENOMEM, "out of memory");
     }
-    /* Every observable equality of the pattern is indexed, not only the
-     * anchors: the anchors guarantee a match is found, the other equalities
-     * make the record that completes a match (the second half of a
-     * FOLLOWEDBY, the n-th repeat) trigger its evaluation. */
+    /* Every observable equality (and network test) of the pattern is
+     * indexed, not only the anchors: the anchors guarantee a match is found,
+     * the other values make the record that completes a match (the second
+     * half of a FOLLOWEDBY, the n-th repeat) trigger its evaluation. */
     trig_ctx tc = {c, src, pat, exact, PK_OK, err};
     pk_pattern_walk(p, add_trigger, &tc);
     pk_pattern_free(p);
@@ -155,6 +333,11 @@ pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indi
 typedef struct patset {
     size_t n;
     pk_pattern **p;
+    uint32_t *gate;  /* per pattern: value kinds whose records are evaluated (0: none) */
+    uint8_t *single; /* per pattern: decided on the current record alone */
+    uint32_t *gated; /* the patterns with a gate */
+    size_t ngated;
+    uint32_t gate_any; /* union of the gates */
 } patset;
 
 pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
@@ -162,11 +345,14 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
     uint32_t n = ix->h->n_patterns;
     if (!n) return PK_OK;
     patset *ps = pk_calloc(1, sizeof *ps);
-    if (!ps || !(ps->p = pk_calloc(n, sizeof *ps->p))) {
-        pk_free(ps);
-        return pk_error_set(err, PK_ENOMEM, "out of memory");
-    }
+    if (!ps) return pk_error_set(err, PK_ENOMEM, "out of memory");
     ix->compiled = ps;
+    ps->p = pk_calloc(n, sizeof *ps->p);
+    ps->gate = pk_calloc(n, sizeof *ps->gate);
+    ps->single = pk_calloc(n, 1);
+    ps->gated = pk_calloc(n, sizeof *ps->gated);
+    if (!ps->p || !ps->gate || !ps->single || !ps->gated)
+        return pk_error_set(err, PK_ENOMEM, "out of memory");
     ps->n = n;
     for (uint32_t i = 0; i < n; i++) {
         const char *t = ix->strings + ix->patterns[i].pattern;
@@ -174,6 +360,18 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
         if (rc != PK_OK) {
             pk_error_object(err, ix->strings + ix->patterns[i].id, "pattern");
             return rc == PK_ENOMEM ? rc : pk_error_set(err, PK_EPARSE, "bad pattern in the index");
+        }
+        const pk_pattern_node *root = pk_pattern_root(ps->p[i]);
+        ps->single[i] = (uint8_t)single_record(root);
+        if (!anchored(ps->p[i])) {
+            int sat = 0;
+            const pk_pattern_path *why = NULL;
+            uint32_t g = gate(root, &sat, &why);
+            if (sat && g) {
+                ps->gate[i] = g;
+                ps->gated[ps->ngated++] = i;
+                ps->gate_any |= g;
+            }
         }
     }
     return PK_OK;
@@ -183,9 +381,12 @@ void pki_patterns_release(pk_match_index *ix)
 {
     patset *ps = ix->compiled;
     if (!ps) return;
-    for (size_t i = 0; i < ps->n; i++)
+    for (size_t i = 0; ps->p && i < ps->n; i++)
         pk_pattern_free(ps->p[i]);
     pk_free(ps->p);
+    pk_free(ps->gate);
+    pk_free(ps->single);
+    pk_free(ps->gated);
     pk_free(ps);
     ix->compiled = NULL;
 }
@@ -447,16 +648,189 @@ static void push_ring(patstate *ps)
     if (ps->count + 1 < ps->w) ps->count++; /* the window counts the current record */
 }
 
+#define NO_ENTRY UINT32_MAX /* a candidate by type gate, not by an index hit */
+
+static const char *const kind_path[PK_IOC_TYPE_MAX_] = {"",
+                                                        "ipv4-addr:value",
+                                                        "ipv6-addr:value",
+                                                        "",
+                                                        "domain-name:value",
+                                                        "url:value",
+                                                        "email-addr:value",
+                                                        "file:hashes.MD5",
+                                                        "file:hashes.'SHA-1'",
+                                                        "file:hashes.'SHA-256'",
+                                                        "file:hashes.'SHA-512'",
+                                                        "file:name",
+                                                        "user-account:account_login"};
+
+/* The alert of a gated pattern that no indexed value of the record hit: the
+ * value is the pattern, the observed value the one of the object that
+ * matched (single-record patterns) or else the record's first of a kind the
+ * pattern looks at, and the field the STIX property it was turned into. */
+static void emit_gated(pk_match_scanner *s, uint32_t pat, uint32_t kinds, const json_t *obj)
+{
+    const pk_match_index *ix = s->ix;
+    patstate *ps = s->pat;
+    unsigned type = 0;
+    const char *v = "";
+    size_t vn = 0;
+    if (obj) { /* the matching SCO */
+        const char *t = json_string_value(json_object_get(obj, "type"));
+        const json_t *x = NULL;
+        if (t && !strcmp(t, "file")) {
+            if ((x = json_object_get(obj, "name")) != NULL) {
+                type = PK_IOC_FILENAME;
+            } else {
+                const json_t *h = json_object_get(obj, "hashes");
+                const char *k;
+                json_t *hv;
+                json_object_foreach((json_t *)h, k, hv)
+                {
+                    x = hv;
+                    type = !strcmp(k, "MD5")       ? PK_IOC_MD5
+                           : !strcmp(k, "SHA-1")   ? PK_IOC_SHA1
+                           : !strcmp(k, "SHA-256") ? PK_IOC_SHA256
+                                                   : PK_IOC_SHA512;
+                    break;
+                }
+            }
+        } else if (t && !strcmp(t, "user-account")) {
+            x = json_object_get(obj, "account_login");
+            type = PK_IOC_USER;
+        } else if (t) {
+            x = json_object_get(obj, "value");
+            uint32_t b = type_bits(t);
+            for (unsigned i = 1; i < PK_IOC_TYPE_MAX_; i++)
+                if (b >> i & 1u) type = i;
+        }
+        if (x && json_is_string(x)) {
+            v = json_string_value(x);
+            vn = json_string_length(x);
+        } else {
+            type = 0;
+        }
+    }
+    const uint8_t *p = (const uint8_t *)ps->cur.vals.data, *e = p + ps->cur.vals.len;
+    while (!type && p && p + 3 <= e) {
+        unsigned t = p[0];
+        size_t n = (size_t)p[1] | (size_t)p[2] << 8;
+        if (t < PK_IOC_TYPE_MAX_ && (kinds >> t & 1u)) {
+            type = t;
+            v = (const char *)p + 3;
+            vn = n;
+        }
+        p += 3 + n;
+    }
+    pk_match_alert a;
+    memset(&a, 0, sizeof a);
+    a.indicator_id = ix->strings + ix->patterns[pat].id;
+    a.type = (pk_ioc_type)type;
+    a.value = ix->strings + ix->patterns[pat].pattern;
+    a.observed = v;
+    a.observed_len = vn;
+    a.field = type ? kind_path[type] : "";
+    a.how = "pattern";
+    a.source = s->source;
+    a.line = s->line;
+    pki_record_ms(s);
+    if (s->time_state == 1) {
+        a.time = s->timebuf;
+        a.time_ms = s->time_ms;
+    }
+    s->st.alerts++;
+    if (s->cb.alert) s->cb.alert(s->cb.ud, &a);
+}
+
+/* Does the current record satisfy one observation expression of `n`
+ * (single_record)?  objs are the record's SCOs. */
+static int match_single(const pk_pattern_node *n, const json_t *const *objs, size_t nobj)
+{
+    if (n->kind == PK_PN_OBSERVE) {
+        int m = 0;
+        return pk_pattern_match_objects(n, objs, nobj, &m, NULL) == PK_OK && m;
+    }
+    for (size_t i = 0; i < n->nchild; i++)
+        if (match_single(n->child[i], objs, nobj)) return 1;
+    return 0;
+}
+
+/* Candidates by type gate: the gated patterns that look at a kind of value
+ * the record holds and that no index hit made candidates already. */
+static void gate_candidates(pk_match_scanner *s, patset *set)
+{
+    patstate *ps = s->pat;
+    uint32_t kinds = 0;
+    const uint8_t *p = (const uint8_t *)ps->cur.vals.data, *e = p + ps->cur.vals.len;
+    while (p && p + 3 <= e) {
+        if (p[0] < 32) kinds |= 1u << p[0];
+        p += 3 + ((size_t)p[1] | (size_t)p[2] << 8);
+    }
+    if (!(kinds & set->gate_any)) return;
+    for (size_t g = 0; g < set->ngated; g++) {
+        uint32_t pat = set->gated[g];
+        if (!(set->gate[pat] & kinds)) continue;
+        int have = 0;
+        for (size_t i = 0; i < ps->ncand && !have; i++)
+            have = ps->cand[i].pat == pat;
+        if (have) continue;
+        if (ps->ncand == ps->candcap) {
+            size_t nc = ps->candcap ? ps->candcap * 2 : 8;
+            cand *c = pk_realloc(ps->cand, nc * sizeof *c);
+            if (!c) return;
+            ps->cand = c;
+            ps->candcap = nc;
+        }
+        ps->cand[ps->ncand++] = (cand){pat, NO_ENTRY, 0, NULL, NULL, 0};
+    }
+}
+
 void pki_pat_record_end(pk_match_scanner *s)
 {
     patstate *ps = s->pat;
     if (!ps) return;
     ps->cur.line = s->line;
     ps->cur.ms = pki_record_ms(s);
+    patset *set = s->ix->compiled;
+    if (set->ngated) gate_candidates(s, set);
     if (ps->ncand) {
-        patset *set = s->ix->compiled;
-        /* the window, oldest first, then this record */
-        json_t *arr = json_array();
+        int need_window = 0, need_cur = 0;
+        for (size_t i = 0; i < ps->ncand; i++) {
+            if (ps->cand[i].done) continue;
+            if (set->single[ps->cand[i].pat])
+                need_cur = 1;
+            else
+                need_window = 1;
+        }
+        /* single-record patterns: the record's own objects */
+        json_t *cur = need_cur ? json_array() : NULL;
+        if (cur && record_json(cur, &ps->cur, s->source) == 0) {
+            size_t nobj = json_array_size(cur) - 1; /* the last is the observed-data */
+            const json_t **objs = pk_malloc((nobj ? nobj : 1) * sizeof *objs);
+            for (size_t i = 0; objs && i < nobj; i++)
+                objs[i] = json_array_get(cur, i);
+            for (size_t i = 0; objs && i < ps->ncand; i++) {
+                const cand *c = &ps->cand[i];
+                if (c->done || !set->single[c->pat]) continue;
+                const pk_pattern_node *root = pk_pattern_root(set->p[c->pat]);
+                if (c->ei != NO_ENTRY) {
+                    if (match_single(root, objs, nobj))
+                        pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                    continue;
+                }
+                /* object by object (records carry no references between
+                 * them), to name the one that matched */
+                for (size_t k = 0; k < nobj; k++)
+                    if (match_single(root, &objs[k], 1)) {
+                        emit_gated(s, c->pat, set->gate[c->pat], objs[k]);
+                        break;
+                    }
+            }
+            pk_free(objs);
+        }
+        json_decref(cur);
+        /* the others: the window, oldest first, then this record */
+        json_t *arr = need_window ? json_array() : NULL;
         size_t nrec = 0;
         int ok = arr != NULL;
         for (unsigned i = 0; ok && i < ps->count; i++) {
@@ -470,11 +844,15 @@ void pki_pat_record_end(pk_match_scanner *s)
             pk_pattern_obs_add(obs, arr, PK_PATTERN_SPEC_21, NULL) == PK_OK) {
             for (size_t i = 0; i < ps->ncand; i++) {
                 const cand *c = &ps->cand[i];
-                if (c->done) continue;
+                if (c->done || set->single[c->pat]) continue;
                 pk_pattern_result res = {NULL, 0};
                 if (pk_pattern_eval(set->p[c->pat], obs, &res, NULL) == PK_OK && res.count &&
-                    res.index[res.count - 1] == nrec)
-                    pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                    res.index[res.count - 1] == nrec) {
+                    if (c->ei == NO_ENTRY)
+                        emit_gated(s, c->pat, set->gate[c->pat], NULL);
+                    else
+                        pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                }
                 pk_pattern_result_free(&res);
             }
         }

@@ -234,30 +234,96 @@ static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const
  * one behind the other (with 1M keys the 2 MB filter lives in L3 at best).
  * Hits come out in the order the values were seen.
  */
-static void enqueue(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t n, long ei,
-                    const char *field, const char *obs, size_t olen, const char *how)
+/* Append n bytes to a queue's byte store; its offset in *off, 0 on failure
+ * (no room).  The common case (room left) is a bare copy. */
+static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
+{
+    if (b->len + n < b->cap && b->len + n <= UINT32_MAX) {
+        char *d = b->data + b->len;
+        switch (n) { /* the usual key sizes without a call (addresses, digests) */
+        case 0:
+            break;
+        case 4:
+            memcpy(d, p, 4);
+            break;
+        case 16:
+            memcpy(d, p, 16);
+            break;
+        case 20:
+            memcpy(d, p, 20);
+            break;
+        case 32:
+            memcpy(d, p, 32);
+            break;
+        default:
+            memcpy(d, p, n);
+        }
+        *off = (uint32_t)b->len;
+        b->len += n;
+        return 1;
+    }
+    if (b->len + n > UINT32_MAX || pk_buf_add(b, p, n) != PK_OK) return 0;
+    *off = (uint32_t)(b->len - n);
+    return 1;
+}
+
+/* The next free queue item, growing the queue (or, at its cap, running what
+ * is queued); NULL when no memory at all. */
+static inline pki_probe_item *q_slot(pk_match_scanner *s)
 {
     if (s->nq == s->qcap) {
         size_t nc = s->qcap ? s->qcap * 2 : 64;
         pki_probe_item *nq = nc <= 65536 ? pk_realloc(s->q, nc * sizeof *nq) : NULL;
         if (!nq) {
             pki_flush_probes(s); /* no room: run what we have */
-            if (s->qcap == 0) return;
+            if (s->qcap == 0) return NULL;
         } else {
             s->q = nq;
             s->qcap = nc;
         }
     }
+    return &s->q[s->nq];
+}
+
+static inline int in_lines(const pk_match_scanner *s, const char *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    return a >= (uintptr_t)s->stable_lo && a + n <= (uintptr_t)s->stable_hi;
+}
+
+/* The observed value of a probe: pointed at when it lies in the lines being
+ * scanned (they stay put until the pending batch has run: see drain),
+ * copied otherwise (scratch buffers are reused by the next value). */
+static inline int q_obs(pk_match_scanner *s, pki_probe_item *it, const char *obs, size_t olen)
+{
+    it->olen = (uint32_t)olen;
+    if (in_lines(s, obs, olen)) {
+        it->obs = obs;
+        return 1;
+    }
+    it->obs = NULL;
+    return qb_put(&s->qbytes, obs, olen, &it->ooff);
+}
+
+/*
+ * Probes are queued per record and run together at its end: computing every
+ * hash and prefetching every filter block first, then every table slot that
+ * passed, lets the cache misses of one record overlap instead of queueing
+ * one behind the other (with 1M keys the 2 MB filter lives in L3 at best).
+ * Hits come out in the order the values were seen.
+ */
+static void enqueue(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t n, long ei,
+                    const char *field, const char *obs, size_t olen, const char *how)
+{
+    pki_probe_item *it = q_slot(s);
+    if (!it) return;
     size_t at = s->qbytes.len;
-    if (pk_buf_add(&s->qbytes, k, n) != PK_OK || pk_buf_add(&s->qbytes, obs, olen) != PK_OK) {
+    if (!qb_put(&s->qbytes, k, n, &it->koff) || !q_obs(s, it, obs, olen)) {
         s->qbytes.len = at;
         return;
     }
-    pki_probe_item *it = &s->q[s->nq++];
-    it->koff = (uint32_t)at;
+    s->nq++;
     it->klen = (uint16_t)n;
-    it->ooff = (uint32_t)(at + n);
-    it->olen = (uint32_t)olen;
     it->type = (uint8_t)type;
     it->ei = ei;
     it->field = field;
@@ -266,6 +332,45 @@ static void enqueue(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t
     if (ei < 0) {
         it->h = pki_hash(type, k, n);
         __builtin_prefetch(pki_bloom_block(s->ix->bloom, s->ix->h->bloom_blocks, it->h));
+    }
+}
+
+/* A domain and each of its parent domains (k is normalised, kn bytes): the
+ * key is stored once and each suffix probe points into it. */
+static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, const char *field,
+                           const char *obs, size_t olen)
+{
+    uint32_t koff = 0, ooff = 0;
+    const char *optr = in_lines(s, obs, olen) ? obs : NULL;
+    size_t at = s->qbytes.len;
+    if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+    if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) {
+        s->qbytes.len = at;
+        return;
+    }
+    const uint32_t *bloom = s->ix->bloom;
+    uint32_t blocks = s->ix->h->bloom_blocks;
+    for (size_t i = 0; i < kn; i++) {
+        if (i && k[i - 1] != '.') continue;
+        pki_probe_item *it = q_slot(s);
+        if (!it) return;
+        if (s->nq == 0) { /* the queue was run to make room: the key went with it */
+            if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+            if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) return;
+        }
+        s->nq++;
+        it->koff = koff + (uint32_t)i;
+        it->klen = (uint16_t)(kn - i);
+        it->obs = optr;
+        it->ooff = ooff;
+        it->olen = (uint32_t)olen;
+        it->type = PK_IOC_DOMAIN;
+        it->ei = -1;
+        it->field = field;
+        it->how = i ? "subdomain" : "exact";
+        it->pass = 0;
+        it->h = pki_hash(PK_IOC_DOMAIN, k + i, kn - i);
+        __builtin_prefetch(pki_bloom_block(bloom, blocks, it->h));
     }
 }
 
@@ -288,7 +393,9 @@ void pki_flush_probes(pk_match_scanner *s)
         long ei = it->ei;
         if (ei < 0 && it->pass)
             ei = pki_probe_table(ix, it->type, (const uint8_t *)base + it->koff, it->klen, it->h);
-        if (ei >= 0) hit_group(s, (uint32_t)ei, it->field, base + it->ooff, it->olen, it->how);
+        if (ei >= 0)
+            hit_group(s, (uint32_t)ei, it->field, it->obs ? it->obs : base + it->ooff, it->olen,
+                      it->how);
     }
     s->nq = 0;
     pk_buf_reset(&s->qbytes);
@@ -425,10 +532,7 @@ static void match_domain(pk_match_scanner *s, const char *field, const char *v, 
     size_t kn = pki_norm_domain(v, n, k);
     if (!kn) return;
     OBSERVE(s, PK_IOC_DOMAIN, v, n);
-    probe(s, PK_IOC_DOMAIN, k, kn, field, v, n, "exact");
-    for (size_t i = 0; i < kn; i++)
-        if (k[i] == '.' && i + 1 < kn)
-            probe(s, PK_IOC_DOMAIN, k + i + 1, kn - i - 1, field, v, n, "subdomain");
+    enqueue_domain(s, k, kn, field, v, n);
 }
 
 static void match_host(pk_match_scanner *s, const char *field, const char *v, size_t n)
@@ -697,6 +801,8 @@ done:
 static void drain(pk_match_scanner *s)
 {
     char *p = s->buf, *e = s->buf + s->len;
+    s->stable_lo = p;
+    s->stable_hi = e;
     for (;;) {
         char *nl = memchr(p, '\n', (size_t)(e - p));
         if (!nl) break;
@@ -704,6 +810,7 @@ static void drain(pk_match_scanner *s)
         p = nl + 1;
     }
     pki_flush_pending(s); /* before the lines it points into move */
+    s->stable_lo = s->stable_hi = NULL;
     size_t rest = (size_t)(e - p);
     if (p != s->buf && rest) memmove(s->buf, p, rest);
     s->len = rest;
@@ -753,10 +860,13 @@ pk_status pk_match_scanner_feed(pk_match_scanner *s, const void *data, size_t n,
 pk_status pk_match_scanner_end(pk_match_scanner *s, pk_error *err)
 {
     if (s->len) {
+        s->stable_lo = s->buf;
+        s->stable_hi = s->buf + s->len;
         process_line(s, s->buf, s->len);
         s->len = 0;
     }
     pki_flush_pending(s);
+    s->stable_lo = s->stable_hi = NULL;
     return PK_OK;
 }
 
@@ -808,7 +918,7 @@ pk_status pk_match_scan_file(pk_match_scanner *s, const char *path, int follow, 
                 break;
             }
         } else {
-            r = read(fd, s->buf + s->len, room);
+            r = read(fd, s->buf + s->len, room > (128u << 10) ? (128u << 10) : room);
             if (r < 0 && errno == EINTR) continue;
             if (r < 0) {
                 pk_error_at(err, path, s->line + 1, 0);

@@ -45,9 +45,30 @@ typedef struct pki_fslot {
 } pki_fslot;
 
 typedef struct pki_ftab {
+    /* h | 1 of each used slot, 0 when free: the lookup reads this 4 KiB
+     * array and touches a 64-byte slot only on a likely hit (the slots
+     * together are 32 KiB, more than the L1 cache) */
+    uint64_t tag[PKI_FTAB_SLOTS];
+    /* a bit per (length, first byte, last byte) of every entered key, each
+     * taken mod 32: a key whose bit is clear is in no path, and costs the
+     * scanner neither a hash nor a lookup (most keys of a log line) */
+    uint64_t kf[512];
     pki_fslot slot[PKI_FTAB_SLOTS];
     unsigned count;
 } pki_ftab;
+
+static inline unsigned pki_kf_bit(const char *k, size_t n)
+{
+    return (unsigned)(n & 31) << 10 | ((unsigned)(uint8_t)k[0] & 31) << 5 |
+           ((unsigned)(uint8_t)k[n - 1] & 31);
+}
+
+/* May a key of n > 0 bytes at k be in t? */
+static inline int pki_kf_maybe(const pki_ftab *t, const char *k, size_t n)
+{
+    unsigned b = pki_kf_bit(k, n);
+    return (int)(t->kf[b >> 6] >> (b & 63)) & 1;
+}
 
 typedef struct pki_fields {
     pki_ftab eve, zeek, jsonl, any;
@@ -84,9 +105,27 @@ static inline const pki_fslot *pki_ftab_find(const pki_ftab *t, uint64_t h, cons
 {
     uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
     for (;;) {
-        const pki_fslot *s = &t->slot[i];
-        if (!s->used) return NULL;
-        if (s->h == h) return (s->leaf_len == n && memcmp(s->leaf, leaf, n) == 0) ? s : NULL;
+        uint64_t g = t->tag[i];
+        if (!g) return NULL;
+        if (g == (h | 1)) {
+            const pki_fslot *s = &t->slot[i];
+            if (s->h == h) {
+                if (s->leaf_len != n) return NULL;
+                if (n <= 16) { /* the leaf is stored zero-padded; 16 bytes of leaf are readable */
+                    uint64_t a = pki_load64((const uint8_t *)leaf), b = 0;
+                    if (n <= 8) {
+                        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
+                    } else {
+                        b = pki_load64((const uint8_t *)leaf + 8) & (~0ull >> (64 - 8 * (n - 8)));
+                    }
+                    return a == pki_load64((const uint8_t *)s->leaf) &&
+                                   b == pki_load64((const uint8_t *)s->leaf + 8)
+                               ? s
+                               : NULL;
+                }
+                return memcmp(s->leaf, leaf, n) == 0 ? s : NULL;
+            }
+        }
         i = (i + 1) & (PKI_FTAB_SLOTS - 1);
     }
 }
@@ -116,6 +155,9 @@ struct pk_match_scanner {
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;
+    /* the lines being matched: a queued probe points at an observed value
+     * in here instead of copying it (it stays put until the batch has run) */
+    const char *stable_lo, *stable_hi;
     size_t max_line;
 
     char *source;
@@ -171,6 +213,7 @@ struct pk_match_scanner {
 /* A queued probe: a key to look up, or (ei set) a network hit already found. */
 typedef struct pki_probe_item {
     uint64_t h;
+    const char *obs; /* the observed value in the lines, or NULL: at ooff in the byte store */
     uint32_t koff, ooff, olen;
     uint16_t klen;
     uint8_t type, pass;

@@ -749,8 +749,8 @@ static pk_status add_visibility(pk_buf *q, binds *b, int64_t org)
     bind_i(b, org);
     int r2 = b->n;
     return pk_buf_addf(q,
-                       " AND (o.tlp < %d OR w.org = ?%d OR (o.tlp = %d AND EXISTS (SELECT 1 FROM"
-                       " taxii_red_share s WHERE s.writer = w.org AND s.reader = ?%d)))",
+                       " AND (e.tlp < %d OR e.org = ?%d OR (e.tlp = %d AND EXISTS (SELECT 1 FROM"
+                       " taxii_red_share s WHERE s.writer = e.org AND s.reader = ?%d)))",
                        PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
 }
 
@@ -769,26 +769,29 @@ static void version_key(int64_t us, char out[PK_TIME_STRLEN])
     pk_time_format(&t, 9, out);
 }
 
-/* "o is the newest (fn max) or oldest (min) version of its object in the
- * collection among those the reader may see": computed per reader, so that a
- * newer RED version does not hide an older GREEN one from a reader who may not
- * see RED, and versions put in the collection by import count as well. */
-static pk_status add_version_of(pk_buf *q, binds *b, const char *fn, int64_t org)
+/* "o is the newest (fn max, flag 1) or oldest (min, flag 2) version of its
+ * object in the collection among those the reader may see".  When every
+ * version of the object there is visible to every reader of the collection
+ * (taxii_entry flag 4 clear), that is the flag kept on write; otherwise it is
+ * computed for this reader, so that a newer RED version does not hide an
+ * older GREEN one from a reader who may not see RED (versions put in by
+ * import count as well).  The CASE runs the subquery only for flag-4 rows. */
+static pk_status add_version_of(pk_buf *q, binds *b, const char *fn, int flag, int64_t org)
 {
     bind_i(b, org);
     int r1 = b->n;
     bind_i(b, org);
     int r2 = b->n;
     return pk_buf_addf(q,
-                       "o.version = (SELECT %s(o2.version) FROM objects o2 CROSS"
-                       " JOIN collection_objects c2 ON c2.obj = o2.pk"
-                       " AND c2.collection = co.collection"
-                       " LEFT JOIN taxii_writer w2 ON w2.coll = c2.collection AND w2.obj = c2.obj"
-                       " WHERE o2.idh = o.idh AND o2.id = o.id AND (o2.tlp < %d OR w2.org = ?%d OR "
-                       "(o2.tlp = %d AND"
-                       " EXISTS (SELECT 1 FROM taxii_red_share s2 WHERE s2.writer = w2.org"
-                       " AND s2.reader = ?%d))))",
-                       fn, PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
+                       "(CASE WHEN e.flags & 4 = 0 THEN e.flags & %d <> 0 ELSE"
+                       " o.version = (SELECT %s(o2.version) FROM objects o2 CROSS"
+                       " JOIN collection_objects c2 ON c2.obj = o2.pk AND c2.collection = e.coll"
+                       " CROSS JOIN taxii_entry e2 ON e2.coll = c2.collection"
+                       " AND e2.date_added = c2.date_added"
+                       " WHERE o2.idh = o.idh AND o2.id = o.id AND (e2.tlp < %d OR e2.org = ?%d OR"
+                       " (e2.tlp = %d AND EXISTS (SELECT 1 FROM taxii_red_share s2"
+                       " WHERE s2.writer = e2.org AND s2.reader = ?%d)))) END)",
+                       flag, fn, PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
 }
 
 static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f, int64_t org,
@@ -796,12 +799,12 @@ static pk_status add_versions(pk_buf *q, binds *b, const pki_tx_filter *f, int64
 {
     if (!f->has_version) {
         pk_status s = pk_buf_adds(q, " AND ");
-        return s ? s : add_version_of(q, b, "max", org);
+        return s ? s : add_version_of(q, b, "max", 1, org);
     }
     if (f->v_all) return PK_OK;
     pk_status s = pk_buf_adds(q, " AND (0");
-    if (!s && f->v_last && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "max", org);
-    if (!s && f->v_first && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "min", org);
+    if (!s && f->v_last && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "max", 1, org);
+    if (!s && f->v_first && !(s = pk_buf_adds(q, " OR "))) s = add_version_of(q, b, "min", 2, org);
     if (!s && f->n_vtimes) {
         s = pk_buf_adds(q, " OR o.version IN (");
         for (size_t i = 0; i < f->n_vtimes && !s; i++) {
@@ -836,14 +839,19 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
     int64_t after = f->added_after > f->next ? f->added_after : f->next;
     bind_s(&b, c->id);
     bind_i(&b, after);
+    /* A whole listing is a range of taxii_entry in date_added order and the
+     * objects rows it points at; for given ids, the objects come first (by
+     * the id hash) and their entries are found through collection_objects. */
     pk_status s = pk_buf_addf(
         &q,
-        "SELECT %s, o.id, co.date_added, CASE WHEN o.modified <> '' THEN o.modified ELSE"
-        " o.created END, COALESCE(w.granular, %d), COALESCE(w.org, 0), o.tlp - 1"
-        " FROM collection_objects co JOIN objects o ON o.pk = co.obj"
-        " LEFT JOIN taxii_writer w ON w.coll = co.collection AND w.obj = co.obj"
-        " WHERE co.collection = ?1 AND co.date_added > ?2",
-        mode == PKI_TXQ_OBJECTS ? "o.raw" : "o.spec_version", PKI_TLP_UNKNOWN);
+        "SELECT %s, o.id, e.date_added, CASE WHEN o.modified <> '' THEN o.modified ELSE"
+        " o.created END, e.granular, e.org, e.tlp - 1 FROM %s"
+        " WHERE e.coll = ?1 AND e.date_added > ?2",
+        mode == PKI_TXQ_OBJECTS ? "o.raw" : "o.spec_version",
+        stix_id || f->n_ids ? "objects o CROSS JOIN collection_objects co ON co.obj = o.pk"
+                              " AND co.collection = ?1 CROSS JOIN taxii_entry e ON"
+                              " e.coll = co.collection AND e.date_added = co.date_added"
+                            : "taxii_entry e JOIN objects o ON o.pk = e.obj");
     if (!s && stix_id) {
         s = pk_buf_adds(&q, " AND o.idh = ? AND o.id = ?");
         bind_i(&b, pki_store_id_hash(stix_id));
@@ -863,7 +871,7 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     if (!s && mode != PKI_TXQ_VERSIONS) s = add_versions(&q, &b, f, a->org, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
-    if (!s) s = pk_buf_adds(&q, " ORDER BY co.date_added LIMIT ?");
+    if (!s) s = pk_buf_adds(&q, " ORDER BY e.date_added LIMIT ?");
     bind_i(&b, limit + 1);
     if (s) {
         pk_buf_free(&q);
@@ -976,80 +984,32 @@ static pk_status status_item(pk_buf *list, size_t *n, const char *id, const char
     return s;
 }
 
-/* Give the versions of object `id` in the collection their latest/first
- * marks again (after one was added or deleted). */
-static pk_status remark_versions(pk_taxii_db *db, const char *coll, const char *id, int skip_single,
-                                 pk_error *err)
+/* Record who wrote the version just added to the collection at `date_added`
+ * (its taxii_entry row, made by the store's trigger with its TLP and
+ * latest/first flags, lacks only that). */
+static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, int64_t org, int granular,
+                             int64_t date_added, pk_error *err)
 {
-    sqlite3_stmt *st = stmt(db, "SELECT max(o.version), min(o.version), count(*)"
-                                " FROM collection_objects c JOIN objects o ON o.pk = c.obj"
-                                " WHERE c.collection = ?1 AND o.idh = ?3 AND o.id = ?2");
-    if (!st) return db_error(db, err, "marking versions");
-    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(db, err, "marking versions");
-    }
-    if (skip_single && sqlite3_column_int(st, 2) == 1) {
-        /* One version: it is both, as the caller wrote it. */
-        sqlite3_reset(st);
-        return PK_OK;
-    }
-    char vmax[PK_TIME_STRLEN + 8] = "", vmin[PK_TIME_STRLEN + 8] = "";
-    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        snprintf(vmax, sizeof vmax, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(vmin, sizeof vmin, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    st = stmt(db, "UPDATE taxii_writer SET"
-                  " latest = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?3),"
-                  " first = ((SELECT version FROM objects WHERE pk = taxii_writer.obj) = ?4)"
-                  " WHERE coll = ?1 AND obj IN (SELECT c.obj FROM collection_objects c"
-                  " JOIN objects o ON o.pk = c.obj WHERE c.collection = ?1 AND o.idh = ?5"
-                  " AND o.id = ?2)");
-    if (!st) return db_error(db, err, "marking versions");
-    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, vmax, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, vmin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, pki_store_id_hash(id));
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "marking versions");
-}
-
-/* Record who wrote version `obj` (a row key of objects) just added to the
- * collection; `others`: the store has other versions of its id, so the
- * latest/first marks of the collection's versions are computed again
- * (otherwise this one is the only version, both latest and first). */
-static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, const char *id, int64_t org,
-                             int granular, int64_t obj, int others, pk_error *err)
-{
-    sqlite3_stmt *st =
-        stmt(db, "INSERT OR REPLACE INTO taxii_writer(coll, obj, org, granular, latest, first)"
-                 " VALUES(?1, ?2, ?3, ?4, 1, 1)");
+    sqlite3_stmt *st = stmt(db, "UPDATE taxii_entry SET org = ?3, granular = ?4"
+                                " WHERE coll = ?1 AND date_added = ?2");
     if (!st) return db_error(db, err, "recording the writer");
     sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, obj);
+    sqlite3_bind_int64(st, 2, date_added);
     sqlite3_bind_int64(st, 3, org);
     sqlite3_bind_int(st, 4, granular);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return db_error(db, err, "recording the writer");
-    return others ? remark_versions(db, c->id, id, 1, err) : PK_OK;
+    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "recording the writer");
 }
 
 typedef struct same_ctx {
     json_t *posted;
-    int found, equal; /* this version is stored; with the posted content */
-    int others;       /* other versions of the id are stored */
+    int found, equal;
 } same_ctx;
 
-/* Is version `v` of `id` in the store, is it the posted content, and are
- * other versions of the id stored?  One probe of the objects_idh index: for
- * a new id (the usual case) it finds nothing and reads no row. */
+/* Is version `v` of `id` in the store, and is it the posted content?  One
+ * lookup on the objects(id, version) key, with the version written as the
+ * store keys it (RFC 3339 with nine fractional digits, "" when none). */
 static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, same_ctx *sc,
                                 pk_error *err)
 {
@@ -1059,26 +1019,23 @@ static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, 
         pk_time_format(&t, 9, key);
     else
         snprintf(key, sizeof key, "%s", v ? v : "");
-    sqlite3_stmt *st = stmt(db, "SELECT version = ?2, CASE WHEN version = ?2 THEN raw END"
-                                " FROM objects WHERE idh = ?3 AND id = ?1");
+    sqlite3_stmt *st =
+        stmt(db, "SELECT raw FROM objects WHERE idh = ?3 AND id = ?1 AND version = ?2");
     if (!st) return db_error(db, err, "looking up a version");
     sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!sqlite3_column_int(st, 0)) {
-            sc->others = 1;
-            continue;
-        }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         sc->found = 1;
-        json_t *stored = json_loadb((const char *)sqlite3_column_text(st, 1),
-                                    (size_t)sqlite3_column_bytes(st, 1), 0, NULL);
+        json_t *stored = json_loadb((const char *)sqlite3_column_text(st, 0),
+                                    (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
         sc->equal = stored && json_equal(stored, sc->posted);
         json_decref(stored);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "looking up a version");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PK_OK
+                                                 : db_error(db, err, "looking up a version");
 }
 
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
@@ -1122,7 +1079,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
          * collection) is linked into this one only when the posted content is
          * the same: otherwise a writer could claim another's version by its id
          * and read it back. */
-        same_ctx sc = {it->json, 0, 0, 0};
+        same_ctx sc = {it->json, 0, 0};
         pk_error pe;
         pk_error_clear(&pe);
         if ((s = stored_version(db, id, pk_stix_version(it->json), &sc, err))) goto out;
@@ -1134,10 +1091,9 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             continue;
         }
         pk_store_put_info info;
-        int64_t obj = 0;
         pk_error_clear(&pe);
         r = pki_store_put(db->store, c->id, it->json, it->raw, it->raw_len,
-                          sc.found ? 0 : PKI_PUT_ABSENT, &info, &obj, &pe);
+                          sc.found ? 0 : PKI_PUT_ABSENT, &info, NULL, &pe);
         if (r == PK_EINVAL || r == PK_EVALIDATE) {
             if (status_item(&fail, &n_fail, id, v, pe.message)) goto oom;
             continue;
@@ -1147,7 +1103,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             goto out;
         }
         if (info.collection_added &&
-            (s = note_writer(db, c, it->o.id, a->org, it->o.granular, obj, sc.others, err)))
+            (s = note_writer(db, c, a->org, it->o.granular, info.date_added_us, err)))
             goto out;
         char vbuf[PK_TIME_STRLEN];
         if (!v) {
@@ -1215,18 +1171,17 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
     bind_i(&b, pki_store_id_hash(stix_id));
     /* The versions this account may delete: those it may see, that its
      * organisation wrote (any, for an admin). */
-    pk_status s = pk_buf_adds(&q, "SELECT co.date_added FROM collection_objects co"
-                                  " JOIN objects o ON o.pk = co.obj"
-                                  " LEFT JOIN taxii_writer w ON w.coll = co.collection"
-                                  " AND w.obj = co.obj"
-                                  " WHERE co.collection = ?1 AND o.id = ?2"
-                                  " AND o.idh = ?3");
+    pk_status s = pk_buf_adds(&q, "SELECT e.date_added FROM objects o CROSS JOIN"
+                                  " collection_objects co ON co.obj = o.pk"
+                                  " AND co.collection = ?1 CROSS JOIN taxii_entry e"
+                                  " ON e.coll = co.collection AND e.date_added = co.date_added"
+                                  " WHERE e.coll = ?1 AND o.id = ?2 AND o.idh = ?3");
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     /* Without match[version], every version goes. */
     if (!s && f->has_version) s = add_versions(&q, &b, f, a->org, keys);
     if (!s) s = add_visibility(&q, &b, a->org);
     if (!s && !a->admin) {
-        s = pk_buf_adds(&q, " AND w.org = ?");
+        s = pk_buf_adds(&q, " AND e.org = ?");
         bind_i(&b, a->org);
     }
     if (s) {
@@ -1262,25 +1217,18 @@ again:
         goto fail;
     }
     for (size_t i = 0; i < nd; i++) {
-        st = stmt(db, "DELETE FROM taxii_writer WHERE coll = ?1 AND obj ="
-                      " (SELECT obj FROM collection_objects WHERE collection = ?1"
-                      " AND date_added = ?2)");
-        sqlite3_stmt *st2 = st ? stmt(db, "DELETE FROM collection_objects WHERE collection = ?1"
-                                          " AND date_added = ?2")
-                               : NULL;
-        if (!st2) {
+        /* The taxii_entry row goes, and the flags of the versions left are
+         * computed again, in the store's trigger. */
+        st = stmt(db, "DELETE FROM collection_objects WHERE collection = ?1 AND date_added = ?2");
+        if (!st) {
             s = db_error(db, err, "deleting");
             goto fail;
         }
         sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, dates[i]);
-        sqlite3_bind_text(st2, 1, c->id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st2, 2, dates[i]);
         int r1 = sqlite3_step(st);
         sqlite3_reset(st);
-        int r2 = sqlite3_step(st2);
-        sqlite3_reset(st2);
-        if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
+        if (r1 != SQLITE_DONE) {
             s = db_error(db, err, "deleting");
             goto fail;
         }
@@ -1296,7 +1244,6 @@ again:
         }
         goto again;
     }
-    if (total && (s = remark_versions(db, c->id, stix_id, 0, err))) goto fail;
     if ((s = pk_store_commit(db->store, err))) goto fail;
     pk_free(sql_copy);
     *deleted = (long)total;

@@ -47,5 +47,70 @@ const pki_migration pki_taxii_migrations[] = {
         "    (SELECT min(o2.version) FROM objects o2 JOIN collection_objects c2 ON c2.obj = o2.pk"
         "     WHERE c2.collection = taxii_writer.coll AND o2.id ="
         "       (SELECT o.id FROM objects o WHERE o.pk = taxii_writer.obj)));"},
+    /* One row per version in a collection, in the listing's own key order
+     * (coll, date_added), carrying what a listing tests: the writer's
+     * organisation, the object and granular TLP, and flags (1: newest version
+     * of its object in the collection, 2: oldest, 4: the object has more than
+     * one version there and one of them is AMBER+STRICT or RED, so "newest"
+     * and "oldest" depend on the reader).  A page is then one range read of
+     * this table and one objects row per object; only flag-4 rows pay for a
+     * per-reader lookup.  Triggers on the core's collection_objects keep it
+     * complete whoever writes (TAXII, import, delete); TAXII then sets org and
+     * granular (99: not recorded, look at the object).  It replaces
+     * taxii_writer. */
+    {3, "CREATE TABLE taxii_entry(coll TEXT NOT NULL, date_added INTEGER NOT NULL,"
+        "  obj INTEGER NOT NULL, org INTEGER NOT NULL DEFAULT 0,"
+        "  granular INTEGER NOT NULL DEFAULT 99, tlp INTEGER NOT NULL, flags INTEGER NOT NULL,"
+        "  PRIMARY KEY(coll, date_added)) WITHOUT ROWID;"
+        "INSERT INTO taxii_entry(coll, date_added, obj, org, granular, tlp, flags)"
+        "  SELECT co.collection, co.date_added, co.obj, COALESCE(w.org, 0),"
+        "    COALESCE(w.granular, 99), o.tlp, 3"
+        "  FROM collection_objects co JOIN objects o ON o.pk = co.obj"
+        "  LEFT JOIN taxii_writer w ON w.coll = co.collection AND w.obj = co.obj;"
+        "UPDATE taxii_entry SET flags = (v.version = v.vmax) | ((v.version = v.vmin) << 1)"
+        "    | ((v.mt >= 4) << 2)"
+        "  FROM (SELECT co.collection AS coll, co.date_added AS da, o.version AS version,"
+        "      g.vmax AS vmax, g.vmin AS vmin, g.mt AS mt"
+        "    FROM (SELECT co2.collection AS coll, o2.idh AS idh, o2.id AS id,"
+        "        max(o2.version) AS vmax, min(o2.version) AS vmin, max(o2.tlp) AS mt"
+        "      FROM collection_objects co2 JOIN objects o2 ON o2.pk = co2.obj"
+        "      GROUP BY co2.collection, o2.id HAVING count(*) > 1) AS g"
+        "    JOIN objects o ON o.idh = g.idh AND o.id = g.id"
+        "    JOIN collection_objects co ON co.obj = o.pk AND co.collection = g.coll) AS v"
+        "  WHERE taxii_entry.coll = v.coll AND taxii_entry.date_added = v.da;"
+        "DROP TABLE taxii_writer;"
+        /* The flags of every version of NEW's / OLD's object in the collection,
+         * computed again when it has more than one version there. */
+        "CREATE TRIGGER taxii_entry_add AFTER INSERT ON collection_objects BEGIN"
+        "  INSERT INTO taxii_entry(coll, date_added, obj, tlp, flags)"
+        "    SELECT NEW.collection, NEW.date_added, NEW.obj, tlp, 3 FROM objects"
+        "    WHERE pk = NEW.obj;"
+        "  UPDATE taxii_entry SET flags = (v.version = a.vmax) | ((v.version = a.vmin) << 1)"
+        "      | ((a.mt >= 4) << 2)"
+        "    FROM (SELECT max(o.version) AS vmax, min(o.version) AS vmin, count(*) AS cnt,"
+        "        max(o.tlp) AS mt FROM objects n JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS a,"
+        "      (SELECT c.date_added AS da, o.version AS version FROM objects n"
+        "        JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS v"
+        "    WHERE a.cnt > 1 AND taxii_entry.coll = NEW.collection"
+        "      AND taxii_entry.date_added = v.da;"
+        "END;"
+        "CREATE TRIGGER taxii_entry_drop AFTER DELETE ON collection_objects BEGIN"
+        "  DELETE FROM taxii_entry WHERE coll = OLD.collection AND date_added = OLD.date_added;"
+        "  UPDATE taxii_entry SET flags = (v.version = a.vmax) | ((v.version = a.vmin) << 1)"
+        "      | ((a.cnt > 1 AND a.mt >= 4) << 2)"
+        "    FROM (SELECT max(o.version) AS vmax, min(o.version) AS vmin, count(*) AS cnt,"
+        "        max(o.tlp) AS mt FROM objects n JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = OLD.collection"
+        "        WHERE n.pk = OLD.obj) AS a,"
+        "      (SELECT c.date_added AS da, o.version AS version FROM objects n"
+        "        JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = OLD.collection"
+        "        WHERE n.pk = OLD.obj) AS v"
+        "    WHERE taxii_entry.coll = OLD.collection AND taxii_entry.date_added = v.da;"
+        "END;"},
     {0, NULL},
 };

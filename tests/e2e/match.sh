@@ -51,6 +51,11 @@ if "$PICKET" import -q --db "$T_TMP/p.db" indicators.json >/dev/null 2>&1; then
 else
     not_ok "picket import into a fresh store"
 fi
+# patterns without usable anchors (gated by networks and object types) from a compiled index
+cd "$work/stix-complex" || exit 1
+expect_rc "compile patterns without anchors" 1 "$PICKET" compile -q --indicators indicators.json -o "$T_TMP/x.pki"
+expect_rc "match --index with gated patterns" 0 "$PICKET" match -q --index "$T_TMP/x.pki" --format eve input.json
+expect_eq "gated patterns from the index: same alerts" "$(cat "$T_TMP/out")" "$(cat expected.jsonl)"
 cd "$work/eve" || exit 1
 
 # exit codes
