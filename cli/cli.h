@@ -104,5 +104,7 @@ typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_start(const char *label, unsigned long long total, const char *unit);
 void cli_progress_update(cli_progress *p, unsigned long long done);
 void cli_progress_done(cli_progress *p); /* clears the line; NULL is harmless */
+/** Clear the bar's line before printing a message; the next update draws it again. */
+void cli_progress_clear(cli_progress *p);
 
 #endif /* PICKET_CLI_H */

@@ -2,6 +2,7 @@
 /* picket export: write stored objects as a bundle, JSON lines or CSV, each
  * object's JSON exactly as it was stored. */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -43,6 +44,7 @@ struct out {
     FILE *f;
     enum fmt fmt;
     long long n;
+    cli_progress *bar; /* objects written, when stderr is a terminal */
 };
 
 static void csv_field(FILE *f, const char *s)
@@ -89,6 +91,7 @@ static int row(const pk_store_row *r, void *ud)
         fprintf(o->f, ",%s,%s\n", pk_tlp_name(r->tlp), added);
     }
     o->n++;
+    cli_progress_update(o->bar, (unsigned long long)o->n);
     return ferror(o->f) != 0;
 }
 
@@ -105,7 +108,7 @@ static int run(int argc, char **argv)
     size_t ntypes = 0;
     const char *collection = NULL, *output = NULL;
     int all = 0, c, rc;
-    struct out o = {stdout, F_BUNDLE, 0};
+    struct out o = {stdout, F_BUNDLE, 0, NULL};
     while ((c = getopt_long(argc, argv, ":o:" CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_TYPE:
@@ -180,7 +183,10 @@ static int run(int argc, char **argv)
               "tlp,date_added\n",
               o.f);
     }
+    /* a bar only when the objects do not go to the same terminal */
+    o.bar = output || !isatty(STDOUT_FILENO) ? cli_progress_start("export", 0, "objects") : NULL;
     pk_status st = pk_store_list(s, &q, row, &o, NULL, &err);
+    cli_progress_done(o.bar);
     if (o.fmt == F_BUNDLE) fputs(o.n ? "\n]}\n" : "]}\n", o.f);
     int bad = ferror(o.f);
     if (o.f != stdout) bad |= fclose(o.f) != 0;

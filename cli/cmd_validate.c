@@ -49,8 +49,11 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static cli_progress *bar; /* the current file's progress, cleared before a problem is printed */
+
 static void print_problem(const char *severity, const pk_error *e)
 {
+    cli_progress_clear(bar);
     if (cli_opt.json) {
         printf("{\"severity\":\"%s\",\"file\":", severity);
         json_str(stdout, e->file);
@@ -85,6 +88,8 @@ static int validate_file(const char *path, unsigned flags, pk_stix_report *rep, 
         cli_report("validate", &err);
         return 2;
     }
+    long long size = pk_stix_reader_size(r);
+    bar = cli_progress_start("validate", size > 0 ? (unsigned long long)size : 0, "B");
     struct counts c = {0};
     int rc = 0;
     pk_stix_item it;
@@ -99,6 +104,7 @@ static int validate_file(const char *path, unsigned flags, pk_stix_report *rep, 
             break;
         }
         c.objects++;
+        cli_progress_update(bar, (unsigned long long)pk_stix_reader_consumed(r));
         if (s != PK_OK) {
             print_problem("error", &err);
             c.invalid++;
@@ -127,6 +133,8 @@ static int validate_file(const char *path, unsigned flags, pk_stix_report *rep, 
             rc = rc ? rc : 1;
         }
     }
+    cli_progress_done(bar);
+    bar = NULL;
     pk_stix_reader_free(r);
     if (cli_opt.json) {
         printf("{\"file\":");

@@ -151,7 +151,11 @@ static void draw(cli_progress *p, double t)
         fprintf(stderr, "\r%s [%s] %3d%%  %.1f %s/s  %.0fs left ", p->label, bar,
                 (int)((double)p->done * 100 / (double)p->total), rate, u, left);
     } else {
-        fprintf(stderr, "\r%s %.1f %s  %.1f %s/s ", p->label, (double)p->done / scale, u, rate, u);
+        if (bytes)
+            fprintf(stderr, "\r%s %.1f %s  %.1f %s/s ", p->label, (double)p->done / scale, u, rate,
+                    u);
+        else
+            fprintf(stderr, "\r%s %llu %s  %.0f %s/s ", p->label, p->done, u, rate, u);
     }
     p->drawn = 1;
 }
@@ -164,6 +168,14 @@ void cli_progress_update(cli_progress *p, unsigned long long done)
     if (t - p->last < 0.1) return;
     p->last = t;
     draw(p, t);
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+    if (!p || !p->drawn) return;
+    fputs("\r\033[K", stderr);
+    p->drawn = 0;
+    p->last = 0; /* redraw at the next update */
 }
 
 void cli_progress_done(cli_progress *p)
