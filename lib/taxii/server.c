@@ -64,6 +64,7 @@ typedef struct req {
     char path[512];
     char account[128];
     unsigned ext; /* ext_route flags of this request (0: TAXII) */
+    int started;  /* on_request has seen it (0: libmicrohttpd refused it first) */
 } req;
 
 void pk_taxii_config_default(pk_taxii_config *cfg)
@@ -661,23 +662,49 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+static req *req_new(pk_taxii_server *srv, const char *path, size_t n)
+{
+    req *r = pk_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->srv = srv;
+    r->t0 = pki_tx_now_us();
+    pk_buf_init(&r->body, srv->cfg.max_body);
+    if (n >= sizeof r->path) n = sizeof r->path - 1;
+    memcpy(r->path, path, n);
+    r->path[n] = '\0';
+    atomic_fetch_add(&srv->inflight, 1);
+    return r;
+}
+
+/*
+ * Called by libmicrohttpd as soon as it has read a request line, before the
+ * headers.  The request's state starts here so that a request it then refuses
+ * by itself (headers past its per-connection buffer: 431; a malformed header:
+ * 400) still reaches on_completed and the access log.  Those answers carry
+ * libmicrohttpd's own short HTML body, not a TAXII error message: 0.9.x has
+ * no way to replace them.  Headers past --max-header but within the buffer
+ * (twice --max-header plus 32 KiB) get picket's 431 with a TAXII body.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)c;
+    const char *q = strchr(uri, '?');
+    return req_new(cls, uri, q ? (size_t)(q - uri) : strlen(uri));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     pk_taxii_server *srv = cls;
     req *r = *con_cls;
-    if (!r) {
-        r = pk_calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        r->srv = srv;
-        r->t0 = pki_tx_now_us();
-        pk_buf_init(&r->body, srv->cfg.max_body);
+    if (!r || !r->started) {
+        if (!r && !(r = req_new(srv, url, strlen(url)))) return MHD_NO;
+        *con_cls = r;
+        r->started = 1;
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
         if (srv->cfg.ext_route && srv->cfg.ext_handle) r->ext = srv->cfg.ext_route(method, url);
-        *con_cls = r;
-        atomic_fetch_add(&srv->inflight, 1);
         /* Limits answered before any body is read. */
         if ((unsigned)atomic_load(&srv->connections) > srv->cfg.max_connections) {
             hdr h[2] = {{"Retry-After", "1"}, {NULL, NULL}};
@@ -773,6 +800,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             json_str(&line, r->account);
         else
             pk_buf_adds(&line, "null");
+        if (!r->started)
+            pk_buf_adds(&line, ",\"refused\":\"by libmicrohttpd before the headers were read "
+                               "(headers past its buffer, or malformed)\"");
         pk_buf_adds(&line,
                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "}\n" : ",\"aborted\":true}\n");
         if (line.data) {
@@ -943,6 +973,7 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
         {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
         {srv->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},
