@@ -152,6 +152,7 @@ struct pk_match_scanner {
     unsigned window;
     pki_fields fields;
     int has_map;
+    int avx2; /* the filter test may use AVX2 (scan.c) */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;
