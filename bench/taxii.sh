@@ -37,11 +37,14 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening "$tmp/out" && break; sleep 0
 base=$(sed -n 's|.*listening on \(http://[^/]*\)/taxii2/.*|\1|p' "$tmp/out")
 [ -n "$base" ] || { echo "taxii bench: the server did not start: $(cat "$tmp/err")"; exit 0; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+# the server's CPU time so far, user and system, in seconds
+cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "user %.1f s, sys %.1f s", $14 / t, $15 / t}' "/proc/$pid/stat"; }
 echo "server $base, $(nproc) cores, store $db"
 echo "rss at start: $(rss) kB"
 lo=$(date +%s%6N)
 "$tmp/load" "$base/api/collections/$cid/objects/" "$tok" "$N" 1000 2
 hi=$(date +%s%6N)
+echo "server CPU for the ingest: $(cpu); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "rss after ingest: $(rss) kB; store $(du -sh "$db"* | awk '{s=s" "$1} END {print s}')"
 [ "${TAXII_BENCH_GET:-1}" = 0 ] && exit 0
 SOAK=${TAXII_BENCH_SOAK:-0}
