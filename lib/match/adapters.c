@@ -418,7 +418,8 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
 #endif
             while (p < e && !scalar_end[(unsigned char)*p])
                 p++;
-            if (role == R_TIME) pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
+            if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
+                pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
         }
         }
     after_value:
