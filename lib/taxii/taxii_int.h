@@ -177,6 +177,9 @@ typedef struct pki_tx_account {
 pk_status pki_txdb_open(const char *path, unsigned store_flags, pk_taxii_db **out, pk_error *err);
 /* The store connection under db. */
 pk_store *pki_txdb_store(pk_taxii_db *db);
+/* One read transaction around a GET's statements (none may write). */
+pk_status pki_txdb_read_begin(pk_taxii_db *db);
+void pki_txdb_read_end(pk_taxii_db *db);
 
 pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *acct);
 /* The name of organisation `org` (a row id) into out.  PK_ENOTFOUND. */
