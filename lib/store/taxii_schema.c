@@ -112,5 +112,35 @@ const pki_migration pki_taxii_migrations[] = {
         "        WHERE n.pk = OLD.obj) AS v"
         "    WHERE taxii_entry.coll = OLD.collection AND taxii_entry.date_added = v.da;"
         "END;"},
+    /* The flags are computed again only for an object that has another
+     * version in the store (the common first version costs one probe of the
+     * id hash, which the store has just read); either trigger may fire first,
+     * so both insert the row if it is missing. */
+    {4, "DROP TRIGGER taxii_entry_add;"
+        "CREATE TRIGGER taxii_entry_add AFTER INSERT ON collection_objects BEGIN"
+        "  INSERT OR IGNORE INTO taxii_entry(coll, date_added, obj, tlp, flags)"
+        "    SELECT NEW.collection, NEW.date_added, NEW.obj, tlp, 3 FROM objects"
+        "    WHERE pk = NEW.obj;"
+        "END;"
+        "CREATE TRIGGER taxii_entry_versions AFTER INSERT ON collection_objects"
+        "  WHEN EXISTS (SELECT 1 FROM objects n JOIN objects o ON o.idh = n.idh"
+        "    AND o.pk <> n.pk AND o.id = n.id WHERE n.pk = NEW.obj) BEGIN"
+        "  INSERT OR IGNORE INTO taxii_entry(coll, date_added, obj, tlp, flags)"
+        "    SELECT NEW.collection, NEW.date_added, NEW.obj, tlp, 3 FROM objects"
+        "    WHERE pk = NEW.obj;"
+        "  UPDATE taxii_entry SET flags = (v.version = a.vmax) | ((v.version = a.vmin) << 1)"
+        "      | ((a.mt >= 4) << 2)"
+        "    FROM (SELECT max(o.version) AS vmax, min(o.version) AS vmin, count(*) AS cnt,"
+        "        max(o.tlp) AS mt FROM objects n JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS a,"
+        "      (SELECT c.date_added AS da, o.version AS version FROM objects n"
+        "        JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS v"
+        "    WHERE a.cnt > 1 AND taxii_entry.coll = NEW.collection"
+        "      AND taxii_entry.date_added = v.da AND taxii_entry.flags <>"
+        "        ((v.version = a.vmax) | ((v.version = a.vmin) << 1) | ((a.mt >= 4) << 2));"
+        "END;"},
     {0, NULL},
 };

@@ -751,7 +751,8 @@ try:
           first INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(coll, obj)) WITHOUT ROWID;
         INSERT INTO taxii_writer(coll, obj, org, granular)
           SELECT coll, obj, org, granular FROM taxii_entry WHERE org <> 0;
-        DROP TRIGGER taxii_entry_add; DROP TRIGGER taxii_entry_drop; DROP TABLE taxii_entry;
+        DROP TRIGGER taxii_entry_add; DROP TRIGGER taxii_entry_drop;
+        DROP TRIGGER taxii_entry_versions; DROP TABLE taxii_entry;
         UPDATE schema_version SET version = 2 WHERE module = 'taxii';""")
     dst.commit()
     dst.close()
