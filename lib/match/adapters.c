@@ -351,6 +351,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
     st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
     p++;
     for (;;) {
+    next:;
         frame *f = &st[d - 1];
         uint8_t role = R_NONE;
         const char *field = NULL;
@@ -372,21 +373,38 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
                 if (q + 2 >= e || *q != '"' || q[1] != ':') break;
                 const char *v = q + 2;
                 char c = *v;
-                int str = c == '"';
-                if (!str && !((c >= '0' && c <= '9') || c == '-')) break;
+                int str = c == '"', nest = c == '{' || c == '[';
+                if (!str && !nest && !((c >= '0' && c <= '9') || c == '-')) break;
                 const char *ve = str ? cur_qb(&cur, v + 1, e) : NULL;
                 if (str && (ve >= e || *ve != '"')) break;
                 size_t kl = (size_t)(q - k);
-                uint8_t mrole = R_NONE;
+                uint8_t mrole = R_NONE, mwalk = 0;
                 const char *mfield = NULL;
+                uint64_t mh = f->h;
                 if (kl == 0 || pki_kf_maybe(t, k, kl)) {
-                    const pki_fslot *sl = pki_ftab_find(t, pki_path_hash(f->h, k, kl), k, kl);
+                    mh = pki_path_hash(f->h, k, kl);
+                    const pki_fslot *sl = pki_ftab_find(t, mh, k, kl);
                     if (sl) {
                         mrole = sl->role;
                         mfield = sl->name;
+                        mwalk = sl->prefix;
                     }
                 }
-                if (str) {
+                if (nest) {
+                    if (!mwalk && (c == '{' || mrole == R_NONE)) {
+                        const char *why = NULL, *r = NULL;
+#if defined(__SSE2__)
+                        r = skip_value_fast(v, e);
+#endif
+                        if (!r && !(r = skip_value(v, e, &why))) return why;
+                        p = r;
+                    } else {
+                        if (d == MAX_DEPTH) return "nested too deep";
+                        st[d++] = (frame){mh, mfield, mrole, (uint8_t)(c == '['), mwalk};
+                        p = v + 1;
+                        goto next;
+                    }
+                } else if (str) {
                     size_t vl = (size_t)(ve - v - 1);
                     if (mrole == R_EVENT) {
                         if (vl == 5 && memcmp(v + 1, "stats", 5) == 0) return "";
