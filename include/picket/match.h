@@ -104,8 +104,8 @@ PK_API pk_status pk_match_compiler_add_list_file(pk_match_compiler *c, const cha
  * equality does not hit subdomains.  PK_EUNSUPPORTED when this build has no
  * pattern support, PK_EPARSE for a bad pattern, PK_ENOTFOUND when the
  * pattern can never match what the logs give (it compares properties such as
- * file:size or network-traffic:dst_port that records do not carry; err
- * names it), and the indicator is left out.
+ * process:name or file:mime_type that records do not carry; err names it),
+ * and the indicator is left out.
  */
 PK_API pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indicator_id,
                                                  const char *pattern, size_t n, pk_error *err);

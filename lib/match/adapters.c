@@ -415,7 +415,8 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
                     p = ve + 1;
                 } else {
                     p = scalar_stop(v, e);
-                    if (mrole == R_TIME) pki_add_obs(s, mrole, mfield, v, (size_t)(p - v), 0);
+                    if (mrole == R_TIME || mrole >= R_SRC_PORT) /* ports and sizes */
+                        pki_add_obs(s, mrole, mfield, v, (size_t)(p - v), 0);
                 }
                 if (p + 1 < e && *p == ',' && p[1] == '"') {
                     p++;
@@ -488,7 +489,8 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             if (!((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n'))
                 return "unexpected character";
             p = scalar_stop(p, e);
-            if (role == R_TIME) pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
+            if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
+                pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
         }
         }
     after_value:

@@ -100,6 +100,28 @@ static const pki_fieldspec zeek_fields[] = {
     {NULL, 0},
 };
 
+/* Connections and file sizes, for patterns on network-traffic and file:size
+ * only: scanners of other indexes never read them. */
+static const pki_fieldspec eve_net_fields[] = {
+    {"src_ip", R_SRC_IP},
+    {"dest_ip", R_DST_IP},
+    {"src_port", R_SRC_PORT},
+    {"dest_port", R_DST_PORT},
+    {"proto", R_PROTO},
+    {"fileinfo.size", R_SIZE},
+    {NULL, 0},
+};
+
+static const pki_fieldspec zeek_net_fields[] = {
+    {"id.orig_h", R_SRC_IP},
+    {"id.resp_h", R_DST_IP},
+    {"id.orig_p", R_SRC_PORT},
+    {"id.resp_p", R_DST_PORT},
+    {"proto", R_PROTO},
+    {"total_bytes", R_SIZE},
+    {NULL, 0},
+};
+
 /* Keys of the record time in JSON lines without a known format. */
 static const pki_fieldspec time_fields[] = {
     {"timestamp", R_TIME}, {"ts", R_TIME}, {"time", R_TIME}, {"@timestamp", R_TIME}, {NULL, 0}};
@@ -252,6 +274,12 @@ pk_status pki_fields_build(pki_fields *f, const char *map, pk_error *err)
                                 item);
     }
     return PK_OK;
+}
+
+int pki_fields_add_net(pki_fields *f)
+{
+    return ftab_add_specs(&f->eve, eve_net_fields) && ftab_add_specs(&f->zeek, zeek_net_fields) &&
+           ftab_add_specs(&f->any, eve_net_fields) && ftab_add_specs(&f->any, zeek_net_fields);
 }
 
 void pki_fields_free(pki_fields *f)

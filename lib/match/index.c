@@ -503,6 +503,55 @@ static int lt128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
 static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
                             pk_match_index **out, pk_error *err);
 
+/* Drop the bytes of repeated keys from the staged pool (every entry of a
+ * group points at its first one's bytes by now), keeping the order of the
+ * rest: a bitmap of the live bytes, its running popcount for the new
+ * offsets, then the live runs slide down.  The two temporary arrays are a
+ * fifth of the pool; without memory the pool just keeps the dead bytes. */
+static void compact_keys(pk_match_compiler *c, pki_entry *ent, size_t n)
+{
+    size_t klen = c->klen, words = (klen + 63) / 64;
+    uint8_t *k = stage_keys(c);
+    uint64_t *live = pk_calloc(words ? words : 1, sizeof *live);
+    uint32_t *rank = pk_malloc((words ? words : 1) * sizeof *rank);
+    if (!live || !rank) {
+        pk_free(live);
+        pk_free(rank);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (ent[i - 1].flags & PKI_F_MORE)) continue;
+        for (size_t x = ent[i].key_off, e = x + ent[i].key_len; x < e; x++)
+            live[x / 64] |= 1ull << (x % 64);
+    }
+    uint32_t r = 0;
+    for (size_t w = 0; w < words; w++) {
+        rank[w] = r;
+        r += (uint32_t)__builtin_popcountll(live[w]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t x = ent[i].key_off;
+        uint64_t below = x % 64 ? live[x / 64] & ((1ull << (x % 64)) - 1) : 0;
+        ent[i].key_off = rank[x / 64] + (uint32_t)__builtin_popcountll(below);
+    }
+    size_t out = 0, x = 0;
+    while (x < klen) {
+        if (!(live[x / 64] >> (x % 64) & 1)) {
+            x++;
+            continue;
+        }
+        size_t y = x + 1;
+        while (y < klen && (live[y / 64] >> (y % 64) & 1))
+            y++;
+        memmove(k + out, k + x, y - x);
+        out += y - x;
+        x = y;
+    }
+    c->klen = out;
+    pk_free(live);
+    pk_free(rank);
+}
+
 pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error *err)
 {
     *out = NULL;
@@ -518,7 +567,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     sort_entries(ent, n, skeys, depth);
 
     /* groups of equal keys share the first one's bytes; count distinct exact
-     * keys and networks.  The bytes of repeated keys stay in the pool unused. */
+     * keys and networks */
     size_t nkeys = 0, n4 = 0, n6 = 0;
     uint32_t per_type[16] = {0};
     for (size_t i = 0; i < n; i++) {
@@ -537,6 +586,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
         else
             nkeys++;
     }
+    if (nkeys + n4 + n6 < n) compact_keys(c, ent, n);
     size_t keybytes = c->klen;
     if (keybytes >= UINT32_MAX || c->strings.len >= UINT32_MAX)
         return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys or names");

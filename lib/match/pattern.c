@@ -98,7 +98,22 @@ static uint32_t type_bits(const char *type)
     if (!strcmp(type, "user-account")) return 1u << PK_IOC_USER;
     if (!strcmp(type, "file"))
         return 1u << PK_IOC_FILENAME | 1u << PK_IOC_MD5 | 1u << PK_IOC_SHA1 | 1u << PK_IOC_SHA256 |
-               1u << PK_IOC_SHA512;
+               1u << PK_IOC_SHA512 | 1u << PKI_W_SIZE;
+    if (!strcmp(type, "network-traffic"))
+        return 1u << PKI_W_SRC_IP | 1u << PKI_W_DST_IP | 1u << PKI_W_SRC_PORT |
+               1u << PKI_W_DST_PORT | 1u << PKI_W_PROTO;
+    return 0;
+}
+
+/* Does the pattern need connections or file sizes read from the logs? */
+static int net_walk(const pk_pattern_node *n, int depth, void *ud)
+{
+    (void)depth;
+    if (n->kind == PK_PN_COMPARE && n->path->nsteps >= 1 &&
+        n->path->steps[0].kind == PK_PSTEP_KEY &&
+        (!strcmp(n->path->type, "network-traffic") ||
+         (!strcmp(n->path->type, "file") && !strcmp(n->path->steps[0].key, "size"))))
+        *(int *)ud = 1;
     return 0;
 }
 
@@ -107,16 +122,37 @@ static int observed_path(const pk_pattern_path *p)
 {
     if (!type_bits(p->type) || p->nsteps < 1 || p->steps[0].kind != PK_PSTEP_KEY) return 0;
     const char *k = p->steps[0].key;
-    if (!strcmp(p->type, "file")) return !strcmp(k, "name") || !strcmp(k, "hashes");
+    if (!strcmp(p->type, "file"))
+        return !strcmp(k, "name") || !strcmp(k, "hashes") || !strcmp(k, "size");
+    if (!strcmp(p->type, "network-traffic"))
+        return !strcmp(k, "src_ref") || !strcmp(k, "dst_ref") || !strcmp(k, "src_port") ||
+               !strcmp(k, "dst_port") || !strcmp(k, "protocols");
     if (!strcmp(p->type, "user-account")) return !strcmp(k, "account_login");
     return !strcmp(k, "value");
 }
 
-/* `ipv4-addr:value ISSUBSET '10.0.0.0/8'` (or ipv6): found through the networks. */
+/* The kind of index value that finds objects satisfying `path = v`: the
+ * anchor kinds, and a connection's address (`network-traffic:dst_ref.value`),
+ * which the record also holds as an address. */
+static pk_ioc_type trigger_type(const pk_pattern_path *p, const pk_pattern_value *v)
+{
+    pk_ioc_type t = anchor_type(p, v);
+    if (t != PK_IOC_NONE || v->kind != PK_PV_STRING || !v->bytes) return t;
+    if (strcmp(p->type, "network-traffic") != 0 || p->nsteps != 2 ||
+        p->steps[0].kind != PK_PSTEP_KEY || p->steps[1].kind != PK_PSTEP_KEY ||
+        strcmp(p->steps[1].key, "value") != 0 ||
+        (strcmp(p->steps[0].key, "src_ref") != 0 && strcmp(p->steps[0].key, "dst_ref") != 0))
+        return PK_IOC_NONE;
+    if (memchr(v->bytes, '/', v->len)) return PK_IOC_CIDR;
+    return memchr(v->bytes, ':', v->len) ? PK_IOC_IPV6 : PK_IOC_IPV4;
+}
+
+/* `ipv4-addr:value ISSUBSET '10.0.0.0/8'` (or ipv6, or a connection's
+ * address): found through the networks. */
 static int is_subnet_test(const pk_pattern_node *n)
 {
-    if (n->op != PK_POP_ISSUBSET || n->nvalues != 1 || n->path->nsteps != 1) return 0;
-    pk_ioc_type t = anchor_type(n->path, &n->values[0]);
+    if (n->op != PK_POP_ISSUBSET || n->nvalues != 1) return 0;
+    pk_ioc_type t = trigger_type(n->path, &n->values[0]);
     return t == PK_IOC_CIDR || t == PK_IOC_IPV4 || t == PK_IOC_IPV6;
 }
 
@@ -133,7 +169,7 @@ static int covered(const pk_pattern_node *n)
         }
         if (!n->nvalues) return 0;
         for (size_t i = 0; i < n->nvalues; i++) {
-            pk_ioc_type t = anchor_type(n->path, &n->values[i]);
+            pk_ioc_type t = trigger_type(n->path, &n->values[i]);
             uint8_t key[PKI_KEY_MAX];
             const char *why;
             if (t == PK_IOC_NONE ||
@@ -261,7 +297,7 @@ static int add_trigger(const pk_pattern_node *n, int depth, void *ud)
         return 0;
     for (size_t i = 0; i < n->nvalues; i++) {
         const pk_pattern_value *v = &n->values[i];
-        pk_ioc_type t = anchor_type(n->path, v);
+        pk_ioc_type t = trigger_type(n->path, v);
         if (t == PK_IOC_NONE) continue;
         uint8_t flags =
             PKI_F_STIX | (tc->exact ? PKI_F_EXACTPAT : 0) | (t == PK_IOC_DOMAIN ? PKI_F_NOSUB : 0);
@@ -298,8 +334,9 @@ pk_status pk_match_compiler_add_indicator(pk_match_compiler *c, const char *indi
         if (!sat) {
             rc = pk_error_set(err, PK_ENOTFOUND,
                               "'%s' is not in what the logs give (addresses, domain names, URLs, "
-                              "e-mail addresses, accounts, file names and hashes): the pattern "
-                              "can never match, so it is left out",
+                              "e-mail addresses, accounts, file names, hashes and sizes, "
+                              "connections' addresses, ports and protocols): the pattern can "
+                              "never match, so it is left out",
                               why ? why->text : "?");
             pk_pattern_free(p);
             return rc;
@@ -337,8 +374,24 @@ typedef struct patset {
     uint8_t *single; /* per pattern: decided on the current record alone */
     uint32_t *gated; /* the patterns with a gate */
     size_t ngated;
-    uint32_t gate_any; /* union of the gates */
+    uint32_t gate_any;            /* union of the gates */
+    int need_net;                 /* some pattern reads connections or file sizes */
+    const pk_pattern_node **leaf; /* every pattern's observation expressions */
+    uint32_t *leaf_at;            /* pattern i's are leaf[leaf_at[i] .. leaf_at[i + 1]) */
 } patset;
+
+/* Count (leaf NULL) or collect the observation expressions under n. */
+static size_t leaves(const pk_pattern_node *n, const pk_pattern_node **leaf)
+{
+    if (n->kind == PK_PN_OBSERVE) {
+        if (leaf) leaf[0] = n;
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n->nchild; i++)
+        k += leaves(n->child[i], leaf ? leaf + k : NULL);
+    return k;
+}
 
 pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
 {
@@ -351,7 +404,8 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
     ps->gate = pk_calloc(n, sizeof *ps->gate);
     ps->single = pk_calloc(n, 1);
     ps->gated = pk_calloc(n, sizeof *ps->gated);
-    if (!ps->p || !ps->gate || !ps->single || !ps->gated)
+    ps->leaf_at = pk_calloc((size_t)n + 1, sizeof *ps->leaf_at);
+    if (!ps->p || !ps->gate || !ps->single || !ps->gated || !ps->leaf_at)
         return pk_error_set(err, PK_ENOMEM, "out of memory");
     ps->n = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -363,6 +417,8 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
         }
         const pk_pattern_node *root = pk_pattern_root(ps->p[i]);
         ps->single[i] = (uint8_t)single_record(root);
+        ps->leaf_at[i + 1] = ps->leaf_at[i] + (uint32_t)leaves(root, NULL);
+        pk_pattern_walk(ps->p[i], net_walk, &ps->need_net);
         if (!anchored(ps->p[i])) {
             int sat = 0;
             const pk_pattern_path *why = NULL;
@@ -374,6 +430,10 @@ pk_status pki_patterns_prepare(pk_match_index *ix, pk_error *err)
             }
         }
     }
+    ps->leaf = pk_calloc(ps->leaf_at[n] ? ps->leaf_at[n] : 1, sizeof *ps->leaf);
+    if (!ps->leaf) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        leaves(pk_pattern_root(ps->p[i]), ps->leaf + ps->leaf_at[i]);
     return PK_OK;
 }
 
@@ -387,6 +447,8 @@ void pki_patterns_release(pk_match_index *ix)
     pk_free(ps->gate);
     pk_free(ps->single);
     pk_free(ps->gated);
+    pk_free(ps->leaf);
+    pk_free(ps->leaf_at);
     pk_free(ps);
     ix->compiled = NULL;
 }
@@ -406,6 +468,7 @@ typedef struct cand {
     const char *field;
     char *observed;
     size_t olen;
+    const json_t *obj; /* gated: the record's object that satisfied the pattern */
 } cand;
 
 typedef struct patstate {
@@ -419,6 +482,8 @@ typedef struct patstate {
 pk_status pki_pat_scanner_init(pk_match_scanner *s, pk_error *err)
 {
     if (!s->ix->compiled) return PK_OK;
+    if (((patset *)s->ix->compiled)->need_net && !pki_fields_add_net(&s->fields))
+        return pk_error_set(err, PK_EINTERNAL, "field table overflow");
     patstate *ps = pk_calloc(1, sizeof *ps);
     if (!ps) return pk_error_set(err, PK_ENOMEM, "out of memory");
     ps->w = s->window;
@@ -517,7 +582,7 @@ void pki_pat_candidate(pk_match_scanner *s, uint32_t ei, const char *field, cons
     }
     char *o = pk_strndup(observed, olen);
     if (!o) return;
-    ps->cand[ps->ncand++] = (cand){pat, ei, done, field, o, olen};
+    ps->cand[ps->ncand++] = (cand){pat, ei, done, field, o, olen, NULL};
 }
 
 /* ---- records to STIX ----------------------------------------------------- */
@@ -551,18 +616,34 @@ static void add_sco(json_t *arr, json_t *refs, json_t *o, const char *type, json
     json_array_append_new(arr, o);
 }
 
+/* A port or a size: decimal digits only, at most 18 of them. */
+static int decimal(const char *v, size_t n, json_int_t *out)
+{
+    json_int_t x = 0;
+    if (n == 0 || n > 18) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') return 0;
+        x = x * 10 + (v[i] - '0');
+    }
+    *out = x;
+    return 1;
+}
+
 /* Append the SCOs and the observed-data of one record to `arr`.  Hashes and
  * the name of a record describe one file (a fileinfo event), so they make
  * one file object. */
 static int record_json(json_t *arr, const wrec *r, const char *source)
 {
     json_t *refs = json_array(), *file = json_object(), *hashes = json_object();
-    pk_buf fid;
+    json_t *nt = json_object(); /* the connection: addresses, ports, protocol */
+    pk_buf fid, nid;
     pk_buf_init(&fid, 0);
-    if (!refs || !file || !hashes) {
+    pk_buf_init(&nid, 0);
+    if (!refs || !file || !hashes || !nt) {
         json_decref(refs);
         json_decref(file);
         json_decref(hashes);
+        json_decref(nt);
         return -1;
     }
     static const char *const hname[] = {"", "",    "",      "",        "",       "",
@@ -606,6 +687,48 @@ static int record_json(json_t *arr, const wrec *r, const char *source)
             json_object_set_new(file, "name", json_stringn(v, n));
             pk_buf_addf(&fid, "name=%.*s;", (int)n, v);
             continue;
+        case PKI_W_SIZE: {
+            json_int_t x;
+            if (!json_object_get(file, "size") && decimal(v, n, &x)) {
+                json_object_set_new(file, "size", json_integer(x));
+                pk_buf_addf(&fid, "size=%.*s;", (int)n, v);
+            }
+            continue;
+        }
+        case PKI_W_SRC_IP:
+        case PKI_W_DST_IP: {
+            /* the address's own SCO comes from its PK_IOC_IPV4/6 value */
+            const char *k = t == PKI_W_SRC_IP ? "src_ref" : "dst_ref";
+            uint8_t a[16];
+            if (json_object_get(nt, k)) continue;
+            if (n <= 15 && pki_parse_ipv4(v, n, a))
+                json_object_set_new(nt, k, sco_id("ipv4-addr", v, n, PK_IOC_IPV4));
+            else if (pki_parse_ipv6(v, n, a))
+                json_object_set_new(nt, k, sco_id("ipv6-addr", v, n, PK_IOC_IPV6));
+            else
+                continue;
+            pk_buf_addf(&nid, "%s=%.*s;", k, (int)n, v);
+            continue;
+        }
+        case PKI_W_SRC_PORT:
+        case PKI_W_DST_PORT: {
+            const char *k = t == PKI_W_SRC_PORT ? "src_port" : "dst_port";
+            json_int_t x;
+            if (!json_object_get(nt, k) && decimal(v, n, &x) && x <= 65535) {
+                json_object_set_new(nt, k, json_integer(x));
+                pk_buf_addf(&nid, "%s=%.*s;", k, (int)n, v);
+            }
+            continue;
+        }
+        case PKI_W_PROTO: {
+            char lc[32];
+            if (json_object_get(nt, "protocols") || n == 0 || n >= sizeof lc) continue;
+            for (size_t i = 0; i < n; i++)
+                lc[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+            json_object_set_new(nt, "protocols", json_pack("[s#]", lc, (int)n));
+            pk_buf_addf(&nid, "proto=%.*s;", (int)n, lc);
+            continue;
+        }
         default:
             continue;
         }
@@ -614,6 +737,12 @@ static int record_json(json_t *arr, const wrec *r, const char *source)
         json_object_set_new(o, prop, json_stringn(v, n));
         add_sco(arr, refs, o, type, sco_id(type, v, n, t));
     }
+    if (json_object_size(nt))
+        add_sco(arr, refs, nt, "network-traffic",
+                sco_id("network-traffic", nid.data ? nid.data : "", nid.len, 0));
+    else
+        json_decref(nt);
+    pk_buf_free(&nid);
     if (json_object_size(hashes)) json_object_set(file, "hashes", hashes);
     json_decref(hashes);
     if (json_object_size(file))
@@ -711,16 +840,34 @@ static void emit_gated(pk_match_scanner *s, uint32_t pat, uint32_t kinds, const 
             type = 0;
         }
     }
-    const uint8_t *p = (const uint8_t *)ps->cur.vals.data, *e = p + ps->cur.vals.len;
-    while (!type && p && p + 3 <= e) {
-        unsigned t = p[0];
-        size_t n = (size_t)p[1] | (size_t)p[2] << 8;
-        if (t < PK_IOC_TYPE_MAX_ && (kinds >> t & 1u)) {
-            type = t;
-            v = (const char *)p + 3;
-            vn = n;
+    static const char *const w_path[] = {
+        "network-traffic:src_ref.value", "network-traffic:dst_ref.value",
+        "network-traffic:src_port",      "network-traffic:dst_port",
+        "network-traffic:protocols",     "file:size"};
+    const char *field = type ? kind_path[type] : "";
+    /* else the record's first value of a kind the pattern looks at: an
+     * observable, else a connection's destination, source, the rest */
+    static const uint32_t pass[4] = {(1u << PK_IOC_TYPE_MAX_) - 1, 1u << PKI_W_DST_IP,
+                                     1u << PKI_W_SRC_IP, ~0u};
+    for (int k = 0; k < 4 && !*field; k++) {
+        const uint8_t *p = (const uint8_t *)ps->cur.vals.data, *e = p + ps->cur.vals.len;
+        while (!*field && p && p + 3 <= e) {
+            unsigned t = p[0];
+            size_t n = (size_t)p[1] | (size_t)p[2] << 8;
+            if (t < 32 && (kinds & pass[k]) >> t & 1u) {
+                v = (const char *)p + 3;
+                vn = n;
+                if (t < PK_IOC_TYPE_MAX_) {
+                    type = t;
+                    field = kind_path[t];
+                } else {
+                    if (t == PKI_W_SRC_IP || t == PKI_W_DST_IP)
+                        type = memchr(v, ':', n) ? PK_IOC_IPV6 : PK_IOC_IPV4;
+                    field = w_path[t - PKI_W_SRC_IP];
+                }
+            }
+            p += 3 + n;
         }
-        p += 3 + n;
     }
     pk_match_alert a;
     memset(&a, 0, sizeof a);
@@ -729,7 +876,7 @@ static void emit_gated(pk_match_scanner *s, uint32_t pat, uint32_t kinds, const 
     a.value = ix->strings + ix->patterns[pat].pattern;
     a.observed = v;
     a.observed_len = vn;
-    a.field = type ? kind_path[type] : "";
+    a.field = field;
     a.how = "pattern";
     a.source = s->source;
     a.line = s->line;
@@ -781,7 +928,7 @@ static void gate_candidates(pk_match_scanner *s, patset *set)
             ps->cand = c;
             ps->candcap = nc;
         }
-        ps->cand[ps->ncand++] = (cand){pat, NO_ENTRY, 0, NULL, NULL, 0};
+        ps->cand[ps->ncand++] = (cand){pat, NO_ENTRY, 0, NULL, NULL, 0, NULL};
     }
 }
 
@@ -794,41 +941,60 @@ void pki_pat_record_end(pk_match_scanner *s)
     patset *set = s->ix->compiled;
     if (set->ngated) gate_candidates(s, set);
     if (ps->ncand) {
-        int need_window = 0, need_cur = 0;
-        for (size_t i = 0; i < ps->ncand; i++) {
-            if (ps->cand[i].done) continue;
-            if (set->single[ps->cand[i].pat])
-                need_cur = 1;
-            else
-                need_window = 1;
-        }
-        /* single-record patterns: the record's own objects */
+        int need_cur = 0;
+        for (size_t i = 0; i < ps->ncand; i++)
+            need_cur |= !ps->cand[i].done;
+        /* the record's own objects decide single-record patterns, and rule
+         * out the window for the others when the record satisfies none of
+         * their observation expressions (every observation in a match
+         * satisfies one: a record that satisfies none takes part in none) */
         json_t *cur = need_cur ? json_array() : NULL;
+        const json_t **objs = NULL;
+        size_t nobj = 0;
         if (cur && record_json(cur, &ps->cur, s->source) == 0) {
-            size_t nobj = json_array_size(cur) - 1; /* the last is the observed-data */
-            const json_t **objs = pk_malloc((nobj ? nobj : 1) * sizeof *objs);
+            nobj = json_array_size(cur) - 1; /* the last is the observed-data */
+            objs = pk_malloc((nobj ? nobj : 1) * sizeof *objs);
             for (size_t i = 0; objs && i < nobj; i++)
                 objs[i] = json_array_get(cur, i);
-            for (size_t i = 0; objs && i < ps->ncand; i++) {
-                const cand *c = &ps->cand[i];
-                if (c->done || !set->single[c->pat]) continue;
-                const pk_pattern_node *root = pk_pattern_root(set->p[c->pat]);
-                if (c->ei != NO_ENTRY) {
-                    if (match_single(root, objs, nobj))
-                        pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
-                    continue;
-                }
-                /* object by object (records carry no references between
-                 * them), to name the one that matched */
-                for (size_t k = 0; k < nobj; k++)
-                    if (match_single(root, &objs[k], 1)) {
-                        emit_gated(s, c->pat, set->gate[c->pat], objs[k]);
-                        break;
-                    }
-            }
-            pk_free(objs);
         }
-        json_decref(cur);
+        int need_window = 0;
+        for (size_t i = 0; i < ps->ncand; i++) {
+            cand *c = &ps->cand[i];
+            if (c->done) continue;
+            const pk_pattern_node *root = pk_pattern_root(set->p[c->pat]);
+            if (!set->single[c->pat]) {
+                int any = !objs; /* without the objects, the window decides */
+                for (uint32_t l = set->leaf_at[c->pat]; !any && l < set->leaf_at[c->pat + 1]; l++)
+                    any = match_single(set->leaf[l], objs, nobj);
+                if (any && objs && c->ei == NO_ENTRY) { /* the object to name, if one alone */
+                    for (size_t k = 0; !c->obj && k < nobj; k++)
+                        for (uint32_t l = set->leaf_at[c->pat]; l < set->leaf_at[c->pat + 1]; l++)
+                            if (match_single(set->leaf[l], &objs[k], 1)) {
+                                c->obj = objs[k];
+                                break;
+                            }
+                }
+                if (any)
+                    need_window = 1;
+                else
+                    c->done = 1;
+                continue;
+            }
+            if (!objs) continue;
+            c->done = 1;
+            if (c->ei != NO_ENTRY) {
+                if (match_single(root, objs, nobj))
+                    pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
+                continue;
+            }
+            if (!match_single(root, objs, nobj)) continue;
+            /* name the object that matched when one does alone (a connection
+             * needs its addresses: then the record's first value is named) */
+            const json_t *hit = NULL;
+            for (size_t k = 0; !hit && k < nobj; k++)
+                if (match_single(root, &objs[k], 1)) hit = objs[k];
+            emit_gated(s, c->pat, set->gate[c->pat], hit);
+        }
         /* the others: the window, oldest first, then this record */
         json_t *arr = need_window ? json_array() : NULL;
         size_t nrec = 0;
@@ -844,12 +1010,12 @@ void pki_pat_record_end(pk_match_scanner *s)
             pk_pattern_obs_add(obs, arr, PK_PATTERN_SPEC_21, NULL) == PK_OK) {
             for (size_t i = 0; i < ps->ncand; i++) {
                 const cand *c = &ps->cand[i];
-                if (c->done || set->single[c->pat]) continue;
+                if (c->done) continue;
                 pk_pattern_result res = {NULL, 0};
                 if (pk_pattern_eval(set->p[c->pat], obs, &res, NULL) == PK_OK && res.count &&
                     res.index[res.count - 1] == nrec) {
                     if (c->ei == NO_ENTRY)
-                        emit_gated(s, c->pat, set->gate[c->pat], NULL);
+                        emit_gated(s, c->pat, set->gate[c->pat], c->obj);
                     else
                         pki_emit(s, c->ei, c->field, c->observed, c->olen, "pattern");
                 }
@@ -858,6 +1024,8 @@ void pki_pat_record_end(pk_match_scanner *s)
         }
         pk_pattern_obs_free(obs);
         json_decref(arr);
+        pk_free(objs);
+        json_decref(cur);
         clear_cands(ps);
     }
     push_ring(ps);

@@ -643,6 +643,17 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
     case R_IP:
         match_ip(s, field, v, n);
         break;
+    case R_SRC_IP:
+    case R_DST_IP:
+        OBSERVE(s, role == R_SRC_IP ? PKI_W_SRC_IP : PKI_W_DST_IP, v, n);
+        match_ip(s, field, v, n);
+        break;
+    case R_SRC_PORT:
+    case R_DST_PORT:
+    case R_PROTO:
+    case R_SIZE:
+        OBSERVE(s, PKI_W_SRC_PORT + (role - R_SRC_PORT), v, n);
+        break;
     case R_HTTP_HOST: {
         size_t hn = n;
         if (hn && v[0] != '[') { /* host:port */

@@ -27,6 +27,25 @@ enum {
     R_TIME,      /* the record's time */
     R_EVENT,     /* EVE event_type (stats records carry no observables) */
     R_URL_ONLY,  /* a URL whose host is matched elsewhere (joined HTTP URLs, text) */
+    /* only in the tables of scanners whose index has patterns on connections
+     * or file sizes (pki_fields_add_net): read for the pattern evaluator */
+    R_SRC_IP,   /* an address (matched as R_IP) that is the connection's source */
+    R_DST_IP,   /* ... its destination */
+    R_SRC_PORT, /* numbers and names, never probed */
+    R_DST_PORT,
+    R_PROTO,
+    R_SIZE,
+};
+
+/* Window-only value kinds (pki_pat_observe), after the pk_ioc_type numbers:
+ * which address is the source or destination, ports, protocol, file size. */
+enum {
+    PKI_W_SRC_IP = 24,
+    PKI_W_DST_IP,
+    PKI_W_SRC_PORT,
+    PKI_W_DST_PORT,
+    PKI_W_PROTO,
+    PKI_W_SIZE,
 };
 
 typedef struct pki_fieldspec {
@@ -76,6 +95,9 @@ typedef struct pki_fields {
 } pki_fields;
 
 pk_status pki_fields_build(pki_fields *f, const char *map, pk_error *err);
+/* Add the connection and file-size fields (R_SRC_IP...R_SIZE) to the EVE,
+ * Zeek and generic tables; 0 when a table is full. */
+int pki_fields_add_net(pki_fields *f);
 void pki_fields_free(pki_fields *f);
 uint8_t pki_role_of_type(const char *s, size_t n);
 
