@@ -381,6 +381,27 @@ fail:
     return s;
 }
 
+pk_status pki_txdb_read_begin(pk_taxii_db *db)
+{
+    sqlite3_stmt *st = stmt(db, "BEGIN");
+    if (!st) return PK_ESTORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : PK_ESTORE;
+}
+
+void pki_txdb_read_end(pk_taxii_db *db)
+{
+    if (sqlite3_get_autocommit(db->db)) return;
+    sqlite3_stmt *st = stmt(db, "COMMIT");
+    if (st && sqlite3_step(st) == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return;
+    }
+    if (st) sqlite3_reset(st);
+    rollback(db);
+}
+
 pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *a)
 {
     uint8_t h[32];

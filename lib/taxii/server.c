@@ -36,7 +36,25 @@ struct pk_taxii_server {
     pthread_mutex_t write_mu;
     atomic_int connections; /* open connections */
     atomic_int inflight;    /* requests begun and not completed */
+    /* Listing bodies handed back by libmicrohttpd once sent, kept for the
+     * next listing (no malloc, realloc growth or fresh page faults per page). */
+    pthread_mutex_t bufs_mu;
+    struct body_buf *bufs;
+    unsigned bufs_n;
 };
+
+/* A listing body: the bytes and the server whose pool it returns to. */
+typedef struct body_buf {
+    struct body_buf *next;
+    pk_taxii_server *srv;
+    pk_buf b;
+} body_buf;
+
+/* Bodies kept at most, and the largest kept: past either they are freed. */
+#define BODY_POOL_MAX 64
+#define BODY_KEEP_MAX ((size_t)1 << 20)
+/* Room for a listing's head: {"more":true,"next":"<cursor>","versions":[ */
+#define HEAD_ROOM (48 + PKI_TX_CURSOR_LEN)
 
 /* One request's state, from its headers to its completion. */
 typedef struct req {
@@ -95,6 +113,46 @@ static void pool_put(pk_taxii_server *s, pk_taxii_db *db)
 
 /* ---- responses ----------------------------------------------------------- */
 
+static body_buf *body_get(pk_taxii_server *srv)
+{
+    pthread_mutex_lock(&srv->bufs_mu);
+    body_buf *bb = srv->bufs;
+    if (bb) {
+        srv->bufs = bb->next;
+        srv->bufs_n--;
+    }
+    pthread_mutex_unlock(&srv->bufs_mu);
+    if (!bb) {
+        bb = pk_calloc(1, sizeof *bb);
+        if (!bb) return NULL;
+        bb->srv = srv;
+        pk_buf_init(&bb->b, (size_t)1 << 30);
+    }
+    pk_buf_reset(&bb->b); /* a pooled one keeps its memory */
+    return bb;
+}
+
+/* Back to the pool (libmicrohttpd calls this once the body is sent). */
+static void body_put(void *cls)
+{
+    body_buf *bb = cls;
+    pk_taxii_server *srv = bb->srv;
+    if (bb->b.cap <= BODY_KEEP_MAX) {
+        pthread_mutex_lock(&srv->bufs_mu);
+        if (srv->bufs_n < BODY_POOL_MAX) {
+            bb->b.len = 0;
+            bb->next = srv->bufs;
+            srv->bufs = bb;
+            srv->bufs_n++;
+            bb = NULL;
+        }
+        pthread_mutex_unlock(&srv->bufs_mu);
+        if (!bb) return;
+    }
+    pk_buf_free(&bb->b);
+    pk_free(bb);
+}
+
 typedef struct hdr {
     const char *k, *v;
 } hdr;
@@ -115,6 +173,28 @@ static enum MHD_Result send_body(req *r, struct MHD_Connection *c, int status, c
     r->bytes = len;
     r->responded = 1;
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* The same for a pooled body whose bytes start at `off`. */
+static enum MHD_Result send_pooled(req *r, struct MHD_Connection *c, body_buf *bb, size_t off,
+                                   const hdr *hdrs)
+{
+    size_t len = bb->b.len - off;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(len, bb->b.data + off, body_put, bb);
+    if (!resp) {
+        body_put(bb);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, PK_TAXII_MEDIA_TYPE);
+    for (; hdrs && hdrs->k; hdrs++)
+        MHD_add_response_header(resp, hdrs->k, hdrs->v);
+    r->status = 200;
+    r->bytes = len;
+    r->responded = 1;
+    enum MHD_Result ok = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     return ok;
 }
@@ -158,7 +238,7 @@ typedef struct listing {
     pk_taxii_db *db;
     const pki_tx_account *a;
     int mode;
-    pk_buf out;
+    pk_buf out; /* the rows; in a pooled body, after room for the envelope's head */
     long n;
     int64_t first, last;
     int failed;
@@ -257,11 +337,23 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
     long limit = f.limit ? f.limit : (long)srv->cfg.page_default;
     if (limit > (long)srv->cfg.page_max) limit = (long)srv->cfg.page_max;
     listing l = {db, a, mode, {0}, 0, 0, 0, 0};
-    pk_buf_init(&l.out, (size_t)1 << 30);
+    /* The rows go straight into the body, after room for its head
+     * ({"more":…,"next":…,"objects":[), which is written last, right-aligned
+     * against them: one copy of each object, no second buffer. */
+    body_buf *bb = body_get(srv);
+    if (!bb) {
+        pki_tx_filter_free(&f);
+        return send_error(r, c, 500, "out of memory", NULL);
+    }
+    l.out = bb->b;
+    char head[HEAD_ROOM];
+    memset(head, ' ', sizeof head);
     int more = 0;
     pk_error err;
     pk_error_clear(&err);
-    pk_status s = pki_txdb_list(db, coll, a, &f, mode, stix_id, limit, emit_row, &l, &more, &err);
+    pk_status s = pk_buf_add(&l.out, head, sizeof head);
+    if (s) pk_error_set(&err, s, "out of memory");
+    if (!s) s = pki_txdb_list(db, coll, a, &f, mode, stix_id, limit, emit_row, &l, &more, &err);
     if (!s && l.n == 0 && stix_id) {
         /* No row: is the object there at all (for this reader)? */
         pki_tx_filter all;
@@ -276,31 +368,32 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
             pki_tx_filter_free(&all);
             if (!s && probe.n == 0) {
                 pki_tx_filter_free(&f);
-                pk_buf_free(&l.out);
+                bb->b = l.out;
+                body_put(bb);
                 return send_error(r, c, 404, "no such object in this collection", NULL);
             }
         }
     }
     pki_tx_filter_free(&f);
+    if (!s) s = pk_buf_adds(&l.out, l.n ? "]}" : "}");
+    bb->b = l.out;
     if (s) {
-        pk_buf_free(&l.out);
-        return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+        body_put(bb);
+        return send_error(r, c, s == PK_EBUSY ? 503 : 500,
+                          err.message[0] ? err.message : "out of memory", NULL);
     }
-    pk_buf resp;
-    pk_buf_init(&resp, (size_t)1 << 30);
     char cur[PKI_TX_CURSOR_LEN];
     pki_tx_cursor_format(l.last, cur);
-    const char *list = mode == PKI_TXQ_VERSIONS ? "versions" : "objects";
-    s = pk_buf_addf(&resp, "{\"more\":%s", more ? "true" : "false");
-    if (!s && more) s = pk_buf_addf(&resp, ",\"next\":\"%s\"", cur);
-    if (!s && l.n) s = pk_buf_addf(&resp, ",\"%s\":[", list);
-    if (!s && l.n) s = pk_buf_add(&resp, l.out.data, l.out.len);
-    if (!s) s = pk_buf_adds(&resp, l.n ? "]}" : "}");
-    pk_buf_free(&l.out);
-    if (s) {
-        pk_buf_free(&resp);
-        return send_error(r, c, 500, "out of memory", NULL);
+    int hn = snprintf(head, sizeof head, "{\"more\":%s%s%s%s%s%s", more ? "true" : "false",
+                      more ? ",\"next\":\"" : "", more ? cur : "", more ? "\"" : "",
+                      l.n ? (mode == PKI_TXQ_VERSIONS ? ",\"versions\":" : ",\"objects\":") : "",
+                      l.n ? "[" : "");
+    if (hn < 0 || (size_t)hn >= sizeof head) {
+        body_put(bb);
+        return send_error(r, c, 500, "listing head too long", NULL);
     }
+    size_t off = sizeof head - (size_t)hn;
+    memcpy(bb->b.data + off, head, (size_t)hn);
     char first[PK_TIME_STRLEN], last[PK_TIME_STRLEN];
     hdr h[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
     if (l.n) {
@@ -311,10 +404,7 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
         h[1].k = "X-TAXII-Date-Added-Last";
         h[1].v = last;
     }
-    size_t len;
-    char *body = pk_buf_detach(&resp, &len);
-    if (!body) return send_error(r, c, 500, "out of memory", NULL);
-    return send_body(r, c, 200, body, len, PK_TAXII_MEDIA_TYPE, h);
+    return send_pooled(r, c, bb, off, h);
 }
 
 static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
@@ -645,7 +735,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_error(r, c, 413, msg, NULL);
     }
     pk_taxii_db *db = pool_get(srv);
+    /* A GET reads the account, the API root, the collection and the page:
+     * one read transaction for all of them rather than one each (each costs
+     * file locks and a look at the WAL), and one snapshot. */
+    int snap = !r->ext && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+               pki_txdb_read_begin(db) == PK_OK;
     enum MHD_Result ret = route(r, c, url, method, db);
+    if (snap) pki_txdb_read_end(db);
     pool_put(srv, db);
     return ret;
 }
@@ -759,6 +855,13 @@ static void server_free(pk_taxii_server *srv)
     pthread_cond_destroy(&srv->pool_cv);
     pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->write_mu);
+    while (srv->bufs) {
+        body_buf *bb = srv->bufs;
+        srv->bufs = bb->next;
+        pk_buf_free(&bb->b);
+        pk_free(bb);
+    }
+    pthread_mutex_destroy(&srv->bufs_mu);
     pk_free(srv);
 }
 
@@ -772,6 +875,7 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_cond_init(&srv->pool_cv, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     pthread_mutex_init(&srv->write_mu, NULL);
+    pthread_mutex_init(&srv->bufs_mu, NULL);
     if (!srv->cfg.threads) srv->cfg.threads = 4;
     if (!srv->cfg.page_default) srv->cfg.page_default = 100;
     if (!srv->cfg.page_max) srv->cfg.page_max = 1000;

@@ -171,6 +171,10 @@ typedef struct pki_tx_account {
     char name[128];
 } pki_tx_account;
 
+/* One read transaction around a GET's statements (none may write). */
+pk_status pki_txdb_read_begin(pk_taxii_db *db);
+void pki_txdb_read_end(pk_taxii_db *db);
+
 pk_status pki_txdb_auth(pk_taxii_db *db, const char *user, const char *token, pki_tx_account *acct);
 /* The name of organisation `org` (a row id) into out.  PK_ENOTFOUND. */
 pk_status pki_txdb_org_name(pk_taxii_db *db, int64_t org, char *out, size_t n);
