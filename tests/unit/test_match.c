@@ -421,17 +421,25 @@ static void compile_and_scan(void *ctx)
     (void)ctx;
     pk_match_compiler *c = pk_match_compiler_new();
     if (!c) return;
-    static const char list[] = "10.0.0.1\nevil.com\n10.0.0.0/8\n";
+    static const char list[] = "10.0.0.1\nevil.com\n10.0.0.0/8\nevil.com\n";
+    /* a gated pattern on a connection, and one that needs the window */
+    static const char p1[] = "[network-traffic:dst_port = 53] OR [url:value LIKE '%/x/%']";
+    static const char p2[] = "[ipv4-addr:value ISSUBSET '10.0.0.0/8'] AND [file:size > 1]";
     pk_match_index *ix = NULL;
     if (pk_match_compiler_add_list(c, list, sizeof list - 1, "t", NULL, NULL, NULL, NULL, NULL) ==
-        PK_OK)
+            PK_OK &&
+        pk_match_compiler_add_indicator(c, "indicator--1", p1, sizeof p1 - 1, NULL) == PK_OK &&
+        pk_match_compiler_add_indicator(c, "indicator--2", p2, sizeof p2 - 1, NULL) == PK_OK)
         pk_match_compile(c, &ix, NULL);
     pk_match_compiler_free(c);
     if (!ix) return;
     pk_match_scanner *s = NULL;
     pk_match_options opt = {PK_FMT_AUTO, "a.b=ip", 0};
     if (pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK) {
-        static const char log[] = "{\"a\":{\"b\":\"10.0.0.1\"}}\n";
+        static const char log[] =
+            "{\"a\":{\"b\":\"10.0.0.1\"}}\n"
+            "{\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\",\"dest_port\":53}\n"
+            "{\"event_type\":\"fileinfo\",\"src_ip\":\"10.0.0.2\",\"fileinfo\":{\"size\":5}}\n";
         pk_match_scanner_feed(s, log, sizeof log - 1, NULL);
         pk_match_scanner_free(s);
     }
