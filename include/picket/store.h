@@ -38,9 +38,11 @@ typedef struct pk_store pk_store;
 
 /** Flags for pk_store_open. */
 enum {
-    PK_STORE_READONLY = 1u, /* never write; fails with PK_ENOTFOUND if absent */
-    PK_STORE_FAST = 2u,     /* bulk loads: synchronous=NORMAL (a committed batch
-                               survives a crash of the process, maybe not of the OS) */
+    PK_STORE_READONLY = 1u,      /* never write; fails with PK_ENOTFOUND if absent */
+    PK_STORE_FAST = 2u,          /* bulk loads: synchronous=NORMAL (a committed batch
+                                    survives a crash of the process, maybe not of the OS) */
+    PK_STORE_NO_CHECKPOINT = 4u, /* never checkpoint the WAL on commit: the owner calls
+                                    pk_store_checkpoint (e.g. from another thread) */
 };
 
 /**
@@ -52,6 +54,23 @@ enum {
 PK_API pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_error *err);
 /** Close; rolls back an open transaction.  NULL is harmless. */
 PK_API void pk_store_close(pk_store *s);
+
+/**
+ * Copy what the write-ahead log holds into the database file without waiting
+ * for or blocking writers or readers (SQLite's PASSIVE checkpoint), so that
+ * the log can start over.  For a connection of its own, on a thread that is
+ * not a writer's (see PK_STORE_NO_CHECKPOINT).  `wal_pages`/`copied` (each
+ * may be NULL): frames in the log, and how many of them are now in the
+ * database file.  PK_OK also when there was nothing to do; PK_ESTORE.
+ */
+PK_API pk_status pk_store_checkpoint(pk_store *s, int *wal_pages, int *copied, pk_error *err);
+
+/**
+ * Frames in the write-ahead log after this connection's last commit (0
+ * before one, and for engines without a log).  With PK_STORE_NO_CHECKPOINT a
+ * writer tells from it when to ask for a checkpoint.
+ */
+PK_API int pk_store_wal_pages(const pk_store *s);
 
 /** The schema version of `module` ("core", "taxii", ...), 0 when none. */
 PK_API int pk_store_schema_version(pk_store *s, const char *module);

@@ -191,6 +191,19 @@ PK_API void pk_arena_reset(pk_arena *a);
 /** Bytes handed out since creation or the last reset. */
 PK_API size_t pk_arena_used(const pk_arena *a);
 
+/**
+ * Make jansson's allocations on the calling thread come from arena `a`, with
+ * jansson's frees no-ops, until called again with NULL: a tree of thousands
+ * of small values (a parsed envelope) is then dropped in one step with the
+ * arena instead of node by node.  JSON values made while an arena is set must
+ * never be released after it is unset (drop them with the arena, not
+ * json_decref), and must not take values made outside it.  Returns 1 when in
+ * effect; 0 when jansson does not allocate through pk_init's functions
+ * (another allocator was given to jansson), and then values are freed as
+ * usual.  Thread-local; the arena itself is not thread safe.
+ */
+PK_API int pk_json_arena(pk_arena *a);
+
 /* ------------------------------------------------------------------------ */
 /* Size-capped buffers                                                       */
 /* ------------------------------------------------------------------------ */

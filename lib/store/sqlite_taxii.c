@@ -96,6 +96,16 @@ static void now_text(char out[PK_TIME_STRLEN])
 
 pk_status pk_taxii_db_open(const char *path, pk_taxii_db **out, pk_error *err)
 {
+    return pki_txdb_open(path, 0, out, err);
+}
+
+pk_store *pki_txdb_store(pk_taxii_db *db)
+{
+    return db->store;
+}
+
+pk_status pki_txdb_open(const char *path, unsigned store_flags, pk_taxii_db **out, pk_error *err)
+{
     *out = NULL;
     pk_taxii_db *db = pk_calloc(1, sizeof *db);
     if (!db) return pk_error_set(err, PK_ENOMEM, "out of memory");
@@ -110,7 +120,7 @@ pk_status pk_taxii_db_open(const char *path, pk_taxii_db **out, pk_error *err)
         goto fail;
     }
     /* The store applies the "taxii" migrations with its own. */
-    if ((s = pk_store_open(path, 0, &db->store, err))) goto fail;
+    if ((s = pk_store_open(path, store_flags, &db->store, err))) goto fail;
     db->db = pki_store_db(db->store);
     if (!db->db) {
         s = pk_error_set(err, PK_EUNSUPPORTED, "the TAXII server needs the SQLite engine");
@@ -934,13 +944,65 @@ int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp)
 
 /* ---- adding -------------------------------------------------------------- */
 
-static pk_status status_item(json_t *list, const char *id, const char *version, const char *msg)
+/* A JSON string of `t`: quotes, backslashes and control characters escaped,
+ * a byte that is not part of well-formed UTF-8 (a message cut short in the
+ * middle of a character) replaced by U+FFFD. */
+static pk_status add_jstr(pk_buf *b, const char *t)
 {
-    json_t *o = json_pack("{s:s}", "id", id);
-    if (!o) return PK_ENOMEM;
-    if (version) json_object_set_new(o, "version", json_string(version));
-    if (msg) json_object_set_new(o, "message", json_string(msg));
-    return json_array_append_new(list, o) ? PK_ENOMEM : PK_OK;
+    pk_status s = pk_buf_addc(b, '"');
+    const unsigned char *p = (const unsigned char *)t;
+    while (!s && *p) {
+        unsigned char ch = *p;
+        if (ch == '"' || ch == '\\') {
+            char e[2] = {'\\', (char)ch};
+            s = pk_buf_add(b, e, 2);
+            p++;
+        } else if (ch < 0x20) {
+            s = pk_buf_addf(b, "\\u%04x", ch);
+            p++;
+        } else if (ch < 0x80) {
+            const unsigned char *q = p;
+            while (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+                q++;
+            s = pk_buf_add(b, p, (size_t)(q - p));
+            p = q;
+        } else {
+            size_t n = ch >= 0xf0 && ch < 0xf5   ? 4
+                       : ch >= 0xe0              ? 3
+                       : ch >= 0xc2 && ch < 0xe0 ? 2
+                                                 : 0;
+            size_t k = 1;
+            while (n && k < n && (p[k] & 0xc0) == 0x80)
+                k++;
+            int ok = n && k == n;
+            /* no overlong forms, surrogates or code points past U+10FFFF */
+            if (ok && n == 3 && ((ch == 0xe0 && p[1] < 0xa0) || (ch == 0xed && p[1] >= 0xa0)))
+                ok = 0;
+            if (ok && n == 4 && ((ch == 0xf0 && p[1] < 0x90) || (ch == 0xf4 && p[1] >= 0x90)))
+                ok = 0;
+            if (ok) {
+                s = pk_buf_add(b, p, n);
+                p += n;
+            } else {
+                s = pk_buf_adds(b, "\\ufffd");
+                p++;
+            }
+        }
+    }
+    return s ? s : pk_buf_addc(b, '"');
+}
+
+/* One entry of a status resource's successes or failures, as JSON text. */
+static pk_status status_item(pk_buf *list, size_t *n, const char *id, const char *version,
+                             const char *msg)
+{
+    pk_status s = pk_buf_adds(list, *n ? ",{\"id\":" : "{\"id\":");
+    if (!s) s = add_jstr(list, id ? id : "");
+    if (!s && version && !(s = pk_buf_adds(list, ",\"version\":"))) s = add_jstr(list, version);
+    if (!s && msg && !(s = pk_buf_adds(list, ",\"message\":"))) s = add_jstr(list, msg);
+    if (!s) s = pk_buf_addc(list, '}');
+    (*n)++;
+    return s;
 }
 
 /* Record who wrote the version just added to the collection at `date_added`
@@ -998,21 +1060,21 @@ static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, 
 }
 
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       const pki_tx_batch *batch, json_t **status, pk_error *err)
+                       const pki_tx_batch *batch, pki_tx_status *status, pk_error *err)
 {
-    *status = NULL;
+    memset(status, 0, sizeof *status);
     pk_uuid u;
     char sid[PK_UUID_STRLEN], now[PK_TIME_STRLEN];
     if (pk_uuid_v4(&u)) return pk_error_set(err, PK_EIO, "no randomness for a status id");
     pk_uuid_format(&u, sid);
     pki_tx_time_format_us(pki_tx_now_us(), now);
-    json_t *succ = json_array(), *fail = json_array();
-    json_t *st_json =
-        json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:I,s:[]}", "id", sid, "status", "complete",
-                  "request_timestamp", now, "total_count", (json_int_t)0, "success_count",
-                  (json_int_t)0, "successes", succ, "failure_count", (json_int_t)0, "failures",
-                  fail, "pending_count", (json_int_t)0, "pendings");
-    if (!st_json) return pk_error_set(err, PK_ENOMEM, "out of memory");
+    /* The status resource is written as text as it is built: it is stored
+     * and sent as it is, with no tree of JSON values per object. */
+    pk_buf succ, fail, body;
+    size_t n_succ = 0, n_fail = 0;
+    pk_buf_init(&succ, 0);
+    pk_buf_init(&fail, 0);
+    pk_buf_init(&body, 0);
     pk_status s = pk_store_begin(db->store, err);
     int in_tx = !s;
     if (s) goto out;
@@ -1031,7 +1093,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
         const char *v = it->json ? json_string_value(json_object_get(it->json, "modified")) : NULL;
         if (!v && it->json) v = json_string_value(json_object_get(it->json, "created"));
         if (it->why) {
-            if (status_item(fail, id ? id : it->where, v, it->why)) goto oom;
+            if (status_item(&fail, &n_fail, id ? id : it->where, v, it->why)) goto oom;
             continue;
         }
         /* A version already in the store (written by anyone, into any
@@ -1044,16 +1106,17 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
         if ((s = stored_version(db, id, pk_stix_version(it->json), &sc, err))) goto out;
         pk_status r;
         if (sc.found && !sc.equal) {
-            if (status_item(fail, id, v,
+            if (status_item(&fail, &n_fail, id, v,
                             "conflicts with a stored object of the same id and version"))
                 goto oom;
             continue;
         }
         pk_store_put_info info;
         pk_error_clear(&pe);
-        r = pk_store_put(db->store, c->id, it->json, it->raw, it->raw_len, &info, &pe);
+        r = pki_store_put(db->store, c->id, it->json, it->raw, it->raw_len,
+                          sc.found ? 0 : PKI_PUT_ABSENT, &info, NULL, &pe);
         if (r == PK_EINVAL || r == PK_EVALIDATE) {
-            if (status_item(fail, id, v, pe.message)) goto oom;
+            if (status_item(&fail, &n_fail, id, v, pe.message)) goto oom;
             continue;
         }
         if (r) {
@@ -1068,30 +1131,34 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             pki_tx_time_format_us(info.date_added_us, vbuf);
             v = vbuf;
         }
-        if (status_item(succ, id, v, info.collection_added ? NULL : "already in the collection"))
+        if (status_item(&succ, &n_succ, id, v,
+                        info.collection_added ? NULL : "already in the collection"))
             goto oom;
     }
-    json_object_set_new(st_json, "total_count", json_integer((json_int_t)count));
-    json_object_set_new(st_json, "success_count", json_integer((json_int_t)json_array_size(succ)));
-    json_object_set_new(st_json, "failure_count", json_integer((json_int_t)json_array_size(fail)));
-    char *txt = json_dumps(st_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!txt) goto oom;
+    if (pk_buf_addf(&body,
+                    "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+                    "\"total_count\":%zu,\"success_count\":%zu,\"successes\":[",
+                    sid, now, count, n_succ) ||
+        pk_buf_add(&body, succ.data ? succ.data : "", succ.len) ||
+        pk_buf_addf(&body, "],\"failure_count\":%zu,\"failures\":[", n_fail) ||
+        pk_buf_add(&body, fail.data ? fail.data : "", fail.len) ||
+        pk_buf_adds(&body, "],\"pending_count\":0,\"pendings\":[]}"))
+        goto oom;
     st = stmt(db, "INSERT INTO taxii_status(id, apiroot, org, body) VALUES(?1, ?2, ?3, ?4)");
     int rc = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, root);
         sqlite3_bind_int64(st, 3, a->org);
-        sqlite3_bind_text(st, 4, txt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, body.data, (int)body.len, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
-    pk_free(txt);
     if (rc != SQLITE_DONE) {
         s = db_error(db, err, "recording the status");
         goto out;
     }
-    /* Committed (synchronous=FULL) before anyone is told "success". */
+    /* Committed (in the write-ahead log) before anyone is told "success". */
     s = pk_store_commit(db->store, err);
     in_tx = 0;
     goto out;
@@ -1099,12 +1166,16 @@ oom:
     s = pk_error_set(err, PK_ENOMEM, "out of memory");
 out:
     if (in_tx) pk_store_rollback(db->store);
-    if (s) {
-        json_decref(st_json);
-        return s;
+    pk_buf_free(&succ);
+    pk_buf_free(&fail);
+    if (!s) {
+        status->body = pk_buf_detach(&body, &status->len);
+        if (!status->body) s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        status->successes = n_succ;
+        status->failures = n_fail;
     }
-    *status = st_json;
-    return PK_OK;
+    pk_buf_free(&body);
+    return s;
 }
 
 pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
@@ -1235,15 +1306,15 @@ pk_status pk_taxii_collection_import_text(pk_taxii_db *db, const char *id, const
     if ((s = pk_store_collection_find(db->store, id, c.id, err)))
         return s == PK_ENOTFOUND ? pk_error_set(err, s, "no collection '%s'", id) : s;
     c.can_read = c.can_write = 1;
-    json_t *status;
+    pki_tx_status status;
     pki_tx_batch *batch;
     if ((s = pki_tx_batch_read(data, len, (size_t)-1, &batch, err))) return s;
     s = pki_txdb_add(db, &c, &a, batch, &status, err);
     pki_tx_batch_free(batch);
     if (s) return s;
-    *stored = (size_t)json_integer_value(json_object_get(status, "success_count"));
-    *failed = (size_t)json_integer_value(json_object_get(status, "failure_count"));
-    json_decref(status);
+    *stored = status.successes;
+    *failed = status.failures;
+    pk_free(status.body);
     return PK_OK;
 }
 

@@ -59,6 +59,20 @@ pk_status pki_store_fail(pk_store *s, pk_error *err, const char *what);
  */
 int64_t pki_store_id_hash(const char *id);
 
+/* Flags of pki_store_put. */
+enum {
+    PKI_PUT_ABSENT = 1u, /* the caller looked: this version is not in the store (in this
+                            transaction), so it is not looked up again */
+};
+
+/**
+ * pk_store_put with flags, and the stored version's row key (objects.pk) in
+ * *pk (may be NULL).  Inside a transaction the caller holds, for a batch.
+ */
+pk_status pki_store_put(pk_store *s, const char *collection, const json_t *obj, const char *raw,
+                        size_t raw_len, unsigned flags, pk_store_put_info *info, int64_t *pk,
+                        pk_error *err);
+
 /** 1 inside pk_store_begin ... commit. */
 int pki_store_in_tx(pk_store *s);
 

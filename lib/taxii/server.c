@@ -32,8 +32,21 @@ struct pk_taxii_server {
     pthread_cond_t pool_cv;
     pthread_mutex_t log_mu;
     /* Writers of this process take turns here rather than in SQLite's busy
-     * handler, which sleeps in steps of up to 100 ms. */
+     * handler, which sleeps in steps of up to 100 ms, and all write through
+     * one connection: in WAL mode a connection drops its whole page cache
+     * when it sees another's commit, so writers taking turns on different
+     * connections would each start cold, reading back the index pages of a
+     * growing table on every envelope. */
     pthread_mutex_t write_mu;
+    pk_taxii_db *writer;
+    /* The writer never checkpoints the log itself (a checkpoint copies pages
+     * and syncs the file: tens of milliseconds in one POST); this thread does,
+     * on its own connection, when the log passes CKPT_PAGES or once a second. */
+    pk_taxii_db *ckpt_db;
+    pthread_t ckpt_thread;
+    int ckpt_started, ckpt_stop, ckpt_wanted;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
     atomic_int connections; /* open connections */
     atomic_int inflight;    /* requests begun and not completed */
     /* Listing bodies handed back by libmicrohttpd once sent, kept for the
@@ -69,6 +82,7 @@ typedef struct req {
     char path[512];
     char account[128];
     unsigned ext; /* ext_route flags of this request (0: TAXII) */
+    int started;  /* on_request has seen it (0: libmicrohttpd refused it first) */
 } req;
 
 void pk_taxii_config_default(pk_taxii_config *cfg)
@@ -109,6 +123,63 @@ static void pool_put(pk_taxii_server *s, pk_taxii_db *db)
     s->pool[s->pool_free++] = db;
     pthread_cond_signal(&s->pool_cv);
     pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* ---- the writer and the checkpointer --------------------------------------- */
+
+/* Log frames after which the checkpointer is woken (4,096 pages: 64 MiB at
+ * the store's 16 KiB pages). */
+#define CKPT_PAGES 4096
+/* A copy pass that found fewer new frames than this is followed by the
+ * last one, with writers held back. */
+#define CKPT_REST 512
+
+/* Call with write_mu held, after a write. */
+static void wrote(pk_taxii_server *s)
+{
+    if (pk_store_wal_pages(pki_txdb_store(s->writer)) < CKPT_PAGES) return;
+    pthread_mutex_lock(&s->ckpt_mu);
+    if (!s->ckpt_wanted) {
+        s->ckpt_wanted = 1;
+        pthread_cond_signal(&s->ckpt_cv);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+}
+
+static void *checkpointer(void *arg)
+{
+    pk_taxii_server *s = arg;
+    pk_store *st = pki_txdb_store(s->ckpt_db);
+    pthread_mutex_lock(&s->ckpt_mu);
+    while (!s->ckpt_stop) {
+        if (!s->ckpt_wanted) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &ts);
+            if (s->ckpt_stop) break;
+        }
+        s->ckpt_wanted = 0;
+        pthread_mutex_unlock(&s->ckpt_mu);
+        /* The bulk of the copy runs beside the writers, again while they
+         * add much meanwhile.  Then, with writers held back, the rest: the
+         * log is then wholly in the database, and the next write starts it
+         * over from its beginning (a writer mid-transaction when a copy
+         * completes would otherwise append, and the log would only grow). */
+        int log = 0, done = 0, before = 0;
+        for (int pass = 0; pass < 4; pass++) {
+            if (pk_store_checkpoint(st, &log, &done, NULL) || done - before < CKPT_REST) break;
+            before = done;
+        }
+        if (log > 0) {
+            pthread_mutex_lock(&s->write_mu);
+            pk_store_checkpoint(st, NULL, NULL, NULL);
+            pthread_mutex_unlock(&s->write_mu);
+        }
+        pthread_mutex_lock(&s->ckpt_mu);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return NULL;
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -410,7 +481,7 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
 static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
                                const pki_tx_account *a, const pki_tx_coll *coll)
 {
-    json_t *status = NULL;
+    pki_tx_status status;
     pk_error err;
     pk_error_clear(&err);
     /* Parse and check outside the write lock, so that one request's checks
@@ -421,12 +492,14 @@ static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db
     if (s == PK_EPARSE) return send_error(r, c, 400, err.message, NULL);
     if (s == PK_ELIMIT) return send_error(r, c, 413, err.message, NULL);
     if (s) return send_error(r, c, 500, err.message, NULL);
+    (void)db;
     pthread_mutex_lock(&r->srv->write_mu);
-    s = pki_txdb_add(db, coll, a, batch, &status, &err);
+    s = pki_txdb_add(r->srv->writer, coll, a, batch, &status, &err);
+    wrote(r->srv);
     pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_batch_free(batch);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
-    return send_json(r, c, 202, status, NULL);
+    return send_body(r, c, 202, status.body, status.len, PK_TAXII_MEDIA_TYPE, NULL);
 }
 
 static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *db,
@@ -444,8 +517,10 @@ static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *
     long n = 0;
     pk_error err;
     pk_error_clear(&err);
+    (void)db;
     pthread_mutex_lock(&r->srv->write_mu);
-    pk_status s = pki_txdb_delete(db, coll, a, stix_id, &f, &n, &err);
+    pk_status s = pki_txdb_delete(r->srv->writer, coll, a, stix_id, &f, &n, &err);
+    wrote(r->srv);
     pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_filter_free(&f);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
@@ -677,23 +752,49 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+static req *req_new(pk_taxii_server *srv, const char *path, size_t n)
+{
+    req *r = pk_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->srv = srv;
+    r->t0 = pki_tx_now_us();
+    pk_buf_init(&r->body, srv->cfg.max_body);
+    if (n >= sizeof r->path) n = sizeof r->path - 1;
+    memcpy(r->path, path, n);
+    r->path[n] = '\0';
+    atomic_fetch_add(&srv->inflight, 1);
+    return r;
+}
+
+/*
+ * Called by libmicrohttpd as soon as it has read a request line, before the
+ * headers.  The request's state starts here so that a request it then refuses
+ * by itself (headers past its per-connection buffer: 431; a malformed header:
+ * 400) still reaches on_completed and the access log.  Those answers carry
+ * libmicrohttpd's own short HTML body, not a TAXII error message: 0.9.x has
+ * no way to replace them.  Headers past --max-header but within the buffer
+ * (twice --max-header plus 32 KiB) get picket's 431 with a TAXII body.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)c;
+    const char *q = strchr(uri, '?');
+    return req_new(cls, uri, q ? (size_t)(q - uri) : strlen(uri));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     pk_taxii_server *srv = cls;
     req *r = *con_cls;
-    if (!r) {
-        r = pk_calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        r->srv = srv;
-        r->t0 = pki_tx_now_us();
-        pk_buf_init(&r->body, srv->cfg.max_body);
+    if (!r || !r->started) {
+        if (!r && !(r = req_new(srv, url, strlen(url)))) return MHD_NO;
+        *con_cls = r;
+        r->started = 1;
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
         if (srv->cfg.ext_route && srv->cfg.ext_handle) r->ext = srv->cfg.ext_route(method, url);
-        *con_cls = r;
-        atomic_fetch_add(&srv->inflight, 1);
         /* Limits answered before any body is read. */
         if ((unsigned)atomic_load(&srv->connections) > srv->cfg.max_connections) {
             hdr h[2] = {{"Retry-After", "1"}, {NULL, NULL}};
@@ -795,6 +896,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             json_str(&line, r->account);
         else
             pk_buf_adds(&line, "null");
+        if (!r->started)
+            pk_buf_adds(&line, ",\"refused\":\"by libmicrohttpd before the headers were read "
+                               "(headers past its buffer, or malformed)\"");
         pk_buf_adds(&line,
                     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "}\n" : ",\"aborted\":true}\n");
         if (line.data) {
@@ -845,6 +949,17 @@ static pk_status read_file(const char *path, char **out, pk_error *err)
 static void server_free(pk_taxii_server *srv)
 {
     if (!srv) return;
+    if (srv->ckpt_started) {
+        pthread_mutex_lock(&srv->ckpt_mu);
+        srv->ckpt_stop = 1;
+        pthread_cond_signal(&srv->ckpt_cv);
+        pthread_mutex_unlock(&srv->ckpt_mu);
+        pthread_join(srv->ckpt_thread, NULL);
+    }
+    pk_taxii_db_close(srv->ckpt_db);
+    pk_taxii_db_close(srv->writer);
+    pthread_mutex_destroy(&srv->ckpt_mu);
+    pthread_cond_destroy(&srv->ckpt_cv);
     for (unsigned i = 0; i < srv->pool_n; i++)
         pk_taxii_db_close(srv->pool[i]);
     pk_free(srv->pool);
@@ -875,6 +990,8 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_cond_init(&srv->pool_cv, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     pthread_mutex_init(&srv->write_mu, NULL);
+    pthread_mutex_init(&srv->ckpt_mu, NULL);
+    pthread_cond_init(&srv->ckpt_cv, NULL);
     pthread_mutex_init(&srv->bufs_mu, NULL);
     if (!srv->cfg.threads) srv->cfg.threads = 4;
     if (!srv->cfg.page_default) srv->cfg.page_default = 100;
@@ -892,6 +1009,18 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         if ((s = pk_taxii_db_open(cfg->db_path, &srv->pool[i], err))) goto fail;
         srv->pool_n = srv->pool_free = i + 1;
     }
+    /* Writes: synchronous=NORMAL in WAL mode.  A commit is in the log when
+     * the POST is answered: it survives the process, and is lost only if the
+     * OS or the machine fails before the next checkpoint syncs the log. */
+    if ((s = pki_txdb_open(cfg->db_path, PK_STORE_FAST | PK_STORE_NO_CHECKPOINT, &srv->writer,
+                           err)) ||
+        (s = pki_txdb_open(cfg->db_path, PK_STORE_FAST, &srv->ckpt_db, err)))
+        goto fail;
+    if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {
+        s = pk_error_set(err, PK_ENOMEM, "cannot start the checkpoint thread");
+        goto fail;
+    }
+    srv->ckpt_started = 1;
 
     /* HOST:PORT, or [V6]:PORT */
     char host[256], port[16];
@@ -948,6 +1077,7 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
         {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
         {srv->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "picket/store.h"
 #include "picket/taxii.h"
 #include "picket/util.h"
 
@@ -149,6 +150,7 @@ typedef struct pki_tx_item {
 } pki_tx_item;
 typedef struct pki_tx_batch {
     pk_arena *arena;
+    int json_in_arena; /* the items' JSON values are in the arena (never json_decref) */
     pki_tx_item *items;
     size_t n, cap;
 } pki_tx_batch;
@@ -171,6 +173,10 @@ typedef struct pki_tx_account {
     char name[128];
 } pki_tx_account;
 
+/* pk_taxii_db_open with pk_store_open flags (PK_STORE_FAST, ...). */
+pk_status pki_txdb_open(const char *path, unsigned store_flags, pk_taxii_db **out, pk_error *err);
+/* The store connection under db. */
+pk_store *pki_txdb_store(pk_taxii_db *db);
 /* One read transaction around a GET's statements (none may write). */
 pk_status pki_txdb_read_begin(pk_taxii_db *db);
 void pki_txdb_read_end(pk_taxii_db *db);
@@ -228,8 +234,13 @@ int pki_txdb_may_see(pk_taxii_db *db, int64_t reader, int64_t writer, int tlp);
  * same transaction, so a "success" is never reported for an object that is
  * not committed.
  */
+typedef struct pki_tx_status {
+    char *body; /* the status resource as JSON text (pk_free) */
+    size_t len;
+    size_t successes, failures;
+} pki_tx_status;
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
-                       const pki_tx_batch *batch, json_t **status, pk_error *err);
+                       const pki_tx_batch *batch, pki_tx_status *status, pk_error *err);
 /* Delete the versions of stix_id the filter selects that the account may see
  * and wrote (or any, for an admin).  *deleted counts rows. */
 pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,

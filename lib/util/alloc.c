@@ -123,7 +123,32 @@ char *pk_strdup(const char *s)
     return pk_memdup(s, strlen(s) + 1);
 }
 
+static __thread pk_arena *json_arena; /* pk_json_arena: jansson allocates here */
+
+static void *json_alloc(size_t n)
+{
+    return json_arena ? pk_arena_alloc(json_arena, n) : pk_malloc(n);
+}
+
+static void json_release(void *p)
+{
+    if (!json_arena) pk_free(p);
+}
+
+int pk_json_arena(pk_arena *a)
+{
+    json_malloc_t m = NULL;
+    json_free_t f = NULL;
+    json_get_alloc_funcs(&m, &f);
+    if (m != json_alloc) {
+        json_arena = NULL;
+        return 0;
+    }
+    json_arena = a;
+    return 1;
+}
+
 void pk_init(void)
 {
-    json_set_alloc_funcs(pk_malloc, pk_free);
+    json_set_alloc_funcs(json_alloc, json_release);
 }

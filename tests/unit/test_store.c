@@ -333,3 +333,36 @@ TEST(transactions_roll_back)
     CHECK(pki_store_stmt(s, "SELECT 1", NULL) != NULL);
     drop(s);
 }
+
+TEST(checkpoint_from_another_connection_lets_the_log_start_over)
+{
+    pk_store *s = fresh();
+    REQUIRE(s != NULL);
+    pk_store_close(s);
+    pk_store *w = NULL, *c = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    REQUIRE(pk_store_open(db_path, PK_STORE_FAST | PK_STORE_NO_CHECKPOINT, &w, &err) == PK_OK);
+    REQUIRE(pk_store_open(db_path, PK_STORE_FAST, &c, &err) == PK_OK);
+    CHECK_INT(pk_store_wal_pages(w), 0);
+    char tail[16];
+    REQUIRE(pk_store_begin(w, &err) == PK_OK);
+    for (int i = 0; i < 200; i++) {
+        snprintf(tail, sizeof tail, "%012d", i);
+        CHECK_INT(put(w, NULL, indicator(tail, "2016-04-06T20:03:48.000Z"), NULL), PK_OK);
+    }
+    REQUIRE(pk_store_commit(w, &err) == PK_OK);
+    int after_big = pk_store_wal_pages(w);
+    CHECK(after_big > 1);
+    /* The writer never copies the log itself; the other connection does. */
+    int log = -1, copied = -1;
+    CHECK_INT(pk_store_checkpoint(c, &log, &copied, &err), PK_OK);
+    CHECK_INT(log, after_big);
+    CHECK_INT(copied, after_big);
+    /* Wholly copied: the next commit starts the log over. */
+    snprintf(tail, sizeof tail, "%012d", 999);
+    CHECK_INT(put(w, NULL, indicator(tail, "2016-04-06T20:03:48.000Z"), NULL), PK_OK);
+    CHECK(pk_store_wal_pages(w) < after_big);
+    pk_store_close(c);
+    drop(w);
+}

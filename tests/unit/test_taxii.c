@@ -313,16 +313,57 @@ TEST(db_accounts_grants_tlp_versions)
     json_t *env = json_pack("{s:o}", "objects", objs);
     char *body = json_dumps(env, JSON_COMPACT);
     json_decref(env);
-    json_t *status = NULL;
+    pki_tx_status sts;
     pki_tx_batch *batch = NULL;
     REQUIRE(pki_tx_batch_read(body, strlen(body), 100, &batch, &err) == PK_OK);
     CHECK_INT(batch->n, 4);
     CHECK(batch->items[3].why != NULL);
-    REQUIRE(pki_txdb_add(db, &ca, &A, batch, &status, &err) == PK_OK);
+    REQUIRE(pki_txdb_add(db, &ca, &A, batch, &sts, &err) == PK_OK);
     pki_tx_batch_free(batch);
+    CHECK_INT(sts.successes, 3);
+    CHECK_INT(sts.failures, 1);
+    json_t *status = json_loadb(sts.body, sts.len, 0, NULL);
+    REQUIRE(status != NULL);
+    pk_free(sts.body);
+    CHECK_INT(json_integer_value(json_object_get(status, "total_count")), 4);
     CHECK_INT(json_integer_value(json_object_get(status, "success_count")), 3);
     CHECK_INT(json_integer_value(json_object_get(status, "failure_count")), 1);
+    CHECK_INT(json_array_size(json_object_get(status, "successes")), 3);
+    CHECK_INT(json_array_size(json_object_get(status, "failures")), 1);
+    CHECK_INT(json_array_size(json_object_get(status, "pendings")), 0);
+    CHECK_STR(json_string_value(json_object_get(status, "status")), "complete");
     json_decref(status);
+    {
+        /* Failure messages quote what was posted: a quote, a control
+         * character and a UTF-8 character cut by the message's length cap
+         * still give a status resource that is JSON. */
+        pk_buf eb;
+        pk_buf_init(&eb, 0);
+        pk_buf_adds(&eb, "{\"objects\":[{\"type\":\"in\\\"di\\u0001c\",\"id\":\"x--1\"},"
+                         "{\"type\":\"a");
+        for (int k = 0; k < 40; k++)
+            pk_buf_adds(&eb, "\u00e9");
+        pk_buf_adds(&eb, "\",\"id\":\"y--2\"}]}");
+        REQUIRE(pki_tx_batch_read(eb.data, eb.len, 10, &batch, &err) == PK_OK);
+        REQUIRE(pki_txdb_add(db, &ca, &A, batch, &sts, &err) == PK_OK);
+        pki_tx_batch_free(batch);
+        pk_buf_free(&eb);
+        CHECK_INT(sts.failures, 2);
+        status = json_loadb(sts.body, sts.len, 0, NULL);
+        pk_free(sts.body);
+        REQUIRE(status != NULL);
+        json_t *f0 = json_array_get(json_object_get(status, "failures"), 0);
+        json_t *f1 = json_array_get(json_object_get(status, "failures"), 1);
+        CHECK_STR(json_string_value(json_object_get(f0, "id")), "x--1");
+        const char *m0 = json_string_value(json_object_get(f0, "message"));
+        CHECK(m0 && strstr(m0, "'in\"di\001c' is not a STIX type") != NULL);
+        const char *m1 = json_string_value(json_object_get(f1, "message"));
+        /* 64 bytes: 'a', 31 whole characters and half of one, which
+         * becomes U+FFFD */
+        CHECK(m1 && strstr(m1, "type: 'a\u00e9\u00e9") == m1 &&
+              strstr(m1, "\u00e9\xef\xbf\xbd' is not") != NULL);
+        json_decref(status);
+    }
     CHECK_INT(pki_tx_batch_read(body, strlen(body), 2, &batch, &err), PK_ELIMIT);
     CHECK_INT(pki_tx_batch_read("{\"objects\":[{\"a\":", 15, 10, &batch, &err), PK_EPARSE);
     CHECK_INT(pki_tx_batch_read("[{}]", 4, 10, &batch, &err), PK_EPARSE);

@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <stdint.h>
+#include <jansson.h>
 
 /* ---- status and errors ---- */
 
@@ -421,4 +422,25 @@ TEST(sha1_known_answers)
     const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     pk_sha1(m, strlen(m), d);
     CHECK(memcmp(d, two, 20) == 0);
+}
+
+TEST(json_arena_takes_janssons_allocations)
+{
+    pk_init();
+    pk_arena *a = pk_arena_new(4096, 0);
+    REQUIRE(a != NULL);
+    unsigned long long before = pk_alloc_count();
+    CHECK_INT(pk_json_arena(a), 1);
+    json_t *j = json_loads("{\"a\":[1,2,{\"b\":\"c\"}],\"d\":\"e\"}", 0, NULL);
+    REQUIRE(j != NULL);
+    json_decref(j); /* a no-op: the arena holds it */
+    CHECK_INT(pk_json_arena(NULL), 1);
+    CHECK(pk_arena_used(a) > 0);
+    /* Only the arena's block came from the allocator, not one per node. */
+    CHECK(pk_alloc_count() - before <= 1);
+    pk_arena_free(a);
+    /* Back to the allocator: values are freed as usual. */
+    j = json_string("x");
+    CHECK(j != NULL);
+    json_decref(j);
 }
