@@ -313,6 +313,31 @@ static inline const char *cur_string_end(qb_cursor *c, const char *p, const char
     return q;
 }
 
+/* The end of a number, true, false or null starting at p: the first of
+ * , } ] space tab CR, or e.  Digits go 16 at a time (a digit never ends a
+ * scalar); reads up to 15 bytes past e. */
+static inline const char *scalar_stop(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+    while (p < e) {
+        __m128i x =
+            _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
+        unsigned nd =
+            ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) &
+            0xffffu;
+        if (nd) {
+            p += __builtin_ctz(nd);
+            break;
+        }
+        p += 16;
+    }
+    if (p > e) p = e;
+#endif
+    while (p < e && !scalar_end[(unsigned char)*p])
+        p++;
+    return p;
+}
+
 #define MAX_DEPTH 64
 
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
@@ -326,6 +351,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
     st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
     p++;
     for (;;) {
+    next:;
         frame *f = &st[d - 1];
         uint8_t role = R_NONE;
         const char *field = NULL;
@@ -336,6 +362,68 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         if (!f->arr) {
             if (*p == '}') goto close;
             if (*p != '"') return "expected a key";
+            /* The bulk of a log line is members like "key":"text" and
+             * "key":123 followed by ,": they go round this tight loop.
+             * Anything else (an escape, whitespace, a nested value, an
+             * error) leaves it at the member's first byte, with nothing
+             * recorded for that member, and the general code below takes
+             * it from there, so both ways give the same result. */
+            for (;;) {
+                const char *k = p + 1, *q = cur_qb(&cur, k, e);
+                if (q + 2 >= e || *q != '"' || q[1] != ':') break;
+                const char *v = q + 2;
+                char c = *v;
+                int str = c == '"', nest = c == '{' || c == '[';
+                if (!str && !nest && !((c >= '0' && c <= '9') || c == '-')) break;
+                const char *ve = str ? cur_qb(&cur, v + 1, e) : NULL;
+                if (str && (ve >= e || *ve != '"')) break;
+                size_t kl = (size_t)(q - k);
+                uint8_t mrole = R_NONE, mwalk = 0;
+                const char *mfield = NULL;
+                uint64_t mh = f->h;
+                if (kl == 0 || pki_kf_maybe(t, k, kl)) {
+                    mh = pki_path_hash(f->h, k, kl);
+                    const pki_fslot *sl = pki_ftab_find(t, mh, k, kl);
+                    if (sl) {
+                        mrole = sl->role;
+                        mfield = sl->name;
+                        mwalk = sl->prefix;
+                    }
+                }
+                if (nest) {
+                    if (!mwalk && (c == '{' || mrole == R_NONE)) {
+                        const char *why = NULL, *r = NULL;
+#if defined(__SSE2__)
+                        r = skip_value_fast(v, e);
+#endif
+                        if (!r && !(r = skip_value(v, e, &why))) return why;
+                        p = r;
+                    } else {
+                        if (d == MAX_DEPTH) return "nested too deep";
+                        st[d++] = (frame){mh, mfield, mrole, (uint8_t)(c == '['), mwalk};
+                        p = v + 1;
+                        goto next;
+                    }
+                } else if (str) {
+                    size_t vl = (size_t)(ve - v - 1);
+                    if (mrole == R_EVENT) {
+                        if (vl == 5 && memcmp(v + 1, "stats", 5) == 0) return "";
+                    } else if (mrole != R_NONE) {
+                        if (!pki_add_obs(s, mrole, mfield, v + 1, vl, 0))
+                            return "too many values in one record";
+                    }
+                    p = ve + 1;
+                } else {
+                    p = scalar_stop(v, e);
+                    if (mrole == R_TIME || mrole >= R_SRC_PORT) /* ports and sizes */
+                        pki_add_obs(s, mrole, mfield, v, (size_t)(p - v), 0);
+                }
+                if (p + 1 < e && *p == ',' && p[1] == '"') {
+                    p++;
+                    continue;
+                }
+                goto after_value;
+            }
             int kesc = 0;
             const char *k = p + 1, *q = cur_string_end(&cur, k, e, &kesc);
             if (q >= e) return "unterminated string";
@@ -400,24 +488,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
             char c = *p;
             if (!((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n'))
                 return "unexpected character";
-#if defined(__SSE2__)
-            /* numbers: step over the digits 16 at a time (a digit never ends a scalar) */
-            while (p < e) {
-                __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p),
-                                         _mm_set1_epi8('0'));
-                unsigned nd = ~(unsigned)_mm_movemask_epi8(
-                                  _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)) &
-                              0xffffu;
-                if (nd) {
-                    p += __builtin_ctz(nd);
-                    break;
-                }
-                p += 16;
-            }
-            if (p > e) p = e;
-#endif
-            while (p < e && !scalar_end[(unsigned char)*p])
-                p++;
+            p = scalar_stop(p, e);
             if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
                 pki_add_obs(s, role, field, v, (size_t)(p - v), 0);
         }
