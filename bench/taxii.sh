@@ -83,10 +83,20 @@ if [ "$SOAK" -gt 0 ]; then
     echo "store after the soak: $(du -sh "$db"* | awk '{s=s" "$1} END {print s}')"
     exit 0
 fi
+# the server's CPU time (user+sys, clock ticks) and the load average, so that
+# a figure taken on a busy machine can be read
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz=$(getconf CLK_TCK)
 for run in 1 2; do
     printf 'GET pages of 100, wrk -t2 -c32 -d%ss, run %s: ' "$DUR" "$run"
+    c0=$(ticks)
     PK_PATH="/api/collections/$cid/objects/" PK_TOKEN="$tok" PK_LO="$lo" PK_HI="$hi" \
-        wrk -t2 -c32 -d"${DUR}s" -s "$root/bench/taxii_pages.lua" "$base" | tail -1
+        wrk -t2 -c32 -d"${DUR}s" -s "$root/bench/taxii_pages.lua" "$base" >"$tmp/wrk"
+    c1=$(ticks)
+    tail -1 "$tmp/wrk"
+    pages=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk")
+    [ -n "$pages" ] && [ "$pages" -gt 0 ] &&
+        echo "server CPU $(( (c1 - c0) * 1000000 / hz / pages )) us per page; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "rss after run $run: $(rss) kB"
 done
 echo "targets: > 5000 pages/s, p99 < 50 ms, > 50000 objects/s, memory flat"
