@@ -21,7 +21,8 @@ for i in range(n):
 out.write("]}\n")
 EOF
 
-"$PICKET" import -v --batch "$batch" --db "$db" "$bundle" 2>"$T_TMP/import.err" &
+: >"$T_TMP/import.err" # exists before the loop below reads it (the job may not have opened it yet)
+"$PICKET" import -v --batch "$batch" --db "$db" "$bundle" 2>>"$T_TMP/import.err" &
 pid=$!
 # Wait for three committed batches (or for the import to end on its own).
 tries=0
