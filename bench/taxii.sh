@@ -10,6 +10,8 @@
 #
 #   TAXII_BENCH_OBJECTS=N   objects ingested first (default 1,000,000)
 #   TAXII_BENCH_GET=0       stop after the ingest
+#   TAXII_BENCH_COMMIT=fast the server's --commit (default sync: every
+#                           acknowledged envelope synced to disk first)
 #   TAXII_BENCH_SOAK=S      after the ingest, S seconds of mixed load instead of
 #                           the GET runs: wrk GET pages (-c16) throughout, and a
 #                           poster adding 5,000 objects (envelopes of 500) every
@@ -31,7 +33,7 @@ db=$tmp/bench.db
 tok=$("$PICKET" user add bench --org bench --db "$db" 2>/dev/null)
 cid=$("$PICKET" collection add Bench --db "$db")
 "$PICKET" collection grant "$cid" --org bench --read --write --db "$db"
-"$PICKET" serve --db "$db" --listen 127.0.0.1:0 --threads 4 --max-objects 1000 >"$tmp/out" 2>"$tmp/err" &
+"$PICKET" serve --db "$db" --listen 127.0.0.1:0 --threads 4 --max-objects 1000 --commit "${TAXII_BENCH_COMMIT:-sync}" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening "$tmp/out" && break; sleep 0.3; done
 base=$(sed -n 's|.*listening on \(http://[^/]*\)/taxii2/.*|\1|p' "$tmp/out")
@@ -39,7 +41,7 @@ base=$(sed -n 's|.*listening on \(http://[^/]*\)/taxii2/.*|\1|p' "$tmp/out")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 # the server's CPU time so far, user and system, in seconds
 cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "user %.1f s, sys %.1f s", $14 / t, $15 / t}' "/proc/$pid/stat"; }
-echo "server $base, $(nproc) cores, store $db"
+echo "server $base, $(nproc) cores, store $db, --commit ${TAXII_BENCH_COMMIT:-sync}"
 echo "rss at start: $(rss) kB"
 lo=$(date +%s%6N)
 "$tmp/load" "$base/api/collections/$cid/objects/" "$tok" "$N" 1000 2

@@ -37,6 +37,9 @@ const struct cli_cmd cli_cmd_serve = {
     "                         'Demo' collection with generated indicators and reports;\n"
     "                         on every start print the URL and a fresh admin token\n"
     "  --grace SECONDS        how long a stop waits for requests in flight (default 10)\n"
+    "  --commit sync|fast     sync (default): a write is synced to disk before it is\n"
+    "                         acknowledged; fast: it is in the write-ahead log, safe\n"
+    "                         from a crash of picket but not from a power cut\n"
     "Limits (each answered with a TAXII error message):\n"
     "  --max-body BYTES       request body (default 16777216) -> 413\n"
     "  --max-objects N        objects in one envelope (default 10000) -> 413\n"
@@ -74,6 +77,7 @@ enum {
     OPT_MAX_OBJECTS,
     OPT_MAX_HEADER,
     OPT_MAX_CONN,
+    OPT_COMMIT,
     OPT_PAGE_MAX,
     OPT_RELEASE_K,
     OPT_RELEASE_COLL,
@@ -302,6 +306,7 @@ static int run(int argc, char **argv)
         {"max-objects", required_argument, 0, OPT_MAX_OBJECTS},
         {"max-header", required_argument, 0, OPT_MAX_HEADER},
         {"max-connections", required_argument, 0, OPT_MAX_CONN},
+        {"commit", required_argument, 0, OPT_COMMIT},
         {"page-max", required_argument, 0, OPT_PAGE_MAX},
         {"release-k", required_argument, 0, OPT_RELEASE_K},
         {"release-collection", required_argument, 0, OPT_RELEASE_COLL},
@@ -360,6 +365,12 @@ static int run(int argc, char **argv)
             if (parse_num("--max-connections", optarg, 100000, &n)) return EXIT_PK_USAGE;
             cfg.max_connections = (unsigned)n;
             continue;
+        case OPT_COMMIT:
+            if (!strcmp(optarg, "sync") || !strcmp(optarg, "fast")) {
+                cfg.fast_commit = !strcmp(optarg, "fast");
+                continue;
+            }
+            return cli_usage_error("serve", "--commit is sync or fast, not '%s'", optarg);
         case OPT_PAGE_MAX:
             if (parse_num("--page-max", optarg, 100000, &n)) return EXIT_PK_USAGE;
             cfg.page_max = (unsigned)n;

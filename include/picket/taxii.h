@@ -116,6 +116,9 @@ typedef struct pk_taxii_config {
     size_t max_objects;       /* objects in one envelope (default 10000) -> 413 */
     size_t max_header;        /* bytes of request headers (default 16 KiB) -> 431 */
     unsigned max_connections; /* open connections (default 256) -> 429 */
+    int fast_commit;          /* 1: an acknowledged write is in the WAL but not yet synced
+                               * (survives the process, not a power cut); 0 (default): synced
+                               * to disk before the answer */
     unsigned page_max;        /* most objects per page (default 1000) */
     unsigned page_default;    /* objects per page without `limit` (default 100) */
     FILE *access_log;         /* JSON lines, one per request; NULL: none */

@@ -1009,11 +1009,14 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         if ((s = pk_taxii_db_open(cfg->db_path, &srv->pool[i], err))) goto fail;
         srv->pool_n = srv->pool_free = i + 1;
     }
-    /* Writes: synchronous=NORMAL in WAL mode.  A commit is in the log when
-     * the POST is answered: it survives the process, and is lost only if the
-     * OS or the machine fails before the next checkpoint syncs the log. */
-    if ((s = pki_txdb_open(cfg->db_path, PK_STORE_FAST | PK_STORE_NO_CHECKPOINT, &srv->writer,
-                           err)) ||
+    /* Writes: one connection.  By default synchronous=FULL: the log is synced
+     * before a POST or DELETE is answered, so nothing acknowledged is lost even
+     * if the machine fails.  With fast_commit, synchronous=NORMAL: a commit is
+     * in the log when answered; it survives the process, and is lost only if
+     * the OS or the machine fails before the next checkpoint syncs the log. */
+    if ((s = pki_txdb_open(cfg->db_path,
+                           PK_STORE_NO_CHECKPOINT | (cfg->fast_commit ? PK_STORE_FAST : 0u),
+                           &srv->writer, err)) ||
         (s = pki_txdb_open(cfg->db_path, PK_STORE_FAST, &srv->ckpt_db, err)))
         goto fail;
     if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {

@@ -240,7 +240,7 @@ try:
 
     server, BASE = free_port_server(
         ["--access-log", LOG, "--max-body", "400000", "--max-objects", "500",
-         "--max-header", "4096", "--max-connections", "8", "--threads", "4"], DB)
+         "--max-header", "4096", "--max-connections", "32", "--threads", "4"], DB)
     check("server prints its URL on a free port", BASE.startswith("http://127.0.0.1:"), BASE)
 
     # ---- discovery, API roots, auth -----------------------------------------
@@ -600,8 +600,10 @@ try:
     check("431 from libmicrohttpd past its buffer, logged as refused",
           r.status == 431 and any(e["path"] == "/api/" and e["status"] == 0 for e in refused),
           (r.status, refused))
+    # (32, not fewer: closed connections are counted until the server has
+    # seen them close, and the concurrent adders below open many)
     socks = []
-    for _ in range(9):
+    for _ in range(33):
         s = socket.create_connection(("127.0.0.1", int(BASE.rsplit(":", 1)[1])))
         socks.append(s)
     time.sleep(0.3)
@@ -740,11 +742,14 @@ try:
     if g.returncode != 0:
         skip("TLS", "openssl could not make a test certificate")
     else:
-        server, tbase = free_port_server(["--tls-cert", crt, "--tls-key", key], DB)
+        server, tbase = free_port_server(["--tls-cert", crt, "--tls-key", key, "--commit", "fast"], DB)
         r = http("GET", "/api/collections/", who="alice", base=tbase, cafile=crt)
         check("TLS: https URL and an authenticated request", tbase.startswith("https://") and r.status == 200, r.raw)
         check("TLS: the store kept every acknowledged object",
               len(http("GET", "/api/collections/%s/objects/?limit=1000&match[type]=indicator" % P, who="alice", base=tbase, cafile=crt).json["objects"]) == 1000)
+        r = http("POST", "/api/collections/%s/objects/" % P, who="alice", body={"objects": [indicator(777001)]},
+                 base=tbase, cafile=crt)
+        check("TLS with --commit fast: a POST is acknowledged", r.status == 202 and r.json["success_count"] == 1, r.raw)
         check("TLS: stop exits 0", stop(server) == 0)
         server = None
 
@@ -790,6 +795,9 @@ try:
     check("--tls-cert without --tls-key is a usage error", p.returncode == 2 and "tls-key" in p.stderr, p.stderr)
     p = subprocess.run([PICKET, "serve", "--db", DB, "--listen", "nonsense"], capture_output=True, text=True, timeout=30)
     check("a bad --listen is a usage error", p.returncode == 2, p.stderr)
+    p = subprocess.run([PICKET, "serve", "--db", DB, "--listen", "127.0.0.1:0", "--commit", "later"],
+                       capture_output=True, text=True, timeout=30)
+    check("--commit other than sync or fast is a usage error", p.returncode == 2 and "sync or fast" in p.stderr, p.stderr)
 finally:
     if server is not None:
         stop(server)
