@@ -154,16 +154,22 @@ def frames(path):
         f = data[off:off + 24 + page]
         out.append(f); seen.add(f); off += 24 + page
     return seen, out
-old, _ = frames(sys.argv[1])
+# Page images the store held before (database pages and log frames): the
+# checkpoint thread may copy earlier frames into the database, or the log may
+# start over, while the submission runs; a page image already held before is
+# not something the submission wrote.  Every other new frame or changed page
+# is searched.
+_, oldf = frames(sys.argv[1])
 _, new = frames(sys.argv[2])
-w = sys.stdout.buffer
-for f in new:
-    if f not in old:
-        w.write(f[24:])
 a = open(sys.argv[3], "rb").read(); b = open(sys.argv[4], "rb").read()
 ps = int.from_bytes(b[16:18], "big") or 65536
+held = {f[24:] for f in oldf} | {a[i:i + ps] for i in range(0, len(a), ps)}
+w = sys.stdout.buffer
+for f in new:
+    if f[24:] not in held:
+        w.write(f[24:])
 for i in range(0, len(b), ps):
-    if a[i:i + ps] != b[i:i + ps]:
+    if a[i:i + ps] != b[i:i + ps] and b[i:i + ps] not in held:
         w.write(b[i:i + ps])
 EOF
 tail -n +$((log_lines + 1)) "$T/access.log" >"$T/added.log"
