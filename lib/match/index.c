@@ -660,6 +660,10 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
 
     ent = (pki_entry *)(img + o_entries);
     const uint8_t *kp = img + o_keys;
+    for (size_t i = 0; i < n; i++)
+        if (ent[i].type == PK_IOC_DOMAIN)
+            h->domain_labels |=
+                pki_labels_bit(pki_domain_labels(kp + ent[i].key_off, ent[i].key_len));
     uint32_t *bloom = (uint32_t *)(img + o_bloom);
     uint64_t *table = (uint64_t *)(img + o_table);
     pki_v4 *v4 = (pki_v4 *)(img + o_v4);
@@ -744,8 +748,8 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
     if (h->version != PKI_VERSION) {
         return pk_error_set(
             err, PK_EPARSE,
-            "index format version %u, this picket reads version %u: compile it again", h->version,
-            PKI_VERSION);
+            "index format version %u, this picket reads version %u: run picket compile again",
+            h->version, PKI_VERSION);
     }
     if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
     if (image_checksum(img, size, mapped) != h->checksum)

@@ -35,7 +35,7 @@
 #include "picket/match.h"
 
 #define PKI_MAGIC "PICKETIX"
-#define PKI_VERSION 1u
+#define PKI_VERSION 2u /* 2: domain_labels */
 #define PKI_BYTE_ORDER 0x01020304u
 
 typedef struct pki_header {
@@ -51,7 +51,10 @@ typedef struct pki_header {
     uint64_t off_entries, off_keys, size_keys, off_strings, size_strings;
     uint64_t off_bloom, off_table, off_v4, off_v6, off_patterns;
     uint32_t per_type[16];
-    uint8_t reserved[40];
+    /* bit k: some domain key has k labels (bit 63: 63 or more), so that the
+     * scanner probes only the parent domains that can be in the index */
+    uint64_t domain_labels;
+    uint8_t reserved[32];
 } pki_header;
 
 /* An indicator value.  src is a string offset: the IOC list's file name, or
@@ -142,6 +145,28 @@ static inline uint64_t pki_hash(unsigned type, const uint8_t *p, size_t n)
     return pki_mix(h ^ a ^ k2, b ^ k1 ^ (uint64_t)n);
 }
 
+/* pki_hash of a key followed by at least 16 readable bytes (the scanner's
+ * scratch key): the same value, with the last 1 to 15 bytes read as two
+ * words and masked instead of copied byte by byte. */
+static inline uint64_t pki_hash_padded(unsigned type, const uint8_t *p, size_t n)
+{
+    const uint64_t k1 = 0x9fb21c651e98df25ull, k2 = 0xc2b2ae3d27d4eb4full;
+    uint64_t h = pki_mix((uint64_t)n ^ k1 ^ ((uint64_t)type << 56), k2 + type);
+    while (n >= 16) {
+        h = pki_mix(pki_load64(p) ^ k1 ^ h, pki_load64(p + 8) ^ k2);
+        p += 16;
+        n -= 16;
+    }
+    uint64_t a = pki_load64(p), b = pki_load64(p + 8);
+    if (n >= 8) {
+        b = n > 8 ? b & (~0ull >> (128 - 8 * n)) : 0;
+    } else {
+        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
+        b = 0;
+    }
+    return pki_mix(h ^ a ^ k2, b ^ k1 ^ (uint64_t)n);
+}
+
 uint64_t pki_checksum(const uint8_t *p, size_t n);
 uint64_t pki_image_checksum(const uint8_t *img, size_t size);
 
@@ -172,6 +197,16 @@ int pki_parse_ipv6(const char *s, size_t n, uint8_t out[16]);
 /* Normalise into out (at least n + 8 bytes; PKI_KEY_MAX caps); returns the
  * length, 0 when the value is not one of its kind. */
 size_t pki_norm_domain(const char *s, size_t n, uint8_t *out);
+/* pki_norm_domain that also gives the offsets of the dots in the key (a
+ * name of at most 253 bytes has at most 126: dots holds 128). */
+size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots);
+/* How many labels a normalised name has. */
+unsigned pki_domain_labels(const uint8_t *k, size_t n);
+/* The bit of a label count in pki_header.domain_labels (63 for 63 and more). */
+static inline uint64_t pki_labels_bit(size_t labels)
+{
+    return 1ull << (labels < 63 ? labels : 63);
+}
 size_t pki_norm_email(const char *s, size_t n, uint8_t *out);
 size_t pki_norm_url(const char *s, size_t n, uint8_t *out);
 /* Hex (any case, ':' between bytes allowed when colons) to bytes; returns the
