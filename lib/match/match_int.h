@@ -12,6 +12,7 @@
  *               adjacent and all but the last carry PKI_F_MORE
  *   keys        normalised keys, equal keys stored once
  *   strings     NUL-terminated names: IOC list files, indicator ids, patterns
+ *   v4keys      bit map of the /16s that hold an IPv4 key (8 KiB)
  *   bloom       split-block Bloom filter: 32-byte blocks of 8 words, one bit
  *               set in each word per key (about 16 bits a key, ~0.1% false
  *               positives); it fits in cache where the table does not, so most
@@ -35,7 +36,7 @@
 #include "picket/match.h"
 
 #define PKI_MAGIC "PICKETIX"
-#define PKI_VERSION 2u /* 2: domain_labels */
+#define PKI_VERSION 2u /* 2: domain_labels, v4keys */
 #define PKI_BYTE_ORDER 0x01020304u
 
 typedef struct pki_header {
@@ -54,7 +55,10 @@ typedef struct pki_header {
     /* bit k: some domain key has k labels (bit 63: 63 or more), so that the
      * scanner probes only the parent domains that can be in the index */
     uint64_t domain_labels;
-    uint8_t reserved[32];
+    /* 8 KiB: a bit per /16 that holds an IPv4 key, so that the scanner
+     * probes no address of a /16 without indicators (private ranges) */
+    uint64_t off_v4keys;
+    uint8_t reserved[24];
 } pki_header;
 
 /* An indicator value.  src is a string offset: the IOC list's file name, or
@@ -102,7 +106,8 @@ struct pk_match_index {
     size_t bloom_copy_size;
     const uint64_t *table;
     uint64_t table_slots;
-    uint8_t v4_16[8192]; /* bit per /16: does any IPv4 network touch it? */
+    uint8_t v4_16[8192];   /* bit per /16: does any IPv4 network touch it? */
+    const uint8_t *v4keys; /* bit per /16: does it hold an IPv4 key? (the image's) */
     const pki_v4 *v4;
     const pki_v6 *v6;
     const pki_pattern *patterns;
@@ -207,6 +212,7 @@ static inline uint64_t pki_labels_bit(size_t labels)
 {
     return 1ull << (labels < 63 ? labels : 63);
 }
+#define PKI_V4KEYS_SIZE 8192
 size_t pki_norm_email(const char *s, size_t n, uint8_t *out);
 size_t pki_norm_url(const char *s, size_t n, uint8_t *out);
 /* Hex (any case, ':' between bytes allowed when colons) to bytes; returns the

@@ -576,8 +576,9 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
     uint8_t a[16];
     if (n <= 15 && pki_parse_ipv4(v, n, a)) {
         OBSERVE(s, PK_IOC_IPV4, v, n);
-        probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
         uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
+        if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))
+            probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
         if (ix->v4_16[x16 >> 3] & (1u << (x16 & 7))) {
             uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
             long i = pki_find_v4(ix, x);
@@ -601,7 +602,9 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a, mapped, 12) == 0) { /* ::ffff:1.2.3.4 is 1.2.3.4 */
             const uint8_t *b = a + 12;
-            probe(s, PK_IOC_IPV4, b, 4, field, v, n, "exact");
+            uint32_t x16 = (uint32_t)b[0] << 8 | b[1];
+            if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))
+                probe(s, PK_IOC_IPV4, b, 4, field, v, n, "exact");
             if (ix->h->n_v4) {
                 uint32_t x =
                     (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];

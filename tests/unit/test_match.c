@@ -1197,7 +1197,7 @@ TEST(parent_domains_probed_only_for_label_counts_in_the_index)
     CHECK_INT(probes_for(s, R_DOMAIN, "z.evil.com."), 1);
     CHECK_INT(probes_for(s, R_DOMAIN, "a.b.c.d.e.f.g.h.i.j"), 3); /* 8, 4 and 2 labels */
     CHECK_INT(probes_for(s, R_DOMAIN, "a..evil.com"), 0);         /* not a name */
-    CHECK_INT(probes_for(s, R_HOST, "10.1.2.3"), 1);              /* an address, not a name */
+    CHECK_INT(probes_for(s, R_HOST, "10.1.2.3"), 0); /* an address (none indexed), not a name */
     pk_match_scanner_free(s);
     got g;
     const char *log = "{\"dns\":{\"rrname\":\"x.y.z.EVIL.com\"}}\n"
@@ -1295,5 +1295,33 @@ TEST(older_index_format_is_refused)
               "index format version 1, this picket reads version 2: run picket compile again");
     CHECK(back == NULL);
     pk_free(copy);
+    pk_match_index_free(ix);
+}
+
+/* Addresses of a /16 that holds no IPv4 key cost no probe (the image's
+ * v4keys bit map); networks and IPv4-mapped IPv6 addresses still hit. */
+TEST(addresses_of_a_16_without_indicators_cost_no_probe)
+{
+    pk_match_index *ix = build("10.1.2.3\n192.0.2.0/24\n2001:db8::7\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_IP, "10.1.9.9"), 1);  /* same /16: probed */
+    CHECK_INT(probes_for(s, R_IP, "10.2.0.1"), 0);  /* no key in 10.2/16 */
+    CHECK_INT(probes_for(s, R_IP, "192.0.2.5"), 1); /* the network's hit, no probe */
+    CHECK_INT(probes_for(s, R_IP, "::ffff:10.1.2.3"), 2);
+    CHECK_INT(probes_for(s, R_IP, "::ffff:10.9.2.3"), 1);
+    pk_match_scanner_free(s);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_EVE,
+                   "{\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"10.1.2.4\"}\n"
+                   "{\"src_ip\":\"::ffff:10.1.2.3\",\"dest_ip\":\"192.0.2.200\"}\n"
+                   "{\"src_ip\":\"2001:DB8::7\",\"dest_ip\":\"10.3.2.3\"}\n",
+                   &g),
+              "1 ipv4 10.1.2.3 exact 10.1.2.3 src_ip|2 ipv4 10.1.2.3 exact ::ffff:10.1.2.3 src_ip|"
+              "2 cidr 192.0.2.0/24 cidr 192.0.2.200 dest_ip|"
+              "3 ipv6 2001:db8::7 exact 2001:DB8::7 src_ip|");
+    pk_buf_free(&g.b);
     pk_match_index_free(ix);
 }
