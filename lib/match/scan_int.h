@@ -205,6 +205,7 @@ struct pk_match_scanner {
     int avx2;            /* the filter test may use AVX2 (scan.c) */
     int jmode;           /* PKI_JSON_*: how JSON lines are walked (adapters.c) */
     unsigned long jfast; /* JSON lines the fast path took (the rest: the walker) */
+    uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;
