@@ -601,6 +601,8 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     off = align64(off + keybytes);
     size_t o_strings = off;
     off = align64(off + c->strings.len);
+    size_t o_v4keys = off;
+    off = align64(off + PKI_V4KEYS_SIZE);
     size_t o_bloom = off;
     off = align64(off + blocks * 32);
     size_t o_table = off;
@@ -651,6 +653,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
     h->off_strings = o_strings;
     h->size_strings = c->strings.len;
     h->off_bloom = o_bloom;
+    h->off_v4keys = o_v4keys;
     h->off_table = o_table;
     h->off_v4 = o_v4;
     h->off_v6 = o_v6;
@@ -660,7 +663,12 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
 
     ent = (pki_entry *)(img + o_entries);
     const uint8_t *kp = img + o_keys;
+    for (size_t i = 0; i < n; i++)
+        if (ent[i].type == PK_IOC_DOMAIN)
+            h->domain_labels |=
+                pki_labels_bit(pki_domain_labels(kp + ent[i].key_off, ent[i].key_len));
     uint32_t *bloom = (uint32_t *)(img + o_bloom);
+    uint8_t *v4keys = img + o_v4keys;
     uint64_t *table = (uint64_t *)(img + o_table);
     pki_v4 *v4 = (pki_v4 *)(img + o_v4);
     pki_v6 *v6 = (pki_v6 *)(img + o_v6);
@@ -683,6 +691,8 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
             while (table[s])
                 if (++s == slots) s = 0;
             table[s] = (hv & 0xffffffff00000000ull) | (uint64_t)(i + 1);
+            if (ent[i].type == PK_IOC_IPV4)
+                v4keys[k[0] << 5 | k[1] >> 3] |= (uint8_t)(1u << (k[1] & 7));
         } else if (ent[i].key_len == 5) {
             uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
             unsigned pl = k[4];
@@ -744,8 +754,8 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
     if (h->version != PKI_VERSION) {
         return pk_error_set(
             err, PK_EPARSE,
-            "index format version %u, this picket reads version %u: compile it again", h->version,
-            PKI_VERSION);
+            "index format version %u, this picket reads version %u: run picket compile again",
+            h->version, PKI_VERSION);
     }
     if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
     if (image_checksum(img, size, mapped) != h->checksum)
@@ -757,6 +767,7 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
         !section_ok(h->off_keys, h->size_keys, 1, size) ||
         !section_ok(h->off_strings, h->size_strings, 1, size) ||
         !section_ok(h->off_bloom, h->bloom_blocks, 32, size) ||
+        !section_ok(h->off_v4keys, PKI_V4KEYS_SIZE, 1, size) ||
         !section_ok(h->off_table, h->table_slots, 8, size) ||
         !section_ok(h->off_v4, h->n_v4, sizeof(pki_v4), size) ||
         !section_ok(h->off_v6, h->n_v6, sizeof(pki_v6), size) ||
@@ -859,6 +870,7 @@ static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
     ix->keys = img + h->off_keys;
     ix->strings = (const char *)img + h->off_strings;
     ix->bloom = (const uint32_t *)(img + h->off_bloom);
+    ix->v4keys = img + h->off_v4keys;
     hugepage_bloom(ix);
     ix->table = (const uint64_t *)(img + h->off_table);
     ix->table_slots = h->table_slots;

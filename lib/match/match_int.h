@@ -12,6 +12,7 @@
  *               adjacent and all but the last carry PKI_F_MORE
  *   keys        normalised keys, equal keys stored once
  *   strings     NUL-terminated names: IOC list files, indicator ids, patterns
+ *   v4keys      bit map of the /16s that hold an IPv4 key (8 KiB)
  *   bloom       split-block Bloom filter: 32-byte blocks of 8 words, one bit
  *               set in each word per key (about 16 bits a key, ~0.1% false
  *               positives); it fits in cache where the table does not, so most
@@ -35,7 +36,7 @@
 #include "picket/match.h"
 
 #define PKI_MAGIC "PICKETIX"
-#define PKI_VERSION 1u
+#define PKI_VERSION 2u /* 2: domain_labels, v4keys */
 #define PKI_BYTE_ORDER 0x01020304u
 
 typedef struct pki_header {
@@ -51,7 +52,13 @@ typedef struct pki_header {
     uint64_t off_entries, off_keys, size_keys, off_strings, size_strings;
     uint64_t off_bloom, off_table, off_v4, off_v6, off_patterns;
     uint32_t per_type[16];
-    uint8_t reserved[40];
+    /* bit k: some domain key has k labels (bit 63: 63 or more), so that the
+     * scanner probes only the parent domains that can be in the index */
+    uint64_t domain_labels;
+    /* 8 KiB: a bit per /16 that holds an IPv4 key, so that the scanner
+     * probes no address of a /16 without indicators (private ranges) */
+    uint64_t off_v4keys;
+    uint8_t reserved[24];
 } pki_header;
 
 /* An indicator value.  src is a string offset: the IOC list's file name, or
@@ -99,7 +106,8 @@ struct pk_match_index {
     size_t bloom_copy_size;
     const uint64_t *table;
     uint64_t table_slots;
-    uint8_t v4_16[8192]; /* bit per /16: does any IPv4 network touch it? */
+    uint8_t v4_16[8192];   /* bit per /16: does any IPv4 network touch it? */
+    const uint8_t *v4keys; /* bit per /16: does it hold an IPv4 key? (the image's) */
     const pki_v4 *v4;
     const pki_v6 *v6;
     const pki_pattern *patterns;
@@ -142,6 +150,28 @@ static inline uint64_t pki_hash(unsigned type, const uint8_t *p, size_t n)
     return pki_mix(h ^ a ^ k2, b ^ k1 ^ (uint64_t)n);
 }
 
+/* pki_hash of a key followed by at least 16 readable bytes (the scanner's
+ * scratch key): the same value, with the last 1 to 15 bytes read as two
+ * words and masked instead of copied byte by byte. */
+static inline uint64_t pki_hash_padded(unsigned type, const uint8_t *p, size_t n)
+{
+    const uint64_t k1 = 0x9fb21c651e98df25ull, k2 = 0xc2b2ae3d27d4eb4full;
+    uint64_t h = pki_mix((uint64_t)n ^ k1 ^ ((uint64_t)type << 56), k2 + type);
+    while (n >= 16) {
+        h = pki_mix(pki_load64(p) ^ k1 ^ h, pki_load64(p + 8) ^ k2);
+        p += 16;
+        n -= 16;
+    }
+    uint64_t a = pki_load64(p), b = pki_load64(p + 8);
+    if (n >= 8) {
+        b = n > 8 ? b & (~0ull >> (128 - 8 * n)) : 0;
+    } else {
+        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
+        b = 0;
+    }
+    return pki_mix(h ^ a ^ k2, b ^ k1 ^ (uint64_t)n);
+}
+
 uint64_t pki_checksum(const uint8_t *p, size_t n);
 uint64_t pki_image_checksum(const uint8_t *img, size_t size);
 
@@ -172,6 +202,17 @@ int pki_parse_ipv6(const char *s, size_t n, uint8_t out[16]);
 /* Normalise into out (at least n + 8 bytes; PKI_KEY_MAX caps); returns the
  * length, 0 when the value is not one of its kind. */
 size_t pki_norm_domain(const char *s, size_t n, uint8_t *out);
+/* pki_norm_domain that also gives the offsets of the dots in the key (a
+ * name of at most 253 bytes has at most 126: dots holds 128). */
+size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots);
+/* How many labels a normalised name has. */
+unsigned pki_domain_labels(const uint8_t *k, size_t n);
+/* The bit of a label count in pki_header.domain_labels (63 for 63 and more). */
+static inline uint64_t pki_labels_bit(size_t labels)
+{
+    return 1ull << (labels < 63 ? labels : 63);
+}
+#define PKI_V4KEYS_SIZE 8192
 size_t pki_norm_email(const char *s, size_t n, uint8_t *out);
 size_t pki_norm_url(const char *s, size_t n, uint8_t *out);
 /* Hex (any case, ':' between bytes allowed when colons) to bytes; returns the

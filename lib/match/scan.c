@@ -38,6 +38,7 @@ pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
     pk_match_scanner *s = pk_calloc(1, sizeof *s);
     if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
     s->ix = pk_match_index_ref(ix);
+    s->dom_labels = ix->h->domain_labels;
     if (cb) s->cb = *cb;
     s->want = opt ? opt->format : PK_FMT_AUTO;
     s->window = opt && opt->window ? opt->window : 64;
@@ -316,8 +317,10 @@ static inline int q_obs(pk_match_scanner *s, pki_probe_item *it, const char *obs
  * one behind the other (with 1M keys the 2 MB filter lives in L3 at best).
  * Hits come out in the order the values were seen.
  */
-static void enqueue(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t n, long ei,
-                    const char *field, const char *obs, size_t olen, const char *how)
+static inline __attribute__((always_inline)) void enqueue(pk_match_scanner *s, unsigned type,
+                                                          const uint8_t *k, size_t n, long ei,
+                                                          const char *field, const char *obs,
+                                                          size_t olen, const char *how, int padded)
 {
     pki_probe_item *it = q_slot(s);
     if (!it) return;
@@ -334,16 +337,23 @@ static void enqueue(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t
     it->how = how;
     it->pass = 0;
     if (ei < 0) {
-        it->h = pki_hash(type, k, n);
+        it->h = padded ? pki_hash_padded(type, k, n) : pki_hash(type, k, n);
         __builtin_prefetch(pki_bloom_block(s->ix->bloom, s->ix->h->bloom_blocks, it->h));
     }
 }
 
-/* A domain and each of its parent domains (k is normalised, kn bytes): the
- * key is stored once and each suffix probe points into it. */
-static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, const char *field,
-                           const char *obs, size_t olen)
+/* A domain and those of its parent domains the index can hold: k is the
+ * normalised name (kn bytes), dots[nd] the offsets of its dots.  A suffix is
+ * probed only when some domain key has as many labels as it (the index's
+ * domain_labels): with indicators of two labels, a.b.evil.com costs one probe
+ * (evil.com) instead of four.  The key is stored once and each probe points
+ * into it. */
+static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, const uint8_t *dots,
+                           size_t nd, const char *field, const char *obs, size_t olen)
 {
+    uint64_t want = s->dom_labels, labels = nd + 1;
+    /* the bits of 1..labels labels */
+    if (!(want & (labels >= 63 ? ~1ull : (2ull << labels) - 2))) return;
     uint32_t koff = 0, ooff = 0;
     const char *optr = in_lines(s, obs, olen) ? obs : NULL;
     size_t at = s->qbytes.len;
@@ -354,8 +364,9 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
     }
     const uint32_t *bloom = s->ix->bloom;
     uint32_t blocks = s->ix->h->bloom_blocks;
-    for (size_t i = 0; i < kn; i++) {
-        if (i && k[i - 1] != '.') continue;
+    for (size_t j = 0; j <= nd; j++) {
+        if (!(want & pki_labels_bit(labels - j))) continue;
+        size_t i = j ? (size_t)dots[j - 1] + 1 : 0;
         pki_probe_item *it = q_slot(s);
         if (!it) return;
         if (s->nq == 0) { /* the queue was run to make room: the key went with it */
@@ -373,7 +384,7 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
         it->field = field;
         it->how = i ? "subdomain" : "exact";
         it->pass = 0;
-        it->h = pki_hash(PK_IOC_DOMAIN, k + i, kn - i);
+        it->h = pki_hash_padded(PK_IOC_DOMAIN, k + i, kn - i); /* k is s->key */
         __builtin_prefetch(pki_bloom_block(bloom, blocks, it->h));
     }
 }
@@ -532,13 +543,31 @@ static void record_probes_done(pk_match_scanner *s)
 static inline void probe(pk_match_scanner *s, unsigned type, const uint8_t *k, size_t n,
                          const char *field, const char *obs, size_t olen, const char *how)
 {
-    enqueue(s, type, k, n, -1, field, obs, olen, how);
+    enqueue(s, type, k, n, -1, field, obs, olen, how, 0);
+}
+
+/* probe for a key in s->key (16 readable bytes after any key) */
+static inline void probe_key(pk_match_scanner *s, unsigned type, size_t n, const char *field,
+                             const char *obs, size_t olen)
+{
+    enqueue(s, type, s->key, n, -1, field, obs, olen, "exact", 1);
 }
 
 static inline void direct(pk_match_scanner *s, uint32_t ei, const char *field, const char *obs,
                           size_t olen, const char *how)
 {
-    enqueue(s, 0, NULL, 0, (long)ei, field, obs, olen, how);
+    enqueue(s, 0, NULL, 0, (long)ei, field, obs, olen, how, 0);
+}
+
+/* Does v (n bytes) start with lit (lower case, len bytes), in any case? */
+static inline int starts_ci(const char *v, size_t n, const char *lit, size_t len)
+{
+    if (n < len) return 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)v[i];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (uint8_t)lit[i]) return 0;
+    }
+    return 1;
 }
 
 static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_t n)
@@ -547,8 +576,9 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
     uint8_t a[16];
     if (n <= 15 && pki_parse_ipv4(v, n, a)) {
         OBSERVE(s, PK_IOC_IPV4, v, n);
-        probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
         uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
+        if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))
+            probe(s, PK_IOC_IPV4, a, 4, field, v, n, "exact");
         if (ix->v4_16[x16 >> 3] & (1u << (x16 & 7))) {
             uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
             long i = pki_find_v4(ix, x);
@@ -571,17 +601,15 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
         }
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a, mapped, 12) == 0) { /* ::ffff:1.2.3.4 is 1.2.3.4 */
-            char t[16];
-            snprintf(t, sizeof t, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-            uint8_t b[4];
-            if (pki_parse_ipv4(t, strlen(t), b)) {
+            const uint8_t *b = a + 12;
+            uint32_t x16 = (uint32_t)b[0] << 8 | b[1];
+            if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))
                 probe(s, PK_IOC_IPV4, b, 4, field, v, n, "exact");
-                if (ix->h->n_v4) {
-                    uint32_t x =
-                        (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-                    for (long i = pki_find_v4(ix, x); i >= 0; i = (long)ix->v4[i].parent - 1)
-                        direct(s, ix->v4[i].entry, field, v, n, "cidr");
-                }
+            if (ix->h->n_v4) {
+                uint32_t x =
+                    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+                for (long i = pki_find_v4(ix, x); i >= 0; i = (long)ix->v4[i].parent - 1)
+                    direct(s, ix->v4[i].entry, field, v, n, "cidr");
             }
         }
         return 1;
@@ -593,10 +621,12 @@ static void match_domain(pk_match_scanner *s, const char *field, const char *v, 
 {
     uint8_t *k = s->key;
     if (n > 253 + 1) return;
-    size_t kn = pki_norm_domain(v, n, k);
+    uint8_t dots[128];
+    size_t nd;
+    size_t kn = pki_norm_domain_dots(v, n, k, dots, &nd);
     if (!kn) return;
     OBSERVE(s, PK_IOC_DOMAIN, v, n);
-    enqueue_domain(s, k, kn, field, v, n);
+    enqueue_domain(s, k, kn, dots, nd, field, v, n);
 }
 
 static void match_host(pk_match_scanner *s, const char *field, const char *v, size_t n)
@@ -613,10 +643,10 @@ static void match_dn(pk_match_scanner *s, const char *field, const char *v, size
         if (i && v[i - 1] != ',' && v[i - 1] != '/' && v[i - 1] != ' ') continue;
         size_t klen = 0;
         uint8_t role;
-        if (i + 3 <= n && strncasecmp(v + i, "CN=", 3) == 0) {
+        if (starts_ci(v + i, n - i, "cn=", 3)) {
             klen = 3;
             role = R_HOST;
-        } else if (i + 13 <= n && strncasecmp(v + i, "emailAddress=", 13) == 0) {
+        } else if (starts_ci(v + i, n - i, "emailaddress=", 13)) {
             klen = 13;
             role = R_EMAIL;
         } else {
@@ -671,7 +701,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
     case R_URL_ONLY:
         if ((kn = pki_norm_url(v, n, k))) {
             OBSERVE(s, PK_IOC_URL, v, n);
-            probe(s, PK_IOC_URL, k, kn, field, v, n, "exact");
+            probe_key(s, PK_IOC_URL, kn, field, v, n);
         }
         if (role == R_URL && kn) { /* the host of a referrer or link: domain indicators too */
             const char *h = memchr(v, ':', n);
@@ -698,7 +728,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
             while (n && (v[n - 1] == ' ' || v[n - 1] == '"'))
                 n--;
             OBSERVE(s, PK_IOC_EMAIL, v, n);
-            probe(s, PK_IOC_EMAIL, k, kn, field, v, n, "exact");
+            probe_key(s, PK_IOC_EMAIL, kn, field, v, n);
         }
         break;
     case R_HASH: {
@@ -715,7 +745,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
                 if (v[i] != ':') hx[hn++] = v[i];
             pki_pat_observe(s, t, hx, hn);
         }
-        if (t) probe(s, t, k, kn, field, v, n, "exact");
+        if (t) probe_key(s, t, kn, field, v, n);
         break;
     }
     case R_FILENAME: {
@@ -854,8 +884,7 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
     if (s->path && s->path_len) {
         const char *u = s->path;
         size_t un = s->path_len;
-        if (!(un > 7 &&
-              (strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0))) {
+        if (!(un > 7 && (starts_ci(u, un, "http://", 7) || starts_ci(u, un, "https://", 8)))) {
             if (!hostn || un + hostn + 8 > sizeof s->url / 2) goto done;
             memcpy(s->url, "http://", 7);
             memcpy(s->url + 7, host, hostn);

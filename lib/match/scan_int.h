@@ -174,7 +174,8 @@ struct pk_match_scanner {
     unsigned window;
     pki_fields fields;
     int has_map;
-    int avx2; /* the filter test may use AVX2 (scan.c) */
+    int avx2;            /* the filter test may use AVX2 (scan.c) */
+    uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;

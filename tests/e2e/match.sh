@@ -37,6 +37,10 @@ expect_contains "damage: the reason" "$(cat "$T_TMP/err")" "checksum mismatch"
 head -c $((size - 64)) "$T_TMP/c.pki" >"$T_TMP/short.pki"
 expect_rc "a truncated index is refused" 2 "$PICKET" match --index "$T_TMP/short.pki" input.json
 expect_contains "truncated: the reason" "$(cat "$T_TMP/err")" "size differs"
+cp "$T_TMP/c.pki" "$T_TMP/old.pki"
+printf '\001\000\000\000' | dd of="$T_TMP/old.pki" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_rc "an index of an older format is refused" 2 "$PICKET" match --index "$T_TMP/old.pki" input.json
+expect_contains "older format: says to compile again" "$(cat "$T_TMP/err")" "index format version 1, this picket reads version 2: run picket compile again"
 expect_rc "a file that is no index is refused" 2 "$PICKET" match --index ../iocs.txt input.json
 expect_contains "foreign: the reason" "$(cat "$T_TMP/err")" "wrong magic"
 

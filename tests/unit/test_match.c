@@ -4,6 +4,7 @@
  * reference matcher on a few thousand generated observations. */
 #include "picket/picket.h"
 
+#include <stddef.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -1159,6 +1160,168 @@ TEST(compact_and_spaced_members_mix)
                    &g),
               "3 ipv4 10.1.2.3 exact 10.1.2.3 src_ip|");
     CHECK_INT(g.bad, 0);
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+/* ---- which parent domains are probed ------------------------------------- */
+
+/* How many probes matching one value of a role queues. */
+static size_t probes_for(pk_match_scanner *s, uint8_t role, const char *v)
+{
+    pki_flush_probes(s);
+    pki_match_value(s, role, "f", v, strlen(v));
+    size_t n = s->nq;
+    pki_flush_probes(s);
+    return n;
+}
+
+/* The index records the label counts of its domains, and only parent domains
+ * of those counts are probed: no hit is lost (IDN in punycode, raw UTF-8,
+ * capitals and the root dot normalise first), no probe is spent on a suffix
+ * no indicator can equal. */
+TEST(parent_domains_probed_only_for_label_counts_in_the_index)
+{
+    pk_match_index *ix = build("domain\tevil.com\ndomain\ta.b.example.org\n"
+                               "domain\tc.d.e.f.g.h.deep.net\ndomain\txn--bcher-kva.example\n"
+                               "domain\tTrail.Example.\ndomain\tb\xc3\xbc"
+                               "cher.example\n");
+    REQUIRE(ix);
+    CHECK(ix->h->domain_labels == ((1ull << 2) | (1ull << 4) | (1ull << 8)));
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_DOMAIN, "evil.com"), 1);
+    CHECK_INT(probes_for(s, R_DOMAIN, "x.y.z.evil.com"), 2); /* y.z.evil.com, evil.com */
+    CHECK_INT(probes_for(s, R_DOMAIN, "com"), 0);
+    CHECK_INT(probes_for(s, R_DOMAIN, "z.evil.com."), 1);
+    CHECK_INT(probes_for(s, R_DOMAIN, "a.b.c.d.e.f.g.h.i.j"), 3); /* 8, 4 and 2 labels */
+    CHECK_INT(probes_for(s, R_DOMAIN, "a..evil.com"), 0);         /* not a name */
+    CHECK_INT(probes_for(s, R_HOST, "10.1.2.3"), 0); /* an address (none indexed), not a name */
+    pk_match_scanner_free(s);
+    got g;
+    const char *log = "{\"dns\":{\"rrname\":\"x.y.z.EVIL.com\"}}\n"
+                      "{\"dns\":{\"rrname\":\"q.a.b.example.org.\"}}\n"
+                      "{\"dns\":{\"rrname\":\"b.example.org\"}}\n"
+                      "{\"dns\":{\"rrname\":\"1.2.3.4.5.6.7.8.9.c.d.e.f.g.h.deep.net\"}}\n"
+                      "{\"dns\":{\"rrname\":\"www.XN--BCHER-KVA.example\"}}\n"
+                      "{\"dns\":{\"rrname\":\"trail.example\"}}\n"
+                      "{\"dns\":{\"rrname\":\"d.e.f.g.h.deep.net\"}}\n"
+                      "{\"dns\":{\"rrname\":\"www.B\xc3\xbc"
+                      "cher.example.\"}}\n";
+    CHECK_STR(scan(ix, PK_FMT_EVE, log, &g),
+              "1 domain evil.com subdomain x.y.z.EVIL.com dns.rrname|"
+              "2 domain a.b.example.org subdomain q.a.b.example.org. dns.rrname|"
+              "4 domain c.d.e.f.g.h.deep.net subdomain 1.2.3.4.5.6.7.8.9.c.d.e.f.g.h.deep.net "
+              "dns.rrname|"
+              "5 domain xn--bcher-kva.example subdomain www.XN--BCHER-KVA.example dns.rrname|"
+              "6 domain trail.example exact trail.example dns.rrname|"
+              "8 domain b\xc3\xbc"
+              "cher.example subdomain www.B\xc3\xbc"
+              "cher.example. dns.rrname|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+
+    /* 63 labels and more share one bit: such suffixes are all probed */
+    pk_buf name, list;
+    pk_buf_init(&name, 0);
+    pk_buf_init(&list, 0);
+    for (int i = 0; i < 63; i++)
+        pk_buf_adds(&name, "a.");
+    pk_buf_adds(&name, "com"); /* 64 labels */
+    pk_buf_addf(&list, "domain\t%s\n", name.data);
+    ix = build(list.data);
+    REQUIRE(ix);
+    CHECK(ix->h->domain_labels == 1ull << 63);
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    pk_buf log2;
+    pk_buf_init(&log2, 0);
+    pk_buf_addf(&log2, "b.c.%s", name.data); /* 66 labels: 66, 65, 64 and 63 probed */
+    CHECK_INT(probes_for(s, R_DOMAIN, log2.data), 4);
+    CHECK_INT(probes_for(s, R_DOMAIN, name.data + 2), 1); /* 63 labels */
+    CHECK_INT(probes_for(s, R_DOMAIN, name.data + 4), 0); /* 62 labels: none */
+    pk_match_scanner_free(s);
+    pk_buf_reset(&log2);
+    pk_buf_addf(&log2, "{\"dns\":{\"rrname\":\"b.c.%s\"}}\n", name.data);
+    char *out = scan(ix, PK_FMT_EVE, log2.data, &g);
+    CHECK(out && strstr(out, " subdomain b.c.a.a.") != NULL);
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+
+    /* no domain indicators: names cost no probe */
+    ix = build("10.1.2.3\n");
+    REQUIRE(ix);
+    CHECK(ix->h->domain_labels == 0);
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_DOMAIN, "a.b.evil.com"), 0);
+    pk_match_scanner_free(s);
+    pk_match_index_free(ix);
+    pk_buf_free(&name);
+    pk_buf_free(&list);
+    pk_buf_free(&log2);
+}
+
+/* The scanner hashes its scratch keys reading whole words past their end;
+ * the value is the file format's pki_hash for every length and alignment. */
+TEST(padded_hash_equals_file_format_hash)
+{
+    uint8_t buf[400];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)rnd();
+    size_t differ = 0;
+    for (size_t n = 0; n <= 300; n++)
+        for (size_t off = 0; off < 8; off++)
+            for (unsigned t = 1; t < 3; t++)
+                differ += pki_hash_padded(t * 4, buf + off, n) != pki_hash(t * 4, buf + off, n);
+    CHECK_INT(differ, 0);
+    CHECK(pki_hash_padded(4, buf, 5) != pki_hash(4, buf, 6)); /* the length counts */
+}
+
+/* An index written by an older picket is refused with what to do. */
+TEST(older_index_format_is_refused)
+{
+    pk_match_index *ix = build("evil.com\n");
+    REQUIRE(ix);
+    uint8_t *copy = pk_malloc(ix->size);
+    REQUIRE(copy);
+    memcpy(copy, ix->base, ix->size);
+    uint32_t v = 1;
+    memcpy(copy + offsetof(pki_header, version), &v, 4);
+    pk_match_index *back = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_from_memory(copy, ix->size, &back, &err), PK_EPARSE);
+    CHECK_STR(err.message,
+              "index format version 1, this picket reads version 2: run picket compile again");
+    CHECK(back == NULL);
+    pk_free(copy);
+    pk_match_index_free(ix);
+}
+
+/* Addresses of a /16 that holds no IPv4 key cost no probe (the image's
+ * v4keys bit map); networks and IPv4-mapped IPv6 addresses still hit. */
+TEST(addresses_of_a_16_without_indicators_cost_no_probe)
+{
+    pk_match_index *ix = build("10.1.2.3\n192.0.2.0/24\n2001:db8::7\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_IP, "10.1.9.9"), 1);  /* same /16: probed */
+    CHECK_INT(probes_for(s, R_IP, "10.2.0.1"), 0);  /* no key in 10.2/16 */
+    CHECK_INT(probes_for(s, R_IP, "192.0.2.5"), 1); /* the network's hit, no probe */
+    CHECK_INT(probes_for(s, R_IP, "::ffff:10.1.2.3"), 2);
+    CHECK_INT(probes_for(s, R_IP, "::ffff:10.9.2.3"), 1);
+    pk_match_scanner_free(s);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_EVE,
+                   "{\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"10.1.2.4\"}\n"
+                   "{\"src_ip\":\"::ffff:10.1.2.3\",\"dest_ip\":\"192.0.2.200\"}\n"
+                   "{\"src_ip\":\"2001:DB8::7\",\"dest_ip\":\"10.3.2.3\"}\n",
+                   &g),
+              "1 ipv4 10.1.2.3 exact 10.1.2.3 src_ip|2 ipv4 10.1.2.3 exact ::ffff:10.1.2.3 src_ip|"
+              "2 cidr 192.0.2.0/24 cidr 192.0.2.200 dest_ip|"
+              "3 ipv6 2001:db8::7 exact 2001:DB8::7 src_ip|");
     pk_buf_free(&g.b);
     pk_match_index_free(ix);
 }
