@@ -611,30 +611,34 @@ static inline uint64_t prefix_xor_c(uint64_t x)
         for (unsigned b = 0; b < nb; b++) {                                                        \
             jf_masks m;                                                                            \
             MASKS(L + 64 * (size_t)b, &m);                                                         \
+            uint64_t past = 0; /* bits of the bytes after the line */                              \
             if (b == nb - 1 && (n & 63)) {                                                         \
-                uint64_t v = (1ull << (n & 63)) - 1;                                               \
-                m.q &= v, m.bs &= v, m.t &= v, m.br &= v;                                          \
+                past = ~0ull << (n & 63);                                                          \
+                m.q &= ~past, m.bs &= ~past, m.br &= ~past;                                        \
             }                                                                                      \
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             bs |= m.bs;                                                                            \
-            j->q[b] = m.q;                                                                         \
-            j->t[b] = m.t;                                                                         \
+            j->q[b] = m.q | past;                                                                  \
+            j->t[b] = m.t | past;                                                                  \
             j->br[b] = m.br & ~in;                                                                 \
             j->in[b] = in;                                                                         \
         }                                                                                          \
-        /* searches past the line stop at the first of these */                                    \
-        j->q[nb] = j->q[nb + 1] = j->t[nb] = j->t[nb + 1] = ~0ull;                                 \
+        /* a search for a quote or a scalar's end stops at n at the latest */                      \
+        j->q[nb] = j->t[nb] = ~0ull;                                                               \
         ok = !(bs | carry);                                                                        \
     } while (0)
 
-/* The first set bit at or after position p of mask M (>= n past the line). */
+/* The first set bit at or after position p of mask M: at most n for
+ * p <= n (the bytes past the line are set). */
 static inline __attribute__((always_inline)) size_t jf_next(const uint64_t *M, size_t p)
 {
+    uint64_t m = M[p >> 6] >> (p & 63);
+    if (__builtin_expect(m != 0, 1)) return p + (size_t)__builtin_ctzll(m);
     size_t w = p >> 6;
-    uint64_t m = M[w] & (~0ull << (p & 63));
-    while (!m)
+    do
         m = M[++w];
+    while (!m);
     return 64 * w + (size_t)__builtin_ctzll(m);
 }
 
@@ -678,29 +682,41 @@ static inline uint16_t jf_load16(const char *p)
 
 #define JF_PAIR(a, b) ((uint16_t)((unsigned char)(a) | (unsigned char)(b) << 8))
 
+/* pki_add_obs, its common case inline. */
+static inline __attribute__((always_inline)) int jf_obs(pk_match_scanner *s, const pki_fslot *sl,
+                                                        const char *v, size_t n)
+{
+    if (sl->role != R_TIME && sl->role != R_HTTP_PATH && n && s->nobs < s->obscap) {
+        s->obs[s->nobs++] = (pki_obs){v, (uint32_t)n, sl->role, 0, sl->name};
+        return 1;
+    }
+    return pki_add_obs(s, sl->role, sl->name, v, n, 0);
+}
+
+/* A container the fast path is in: the slot of its key (NULL for the
+ * line's object), whose role and prefix flag its array elements take. */
+typedef struct jframe {
+    uint64_t h;
+    const pki_fslot *sl;
+    int arr;
+} jframe;
+
 /*
  * Stage 2: the walk.  Positions come from the masks; the bytes at them are
  * checked against what the grammar wants there, and any surprise is
  * JF_BAIL.  L[n] and the bytes after are readable (PKI_PAD) but not the
  * line's: a string end at or past n is refused before its bytes are used,
- * and so is a separator.
+ * and so is a separator.  A key's table slot stands for its role, field
+ * and prefix flag (few variables: the loop keeps them in registers).
  */
 static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, const char *L,
                                                          size_t n, const pki_ftab *t)
 {
-    const pki_jfast *j = &s->jf;
-    const uint64_t *qm = j->q, *tm = j->t;
-    frame st[MAX_DEPTH];
-    int d = 0;
+    jframe st[MAX_DEPTH], *f = st;
+    const pki_fslot *sl;
     size_t a, x, vs;
-    uint8_t role;
-    const char *field;
-    uint64_t kh;
-    int walk;
-    frame *f;
     if (L[0] != '{') return JF_BAIL;
-    st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
-    f = &st[0];
+    *f = (jframe){PKI_PATH_ROOT, NULL, 0};
     vs = 0;
     goto open_obj;
 
@@ -709,84 +725,75 @@ member: /* a: the opening quote of a key in object f */
      * ,": they go round this loop; anything else leaves it (x or vs set)
      * for the general code below. */
     for (;;) {
-        x = jf_next(qm, a + 1); /* the key's closing quote */
+        x = jf_next(s->jf.q, a + 1); /* the key's closing quote */
         if (x >= n) return JF_BAIL;
         uint16_t cv = jf_load16(L + x + 1); /* ':' and the value's first byte */
         if ((uint8_t)cv != ':') return JF_BAIL;
-        const char *k0 = L + a + 1;
-        size_t kl = x - a - 1;
-        role = R_NONE;
-        walk = 0;
-        kh = f->h;
-        field = NULL;
-        if (kl == 0 || pki_kf_maybe(t, k0, kl)) {
-            kh = pki_path_hash(f->h, k0, kl);
-            const pki_fslot *sl = pki_ftab_find(t, kh, k0, kl);
-            if (sl) {
-                role = sl->role;
-                field = sl->name;
-                walk = sl->prefix;
-            }
-        }
+        sl = NULL;
+        if (x == a + 1 || pki_kf_maybe(t, L + a + 1, x - a - 1))
+            sl = pki_ftab_find(t, pki_path_hash(f->h, L + a + 1, x - a - 1), L + a + 1, x - a - 1);
         vs = x + 2;
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {
-            x = jf_next(qm, vs + 1);
+            x = jf_next(s->jf.q, vs + 1);
             if (x >= n) return JF_BAIL;
-            if (role != R_NONE) {
-                if (role == R_EVENT) {
+            if (sl && sl->role != R_NONE) {
+                if (sl->role == R_EVENT) {
                     if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-                } else if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) {
+                } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
                     return JF_BAIL;
                 }
             }
             x++;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
-            x = jf_next(tm, vs);
-            if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
-                pki_add_obs(s, role, field, L + vs, x - vs, 0);
+            x = jf_next(s->jf.t, vs);
+            if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) /* ports and sizes */
+                jf_obs(s, sl, L + vs, x - vs);
         } else {
             goto value;
         }
-        if (x + 1 < n && jf_load16(L + x) == JF_PAIR(',', '"')) {
+        if (jf_load16(L + x) == JF_PAIR(',', '"')) { /* x <= n + 1: readable */
             a = x + 1;
             continue;
         }
         goto after;
     }
 
-value: /* a value that starts at vs (< n + 2) */
+value: /* a value that starts at vs (< n + 2), of the key (or array) of slot sl */
     switch (L[vs]) {
     case '"':
-        x = jf_next(qm, vs + 1);
+        x = jf_next(s->jf.q, vs + 1);
         if (x >= n) return JF_BAIL;
-        if (role == R_EVENT) {
-            if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-        } else if (role != R_NONE) {
-            if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) return JF_BAIL;
+        if (sl && sl->role != R_NONE) {
+            if (sl->role == R_EVENT) {
+                if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
+            } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
+                return JF_BAIL;
+            }
         }
         x++;
         break;
     case '{':
     case '[':
         if (vs >= n) return JF_BAIL;
-        if (!walk && (L[vs] == '{' || role == R_NONE)) {
-            x = jf_skip(j, L, vs);
+        /* as the walker: into an object below which a wanted field lies, an
+         * array of such objects or of values of a kind; over the rest */
+        if (!sl || (!sl->prefix && (L[vs] == '{' || sl->role == R_NONE))) {
+            x = jf_skip(&s->jf, L, vs);
             if (!x) return JF_BAIL;
             x++;
             break;
         }
-        if (d == MAX_DEPTH) return JF_BAIL;
-        st[d++] = (frame){kh, field, role, (uint8_t)(L[vs] == '['), (uint8_t)walk};
-        f = &st[d - 1];
+        if (f == st + MAX_DEPTH - 1) return JF_BAIL;
+        *++f = (jframe){sl->h, sl, L[vs] == '['};
         if (L[vs] == '[') {
             if (L[vs + 1] == ']') {
                 x = vs + 1;
                 goto close;
             }
             vs++;
-            goto value; /* role, field, walk and kh are the array's */
+            goto value; /* sl is the array's */
         }
     open_obj: /* vs: the '{' of object f */
         a = vs + 1;
@@ -796,12 +803,12 @@ value: /* a value that starts at vs (< n + 2) */
         goto close;
     default:
         if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
-        x = jf_next(tm, vs);
-        if (role == R_TIME || role >= R_SRC_PORT) pki_add_obs(s, role, field, L + vs, x - vs, 0);
+        x = jf_next(s->jf.t, vs);
+        if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) jf_obs(s, sl, L + vs, x - vs);
         break;
     }
 
-after: /* x: the byte after a value in frame f */
+after: /* x: the byte after a value in container f */
     for (;;) {
         if (x >= n) return JF_BAIL;
         if (L[x] == ',') {
@@ -810,17 +817,14 @@ after: /* x: the byte after a value in frame f */
                 a = x + 1;
                 goto member;
             }
-            role = f->role;
-            field = f->field;
-            walk = f->prefix;
-            kh = f->h;
+            sl = f->sl;
             vs = x + 1;
             goto value;
         }
         if (L[x] != (f->arr ? ']' : '}')) return JF_BAIL;
     close: /* x: the bracket closing f */
-        if (--d == 0) return x == n - 1 ? JF_OK : JF_BAIL;
-        f = &st[d - 1];
+        if (f == st) return x == n - 1 ? JF_OK : JF_BAIL;
+        f--;
         x++;
     }
 }
