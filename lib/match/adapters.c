@@ -600,6 +600,27 @@ static inline uint64_t prefix_xor_c(uint64_t x)
     return x;
 }
 
+/* Write the positions of the bits of m (block at base) to o; the new end.
+ * Writes at least 6 entries (the array has room past the end): a block
+ * has 4 to 5 closing quotes on average, more than 6 seldom, so that the
+ * branch is predictable. */
+static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, uint64_t m,
+                                                                  unsigned base)
+{
+    unsigned c = (unsigned)__builtin_popcountll(m);
+    /* the unused entries get junk (tzcnt of 0 is 64) and are overwritten;
+     * m ? ctz : 64 is one tzcnt where the CPU has it */
+    for (int i = 0; i < 6; i++) {
+        o[i] = (uint16_t)(base + (m ? (unsigned)__builtin_ctzll(m) : 64u));
+        m &= m - 1;
+    }
+    for (int i = 6; m; i++) {
+        o[i] = (uint16_t)(base + (unsigned)__builtin_ctzll(m));
+        m &= m - 1;
+    }
+    return o + c;
+}
+
 /* Stage 1 with a given mask function and prefix XOR: sets ok to 0 when the
  * line is not one the fast path takes (a backslash, an odd number of
  * quotes).  Reads up to 63 bytes past the line (PKI_PAD). */
@@ -607,6 +628,7 @@ static inline uint64_t prefix_xor_c(uint64_t x)
     do {                                                                                           \
         uint64_t carry = 0, bs = 0;                                                                \
         unsigned nb = (unsigned)((n + 63) / 64);                                                   \
+        uint16_t *o = j->ci;                                                                       \
         j->nb = nb;                                                                                \
         for (unsigned b = 0; b < nb; b++) {                                                        \
             jf_masks m;                                                                            \
@@ -619,13 +641,18 @@ static inline uint64_t prefix_xor_c(uint64_t x)
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             bs |= m.bs;                                                                            \
-            j->q[b] = m.q | past;                                                                  \
+            j->q[b] = m.q;                                                                         \
             j->t[b] = m.t | past;                                                                  \
             j->br[b] = m.br & ~in;                                                                 \
             j->in[b] = in;                                                                         \
+            j->cq[b] = m.q & ~in;                                                                  \
+            j->cc[b] = (uint16_t)(o - j->ci);                                                      \
+            o = jf_flatten(o, m.q & ~in, 64 * b);                                                  \
         }                                                                                          \
-        /* a search for a quote or a scalar's end stops at n at the latest */                      \
+        /* searches for a quote or a scalar's end stop here at the latest */                       \
         j->q[nb] = j->t[nb] = ~0ull;                                                               \
+        for (int i = 0; i < 8; i++) /* past the last closing quote, positions read n */            \
+            o[i] = (uint16_t)n;                                                                    \
         ok = !(bs | carry);                                                                        \
     } while (0)
 
@@ -643,12 +670,12 @@ static inline __attribute__((always_inline)) size_t jf_next(const uint64_t *M, s
 }
 
 /* Step over the nested value whose bracket is at v, on the bracket mask:
- * the position of its closing bracket, or 0 when the walker must judge
- * (mismatched, too deep, unterminated, or v not outside a string by the
- * quotes' parity, so that the strings inside would not pair as they do
- * for the walker). */
+ * the position of its closing bracket, *k the index of the first closing
+ * quote after it; 0 when the walker must judge (mismatched, too deep,
+ * unterminated, or v not outside a string by the quotes' parity, so that
+ * the strings inside would not pair as they do for the walker). */
 static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, const char *L,
-                                                            size_t v)
+                                                            size_t v, size_t *k)
 {
     unsigned b = (unsigned)(v >> 6);
     if (j->in[b] >> (v & 63) & 1) return 0;
@@ -656,7 +683,8 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
     int d = 0;
     for (;;) {
         for (; mm; mm &= mm - 1) {
-            size_t pos = 64 * (size_t)b + (size_t)__builtin_ctzll(mm);
+            unsigned bit = (unsigned)__builtin_ctzll(mm);
+            size_t pos = 64 * (size_t)b + bit;
             char c = L[pos];
             if (c == '{' || c == '[') {
                 if (d == 63) return 0;
@@ -665,7 +693,10 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
             } else {
                 if ((arr & 1) != (c == ']')) return 0;
                 arr >>= 1;
-                if (--d == 0) return pos;
+                if (--d == 0) {
+                    *k = j->cc[b] + (size_t)__builtin_popcountll(j->cq[b] & ((1ull << bit) - 1));
+                    return pos;
+                }
             }
         }
         if (++b >= j->nb) return 0;
@@ -702,31 +733,39 @@ typedef struct jframe {
 } jframe;
 
 /*
- * Stage 2: the walk.  Positions come from the masks; the bytes at them are
+ * Stage 2: the walk.  The strings' closing quotes are taken in order from
+ * their list (k: the first one not yet passed), so that a member's string
+ * ends are loads that do not wait for the member before (a search from the
+ * previous position would chain them: load, shift, count, load...).  The
+ * list pairs quotes by parity, as the walker pairs them when every quote
+ * before is in a string it passed: a quote inside a scalar makes this give
+ * up, and a skipped value starts and ends outside strings by parity.
+ * Scalar ends come from the mask.  The bytes at those positions are
  * checked against what the grammar wants there, and any surprise is
  * JF_BAIL.  L[n] and the bytes after are readable (PKI_PAD) but not the
- * line's: a string end at or past n is refused before its bytes are used,
- * and so is a separator.  A key's table slot stands for its role, field
- * and prefix flag (few variables: the loop keeps them in registers).
+ * line's: a position at or past n is refused before its bytes are used
+ * (the list reads n past its end).  A key's table slot stands for its
+ * role, field and prefix flag.
  */
 static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, const char *L,
                                                          size_t n, const pki_ftab *t)
 {
+    const uint16_t *ci = s->jf.ci;
     jframe st[MAX_DEPTH], *f = st;
     const pki_fslot *sl;
-    size_t a, x, vs;
+    size_t k = 0, a, x, vs;
     if (L[0] != '{') return JF_BAIL;
     *f = (jframe){PKI_PATH_ROOT, NULL, 0};
     vs = 0;
     goto open_obj;
 
-member: /* a: the opening quote of a key in object f */
+member: /* a: the opening quote of a key in object f, ci[k] its closing one */
     /* The bulk of a line is members "key":"text" and "key":123 followed by
      * ,": they go round this loop; anything else leaves it (x or vs set)
      * for the general code below. */
     for (;;) {
-        x = jf_next(s->jf.q, a + 1); /* the key's closing quote */
-        if (x >= n) return JF_BAIL;
+        x = ci[k];
+        if (x >= n || x <= a) return JF_BAIL;
         uint16_t cv = jf_load16(L + x + 1); /* ':' and the value's first byte */
         if ((uint8_t)cv != ':') return JF_BAIL;
         sl = NULL;
@@ -735,8 +774,8 @@ member: /* a: the opening quote of a key in object f */
         vs = x + 2;
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {
-            x = jf_next(s->jf.q, vs + 1);
-            if (x >= n) return JF_BAIL;
+            x = ci[k + 1];
+            if (x >= n || x <= vs) return JF_BAIL;
             if (sl && sl->role != R_NONE) {
                 if (sl->role == R_EVENT) {
                     if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
@@ -745,26 +784,30 @@ member: /* a: the opening quote of a key in object f */
                 }
             }
             x++;
+            k += 2;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
             x = jf_next(s->jf.t, vs);
+            /* a quote in the scalar: the walker judges */
+            if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
+            k++;
             if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) /* ports and sizes */
                 jf_obs(s, sl, L + vs, x - vs);
         } else {
+            k++;
             goto value;
         }
-        if (jf_load16(L + x) == JF_PAIR(',', '"')) { /* x <= n + 1: readable */
-            a = x + 1;
-            continue;
-        }
-        goto after;
+        /* x <= n + 1: readable */
+        if (jf_load16(L + x) != JF_PAIR(',', '"')) goto after;
+        a = x + 1;
     }
 
-value: /* a value that starts at vs (< n + 2), of the key (or array) of slot sl */
+value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
+        * sl; ci[k] closes the next string */
     switch (L[vs]) {
     case '"':
-        x = jf_next(s->jf.q, vs + 1);
-        if (x >= n) return JF_BAIL;
+        x = ci[k];
+        if (x >= n || x <= vs) return JF_BAIL;
         if (sl && sl->role != R_NONE) {
             if (sl->role == R_EVENT) {
                 if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
@@ -773,6 +816,7 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot sl 
             }
         }
         x++;
+        k++;
         break;
     case '{':
     case '[':
@@ -780,7 +824,7 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot sl 
         /* as the walker: into an object below which a wanted field lies, an
          * array of such objects or of values of a kind; over the rest */
         if (!sl || (!sl->prefix && (L[vs] == '{' || sl->role == R_NONE))) {
-            x = jf_skip(&s->jf, L, vs);
+            x = jf_skip(&s->jf, L, vs, &k);
             if (!x) return JF_BAIL;
             x++;
             break;
@@ -804,6 +848,7 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot sl 
     default:
         if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
         x = jf_next(s->jf.t, vs);
+        if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
         if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) jf_obs(s, sl, L + vs, x - vs);
         break;
     }
@@ -813,8 +858,8 @@ after: /* x: the byte after a value in container f */
         if (x >= n) return JF_BAIL;
         if (L[x] == ',') {
             if (!f->arr) {
-                if (L[x + 1] != '"') return JF_BAIL;
                 a = x + 1;
+                if (L[a] != '"') return JF_BAIL;
                 goto member;
             }
             sl = f->sl;

@@ -169,19 +169,23 @@ enum { F_UNKNOWN = 0, F_EVE, F_ZEEK_JSON, F_ZEEK_TSV, F_JSONL, F_JSON_ANY, F_TEX
 /*
  * The JSON walk's fast path (adapters.c) sees a line as bit masks first, a
  * bit per byte in 64-bit words: its quotes, the bytes that end a scalar,
- * its brackets outside strings and which bytes lie inside strings.  Two
- * words after the line's last block are set, so that a search for the next
- * quote or scalar end always stops.  Lines longer than PKI_JF_MAX take the
- * byte-by-byte walker.
+ * its brackets outside strings, which bytes lie inside strings, and the
+ * positions of the strings' closing quotes in order.  The word after the
+ * line's last block is set, so that a search for the next quote or scalar
+ * end always stops.  Lines longer than PKI_JF_MAX take the byte-by-byte
+ * walker.
  */
 #define PKI_JF_MAX 16384
 #define PKI_JF_WORDS (PKI_JF_MAX / 64 + 2)
 typedef struct pki_jfast {
-    uint64_t q[PKI_JF_WORDS];  /* '"' */
-    uint64_t t[PKI_JF_WORDS];  /* the bytes that end a scalar: , } ] and <= 0x20 */
-    uint64_t br[PKI_JF_WORDS]; /* { } [ ] outside strings */
-    uint64_t in[PKI_JF_WORDS]; /* inside a string (an opening quote is, a closing one not) */
-    unsigned nb;               /* 64-byte blocks in the line */
+    uint64_t q[PKI_JF_WORDS];     /* '"' */
+    uint64_t t[PKI_JF_WORDS];     /* the bytes that end a scalar: , } ] and <= 0x20 */
+    uint64_t br[PKI_JF_WORDS];    /* { } [ ] outside strings */
+    uint64_t in[PKI_JF_WORDS];    /* inside a string (an opening quote is, a closing one not) */
+    uint64_t cq[PKI_JF_WORDS];    /* closing quotes */
+    uint16_t cc[PKI_JF_WORDS];    /* closing quotes before each block */
+    uint16_t ci[PKI_JF_MAX + 64]; /* the positions of the closing quotes, in order */
+    unsigned nb;                  /* 64-byte blocks in the line */
 } pki_jfast;
 
 /* How pki_json_line walks a line: chosen at the first line (AUTO) from what
