@@ -537,6 +537,8 @@ static const char *json_walk(pk_match_scanner *s, const char *p, size_t n, const
  */
 
 enum { JF_OK, JF_SKIP, JF_BAIL };
+#define JF_NOLINE ((size_t)-1)
+#define JF_LONG ((size_t)-2)
 
 /* Bytes that may start a scalar (the walker's rule: a digit, '-', t, f, n). */
 static const uint8_t scalar_first[256] = {
@@ -550,28 +552,31 @@ typedef struct jf_masks {
     uint64_t bs; /* '\\' */
     uint64_t t;  /* , } ] and bytes <= 0x20 */
     uint64_t br; /* { } [ ] */
+    uint64_t nl; /* '\n' */
 } jf_masks;
 
 static inline void jf_masks_c(const char *p, jf_masks *m)
 {
-    uint64_t q = 0, bs = 0, t = 0, br = 0;
+    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
     for (int i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)p[i];
         uint64_t bit = 1ull << i;
+        nl |= c == '\n' ? bit : 0;
         q |= c == '"' ? bit : 0;
         bs |= c == '\\' ? bit : 0;
         t |= c == ',' || c == '}' || c == ']' || c <= 0x20 ? bit : 0;
         br |= c == '{' || c == '}' || c == '[' || c == ']' ? bit : 0;
     }
-    *m = (jf_masks){q, bs, t, br};
+    *m = (jf_masks){q, bs, t, br, nl};
 }
 
 #if defined(__SSE2__)
 static inline void jf_masks_sse2(const char *p, jf_masks *m)
 {
     const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), CM = _mm_set1_epi8(','),
-                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20);
-    uint64_t q = 0, bs = 0, t = 0, br = 0;
+                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20),
+                  NL = _mm_set1_epi8('\n');
+    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i lo = _mm_andnot_si128(UP, v); /* '{' '}' -> '[' ']' */
@@ -584,8 +589,9 @@ static inline void jf_masks_sse2(const char *p, jf_masks *m)
         bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, B)) << sh;
         t |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << sh;
         br |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << sh;
+        nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, NL)) << sh;
     }
-    *m = (jf_masks){q, bs, t, br};
+    *m = (jf_masks){q, bs, t, br, nl};
 }
 #endif
 
@@ -621,23 +627,38 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
     return o + c;
 }
 
-/* Stage 1 with a given mask function and prefix XOR: sets ok to 0 when the
- * line is not one the fast path takes (a backslash, an odd number of
- * quotes).  Reads up to 63 bytes past the line (PKI_PAD). */
-#define JF_STAGE1(MASKS, PXOR)                                                                     \
+/* Stage 1 with a given mask function and prefix XOR, over the n bytes at
+ * L, or (FIND) over the bytes at L up to the first '\n' among the first
+ * lim (n is set to its position; to JF_NOLINE when there is none, to
+ * JF_LONG when the line would be longer than PKI_JF_MAX).  Sets ok to 0
+ * when the line is not one the fast path takes (a backslash, an odd number
+ * of quotes).  Reads up to 63 bytes past the line or lim (PKI_PAD). */
+#define JF_STAGE1(MASKS, PXOR, FIND)                                                               \
     do {                                                                                           \
         uint64_t carry = 0, bs = 0;                                                                \
-        unsigned nb = (unsigned)((n + 63) / 64);                                                   \
         uint16_t *o = j->ci;                                                                       \
-        j->nb = nb;                                                                                \
-        for (unsigned b = 0; b < nb; b++) {                                                        \
+        unsigned b = 0;                                                                            \
+        for (;; b++) {                                                                             \
             jf_masks m;                                                                            \
             MASKS(L + 64 * (size_t)b, &m);                                                         \
+            size_t left = (FIND ? lim : n) - 64 * (size_t)b; /* > 0 */                             \
             uint64_t past = 0; /* bits of the bytes after the line */                              \
-            if (b == nb - 1 && (n & 63)) {                                                         \
-                past = ~0ull << (n & 63);                                                          \
-                m.q &= ~past, m.bs &= ~past, m.br &= ~past;                                        \
+            if (FIND) {                                                                            \
+                uint64_t nl = left < 64 ? m.nl & ((1ull << left) - 1) : m.nl;                      \
+                if (nl) {                                                                          \
+                    n = 64 * (size_t)b + (size_t)__builtin_ctzll(nl);                              \
+                    past = ~0ull << (n & 63);                                                      \
+                } else if (left <= 64) {                                                           \
+                    n = JF_NOLINE;                                                                 \
+                    break;                                                                         \
+                } else if (64 * (size_t)b + 64 >= PKI_JF_MAX) {                                    \
+                    n = JF_LONG;                                                                   \
+                    break;                                                                         \
+                }                                                                                  \
+            } else if (left < 64) {                                                                \
+                past = ~0ull << left;                                                              \
             }                                                                                      \
+            m.q &= ~past, m.bs &= ~past, m.br &= ~past;                                            \
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             bs |= m.bs;                                                                            \
@@ -648,9 +669,14 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
             j->cq[b] = m.q & ~in;                                                                  \
             j->cc[b] = (uint16_t)(o - j->ci);                                                      \
             o = jf_flatten(o, m.q & ~in, 64 * b);                                                  \
+            if (past || left <= 64) {                                                              \
+                b++;                                                                               \
+                break;                                                                             \
+            }                                                                                      \
         }                                                                                          \
+        j->nb = b;                                                                                 \
         /* searches for a quote or a scalar's end stop here at the latest */                       \
-        j->q[nb] = j->t[nb] = ~0ull;                                                               \
+        j->q[b] = j->t[b] = ~0ull;                                                                 \
         for (int i = 0; i < 8; i++) /* past the last closing quote, positions read n */            \
             o[i] = (uint16_t)n;                                                                    \
         ok = !(bs | carry);                                                                        \
@@ -878,8 +904,20 @@ static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_fta
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_c, prefix_xor_c);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static size_t jf_find_c(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 1);
+    j->ok = ok;
+    return n;
 }
 
 #if defined(__SSE2__)
@@ -887,8 +925,20 @@ static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 1);
+    j->ok = ok;
+    return n;
 }
 #endif
 
@@ -900,8 +950,8 @@ static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
 {
     const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), CM = _mm256_set1_epi8(','),
                   OB = _mm256_set1_epi8('['), CB = _mm256_set1_epi8(']'),
-                  UP = _mm256_set1_epi8(0x20);
-    uint64_t r[4][2];
+                  UP = _mm256_set1_epi8(0x20), NL = _mm256_set1_epi8('\n');
+    uint64_t r[5][2];
     for (int h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
         __m256i lo = _mm256_andnot_si256(UP, v); /* '{' '}' -> '[' ']' */
@@ -913,7 +963,9 @@ static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
         r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, B));
         r[2][h] = (uint32_t)_mm256_movemask_epi8(e);
         r[3][h] = (uint32_t)_mm256_movemask_epi8(b);
+        r[4][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, NL));
     }
+    m->nl = r[4][0] | r[4][1] << 32; /* dropped by the compiler where unused */
     m->q = r[0][0] | r[0][1] << 32;
     m->bs = r[1][0] | r[1][1] << 32;
     m->t = r[2][0] | r[2][1] << 32;
@@ -930,8 +982,20 @@ static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, co
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static JF_AVX2 size_t jf_find_avx2(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 1);
+    j->ok = ok;
+    return n;
 }
 #endif
 
@@ -951,26 +1015,63 @@ static int jf_mode_auto(void)
 #endif
 }
 
+size_t pki_json_find_line(pk_match_scanner *s, const char *p, size_t lim)
+{
+    s->jf.line = NULL;
+    if (!(s->fmt == F_EVE || s->fmt == F_ZEEK_JSON || s->fmt == F_JSONL || s->fmt == F_JSON_ANY) ||
+        s->jmode <= PKI_JSON_WALK)
+        return PKI_JF_NONE;
+    if (!lim) return PKI_JF_NOLINE;
+    size_t n;
+    switch (s->jmode) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    case PKI_JSON_FAST_AVX2:
+        n = jf_find_avx2(s, p, lim);
+        break;
+#endif
+#if defined(__SSE2__)
+    case PKI_JSON_FAST_SSE2:
+        n = jf_find_sse2(s, p, lim);
+        break;
+#endif
+    default:
+        n = jf_find_c(s, p, lim);
+        break;
+    }
+    if (n == JF_NOLINE) return PKI_JF_NOLINE;
+    if (n == JF_LONG) return PKI_JF_NONE;
+    s->jf.line = p;
+    s->jf.n = n;
+    return n;
+}
+
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
 {
     if (!s->jmode) s->jmode = jf_mode_auto();
     if (n && n <= PKI_JF_MAX && s->jmode != PKI_JSON_WALK) {
         int r;
-        switch (s->jmode) {
+        if (s->jf.line == p && n <= s->jf.n) {
+            /* stage 1 ran as the line was found (the bytes from n to jf.n
+             * are trailing blanks: no quote, bracket or backslash) */
+            r = s->jf.ok ? jf_walk(s, p, n, t) : JF_BAIL;
+        } else {
+            switch (s->jmode) {
 #if defined(__x86_64__) && defined(__GNUC__)
-        case PKI_JSON_FAST_AVX2:
-            r = jf_line_avx2(s, p, n, t);
-            break;
+            case PKI_JSON_FAST_AVX2:
+                r = jf_line_avx2(s, p, n, t);
+                break;
 #endif
 #if defined(__SSE2__)
-        case PKI_JSON_FAST_SSE2:
-            r = jf_line_sse2(s, p, n, t);
-            break;
+            case PKI_JSON_FAST_SSE2:
+                r = jf_line_sse2(s, p, n, t);
+                break;
 #endif
-        default:
-            r = jf_line_c(s, p, n, t);
-            break;
+            default:
+                r = jf_line_c(s, p, n, t);
+                break;
+            }
         }
+        s->jf.line = NULL;
         if (r != JF_BAIL) {
             s->jfast++;
             return r == JF_OK ? NULL : "";
@@ -980,6 +1081,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         s->time = NULL;
         s->path = NULL;
     }
+    s->jf.line = NULL;
     return json_walk(s, p, n, t);
 }
 

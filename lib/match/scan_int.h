@@ -186,6 +186,10 @@ typedef struct pki_jfast {
     uint16_t cc[PKI_JF_WORDS];    /* closing quotes before each block */
     uint16_t ci[PKI_JF_MAX + 64]; /* the positions of the closing quotes, in order */
     unsigned nb;                  /* 64-byte blocks in the line */
+    /* set by pki_json_find_line: the line whose masks these are */
+    const char *line;
+    size_t n;
+    int ok; /* stage 1 took it */
 } pki_jfast;
 
 /* How pki_json_line walks a line: chosen at the first line (AUTO) from what
@@ -289,6 +293,13 @@ void pki_flush_pending(pk_match_scanner *s);
  * s->obs; return NULL when well formed, "" to skip the line silently, or
  * the reason it is malformed. */
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t);
+/* The length of the line at p, up to its '\n' among the first lim bytes,
+ * found by the JSON fast path's stage 1 (which pki_json_line on that line
+ * then does not repeat); PKI_JF_NOLINE when there is no '\n', PKI_JF_NONE
+ * when the caller must search itself (not JSON, no fast path, a long line). */
+size_t pki_json_find_line(pk_match_scanner *s, const char *p, size_t lim);
+#define PKI_JF_NOLINE ((size_t)-1)
+#define PKI_JF_NONE ((size_t)-2)
 const char *pki_tsv_line(pk_match_scanner *s, const char *p, size_t n);
 void pki_text_extract(pk_match_scanner *s, const char *p, size_t n, const char *field);
 int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n,
