@@ -51,6 +51,9 @@ pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
     __builtin_cpu_init();
     s->avx2 = __builtin_cpu_supports("avx2") != 0;
 #endif
+#ifdef PKI_HAVE_IPV4_SIMD
+    s->ipv4simd = pki_ipv4_simd_ok();
+#endif
     pk_status rc = PK_OK;
     if (!s->buf) {
         rc = pk_error_set(err, PK_ENOMEM, "out of memory");
@@ -570,11 +573,21 @@ static inline int starts_ci(const char *v, size_t n, const char *lit, size_t len
     return 1;
 }
 
+/* A dotted quad; v lies in the lines or a scratch buffer, with 16 readable
+ * bytes after it. */
+static inline int parse_ipv4(const pk_match_scanner *s, const char *v, size_t n, uint8_t a[4])
+{
+#ifdef PKI_HAVE_IPV4_SIMD
+    if (s->ipv4simd) return pki_parse_ipv4_simd(v, n, a);
+#endif
+    return pki_parse_ipv4(v, n, a);
+}
+
 static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     const pk_match_index *ix = s->ix;
     uint8_t a[16];
-    if (n <= 15 && pki_parse_ipv4(v, n, a)) {
+    if (n <= 15 && parse_ipv4(s, v, n, a)) {
         OBSERVE(s, PK_IOC_IPV4, v, n);
         uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
         if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))

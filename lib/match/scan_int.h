@@ -175,6 +175,7 @@ struct pk_match_scanner {
     pki_fields fields;
     int has_map;
     int avx2;            /* the filter test may use AVX2 (scan.c) */
+    int ipv4simd;        /* pki_parse_ipv4_simd may run */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */

@@ -1325,3 +1325,38 @@ TEST(addresses_of_a_16_without_indicators_cost_no_probe)
     pk_buf_free(&g.b);
     pk_match_index_free(ix);
 }
+
+#ifdef PKI_HAVE_IPV4_SIMD
+/* The scanner's dotted-quad parser (SIMD, reads past the value) says what
+ * the strict one says, on random forms near an address. */
+TEST(simd_ipv4_parser_equals_strict_one)
+{
+    if (!pki_ipv4_simd_ok()) SKIP("no SSE4.1 here");
+    static const char alpha[] = "0123456789..........12a 5:";
+    char buf[64];
+    size_t differ = 0, valid = 0;
+    for (int i = 0; i < 300000; i++) {
+        size_t n = 5 + rnd() % 13;
+        for (size_t j = 0; j < sizeof buf; j++)
+            buf[j] = j < n ? alpha[rnd() % (i % 2 ? 12 : sizeof alpha - 1)] : (char)rnd();
+        if (i % 3 == 0) /* a near address: a.b.c.d with 1 to 3 digits each */
+            n = (size_t)snprintf(buf, sizeof buf, "%u.%u.%u.%u", (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 260), (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 256));
+        if (i % 7 == 0 && n > 2) buf[rnd() % n] = '0'; /* leading zeros */
+        uint8_t a[4], b[4];
+        int x = pki_parse_ipv4(buf, n, a), y = pki_parse_ipv4_simd(buf, n, b);
+        differ += x != y || (x && memcmp(a, b, 4) != 0);
+        valid += x;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(valid > 50000);
+    uint8_t a[4];
+    CHECK(pki_parse_ipv4_simd("255.254.0.9\0                ", 11, a) && a[0] == 255 &&
+          a[1] == 254 && a[2] == 0 && a[3] == 9);
+    CHECK(!pki_parse_ipv4_simd("1.2.3.04\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.256\0                ", 9, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.4.\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd(".1.2.3.4\0                ", 8, a));
+}
+#endif
