@@ -8,6 +8,9 @@
 #include "match_int.h"
 
 #include <arpa/inet.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -69,7 +72,6 @@ int pki_parse_ipv4(const char *s, size_t n, uint8_t out[4])
 }
 
 #ifdef PKI_HAVE_IPV4_SIMD
-#include <immintrin.h>
 
 int pki_ipv4_simd_ok(void)
 {
@@ -193,6 +195,53 @@ size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots
     *ndots = nd;
     return n;
 }
+
+#ifdef PKI_HAVE_NAME_AVX512
+int pki_name_avx512_ok(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f");
+}
+
+/* The byte classes of pki_norm_domain_dots as mask compares, 64 bytes at a
+ * time; only the dots are visited one by one (to check the label lengths
+ * and note where they are). */
+__attribute__((target("avx512bw,avx512f"))) size_t
+pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots)
+{
+    if (n && s[n - 1] == '.') n--; /* the root label */
+    if (n == 0 || n > 253) return 0;
+    size_t nd = 0, start = 0;
+    for (size_t off = 0; off < n; off += 64) {
+        size_t len = n - off < 64 ? n - off : 64;
+        __mmask64 in = len == 64 ? ~0ull : (1ull << len) - 1;
+        __m512i v = _mm512_maskz_loadu_epi8(in, s + off);
+        __mmask64 up =
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(25));
+        __m512i low = _mm512_mask_add_epi8(v, up, v, _mm512_set1_epi8(32));
+        __mmask64 alpha = _mm512_cmple_epu8_mask(_mm512_sub_epi8(low, _mm512_set1_epi8('a')),
+                                                 _mm512_set1_epi8(25));
+        __mmask64 digit =
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')), _mm512_set1_epi8(9));
+        __mmask64 dot = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) & in;
+        __mmask64 ok = alpha | digit | dot | _mm512_movepi8_mask(v) |
+                       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('-')) |
+                       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_'));
+        if ((ok & in) != in) return 0;
+        _mm512_mask_storeu_epi8(out + off, in, low);
+        while (dot) {
+            size_t i = off + (size_t)__builtin_ctzll(dot);
+            if (i == start || i - start > 63) return 0; /* empty or overlong label */
+            dots[nd++] = (uint8_t)i;
+            start = i + 1;
+            dot &= dot - 1;
+        }
+    }
+    if (n == start || n - start > 63) return 0;
+    *ndots = nd;
+    return n;
+}
+#endif
 
 size_t pki_norm_domain(const char *s, size_t n, uint8_t *out)
 {

@@ -176,6 +176,7 @@ struct pk_match_scanner {
     int has_map;
     int avx2;            /* the filter test may use AVX2 (scan.c) */
     int ipv4simd;        /* pki_parse_ipv4_simd may run */
+    int avx512;          /* pki_norm_domain_dots_avx512 may run */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */

@@ -1360,3 +1360,33 @@ TEST(simd_ipv4_parser_equals_strict_one)
     CHECK(!pki_parse_ipv4_simd(".1.2.3.4\0                ", 8, a));
 }
 #endif
+
+#ifdef PKI_HAVE_NAME_AVX512
+/* The scanner's 64-bytes-a-step name normaliser gives what the byte loop
+ * gives (key, dots, refusals) on random strings near names, of every length
+ * across the 64-byte steps. */
+TEST(avx512_name_normaliser_equals_byte_loop)
+{
+    if (!pki_name_avx512_ok()) SKIP("no AVX-512BW here");
+    static const char alpha[] = "abcXYZ019-_.......\xc3\xbc\x80\xff :/@\x7f";
+    char buf[300];
+    size_t differ = 0, names = 0;
+    for (int i = 0; i < 200000; i++) {
+        size_t n = rnd() % 262;
+        int plain = i % 4 != 0; /* mostly bytes a name may hold */
+        for (size_t j = 0; j < n; j++)
+            buf[j] = alpha[rnd() % (plain ? 18 : sizeof alpha - 1)];
+        if (i % 5 == 0)
+            for (size_t j = 0; j < n; j++) /* long labels: dots every 60 to 70 bytes */
+                buf[j] = j % (60 + (size_t)(i % 11)) == 59 ? '.' : 'a';
+        uint8_t k1[300], k2[300], d1[128], d2[128];
+        size_t n1 = 0, n2 = 0;
+        size_t a = pki_norm_domain_dots(buf, n, k1, d1, &n1);
+        size_t b = pki_norm_domain_dots_avx512(buf, n, k2, d2, &n2);
+        differ += a != b || (a && (memcmp(k1, k2, a) != 0 || n1 != n2 || memcmp(d1, d2, n1) != 0));
+        names += a != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(names > 20000);
+}
+#endif
