@@ -72,6 +72,21 @@ PK_API pk_status pk_store_checkpoint(pk_store *s, int *wal_pages, int *copied, p
  */
 PK_API int pk_store_wal_pages(const pk_store *s);
 
+/**
+ * Sync the write-ahead log to disk (fdatasync on a descriptor of the store's
+ * own, opened on the log's path at the first call): every commit that
+ * returned on any connection of this store before the call began is then on
+ * disk.  For a writer opened with PK_STORE_FAST that must not answer before
+ * its commit is durable, and need not hold its write lock meanwhile: one call
+ * covers the commits of every writer before it (group commit).  May run on
+ * another thread than the one using `s`, beside its transactions, but not
+ * concurrently with itself or pk_store_close.  PK_OK also when the log no
+ * longer exists (the last connection to close copied it into the database
+ * file and synced that) and for engines without a log; PK_EIO with errno's
+ * text when the sync fails.
+ */
+PK_API pk_status pk_store_sync_log(pk_store *s, pk_error *err);
+
 /** The schema version of `module` ("core", "taxii", ...), 0 when none. */
 PK_API int pk_store_schema_version(pk_store *s, const char *module);
 

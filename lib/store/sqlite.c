@@ -5,12 +5,16 @@
  * migrations, and date_added values that are strictly increasing because they
  * are computed inside the write transaction from the last one stored.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store_impl.h"
 
@@ -33,6 +37,9 @@ struct pk_store {
     int64_t c_last;
     pk_buf tmp, markings;
     _Atomic int wal_pages; /* frames in the log after our last commit */
+    /* pk_store_sync_log: the log's path (NULL: no log) and our descriptor on it */
+    char *wal_path;
+    int wal_fd;
 };
 
 sqlite3 *pki_store_db(pk_store *s)
@@ -146,6 +153,7 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     pk_store *s = pk_calloc(1, sizeof *s);
     if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
     s->flags = flags;
+    s->wal_fd = -1;
     pk_buf_init(&s->tmp, 0);
     pk_buf_init(&s->markings, 0);
     int oflags = SQLITE_OPEN_NOMUTEX |
@@ -177,6 +185,13 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
         if (flags & PK_STORE_NO_CHECKPOINT) {
             if ((st = exec(s, "PRAGMA wal_autocheckpoint=0", err))) goto fail_at;
             sqlite3_wal_hook(s->db, on_wal_commit, s);
+        }
+        /* The log's name as SQLite opens it (for pk_store_sync_log); "" for
+         * a store in memory, which has none. */
+        const char *wal = sqlite3_filename_wal(sqlite3_db_filename(s->db, "main"));
+        if (wal && *wal && !(s->wal_path = pk_strdup(wal))) {
+            st = pk_error_set(err, PK_ENOMEM, "out of memory");
+            goto fail_at;
         }
     }
     if ((st = exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err))) goto fail_at;
@@ -215,6 +230,8 @@ void pk_store_close(pk_store *s)
     for (size_t i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].st);
     sqlite3_close(s->db);
+    if (s->wal_fd >= 0) close(s->wal_fd);
+    pk_free(s->wal_path);
     pk_buf_free(&s->tmp);
     pk_buf_free(&s->markings);
     pk_free(s);
@@ -244,6 +261,55 @@ pk_status pk_store_checkpoint(pk_store *s, int *wal_pages, int *copied, pk_error
     if (copied) *copied = done > 0 ? done : 0;
     /* BUSY: another connection is checkpointing; not an error here. */
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) return pki_store_fail(s, err, "checkpoint");
+    return PK_OK;
+}
+
+/* Sync the directory holding `path`, so that a file just made there keeps
+ * its name after a power cut. */
+static int sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return 0;
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Why a descriptor of our own rather than SQLite's: SQLite's file handle
+ * belongs to the connection, which the next writer is using while this runs;
+ * fdatasync on any descriptor of the file syncs what every descriptor wrote.
+ * The log keeps its inode while any connection has the store open (SQLite
+ * deletes it only when the last connection closes, after copying it into the
+ * database file and syncing that), so one descriptor serves the server's
+ * life; a log found unlinked (st_nlink 0) is opened again by name. */
+pk_status pk_store_sync_log(pk_store *s, pk_error *err)
+{
+    if (!s || !s->wal_path) return PK_OK;
+    struct stat sb;
+    if (s->wal_fd >= 0 && (fstat(s->wal_fd, &sb) != 0 || sb.st_nlink == 0)) {
+        close(s->wal_fd);
+        s->wal_fd = -1;
+    }
+    if (s->wal_fd < 0) {
+        s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        /* No log: everything committed is in the database file, synced. */
+        if (s->wal_fd < 0 && errno == ENOENT) return PK_OK;
+        if (s->wal_fd < 0) return pk_error_set(err, PK_EIO, "%s: %s", s->wal_path, strerror(errno));
+        /* The log may be new: its name must survive a power cut too. */
+        if (sync_dir(s->wal_path))
+            return pk_error_set(err, PK_EIO, "syncing the directory of %s: %s", s->wal_path,
+                                strerror(errno));
+    }
+    if (fdatasync(s->wal_fd) != 0)
+        return pk_error_set(err, PK_EIO, "syncing %s: %s", s->wal_path, strerror(errno));
     return PK_OK;
 }
 

@@ -39,6 +39,20 @@ struct pk_taxii_server {
      * growing table on every envelope. */
     pthread_mutex_t write_mu;
     pk_taxii_db *writer;
+    /* Group commit.  The writer commits into the log without syncing it
+     * (synchronous=NORMAL) and lets go of write_mu; a poster then waits until
+     * a sync of the log that began after its commit has ended (unless
+     * --commit fast).  `commits` counts commits (under write_mu), `synced`
+     * the commits known to be on disk; one sync at a time runs (`syncing`),
+     * and covers every commit counted before it began, so posters that
+     * committed meanwhile share the next one. */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    _Atomic int64_t commits;
+    int64_t synced;
+    int syncing;
+    int sync_failed; /* a sync failed: no write is acknowledged any more */
+    char sync_err[PK_ERROR_MSG_MAX];
     /* The writer never checkpoints the log itself (a checkpoint copies pages
      * and syncs the file: tens of milliseconds in one POST); this thread does,
      * on its own connection, when the log passes CKPT_PAGES or once a second. */
@@ -133,6 +147,55 @@ static void pool_put(pk_taxii_server *s, pk_taxii_db *db)
 /* A copy pass that found fewer new frames than this is followed by the
  * last one, with writers held back. */
 #define CKPT_REST 512
+
+/* Call with write_mu held, after a commit: its number, for wait_synced. */
+static int64_t committed(pk_taxii_server *s)
+{
+    return atomic_fetch_add(&s->commits, 1) + 1;
+}
+
+/* Return once commit number `n` is on disk (0), or -1 when a sync failed
+ * (after a failed fsync the kernel may have dropped the dirty pages, so no
+ * later sync can be trusted either: every write is refused from then on).
+ * Runs without write_mu: the next writer commits while this one syncs. */
+static int wait_synced(pk_taxii_server *s, int64_t n, pk_error *err)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    while (s->synced < n && !s->sync_failed) {
+        if (s->syncing) {
+            pthread_cond_wait(&s->sync_cv, &s->sync_mu);
+            continue;
+        }
+        s->syncing = 1;
+        int64_t upto = atomic_load(&s->commits);
+        pthread_mutex_unlock(&s->sync_mu);
+        pk_error e;
+        pk_error_clear(&e);
+        pk_status r = pk_store_sync_log(pki_txdb_store(s->writer), &e);
+        pthread_mutex_lock(&s->sync_mu);
+        s->syncing = 0;
+        if (r) {
+            s->sync_failed = 1;
+            snprintf(s->sync_err, sizeof s->sync_err, "%s", e.message);
+        } else if (upto > s->synced) {
+            s->synced = upto;
+        }
+        pthread_cond_broadcast(&s->sync_cv);
+    }
+    int failed = s->synced < n;
+    if (failed) pk_error_set(err, PK_EIO, "the write was not synced to disk: %s", s->sync_err);
+    pthread_mutex_unlock(&s->sync_mu);
+    return failed ? -1 : 0;
+}
+
+/* 1 when writes are refused because a sync of the log failed. */
+static int sync_broken(pk_taxii_server *s)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    int b = s->sync_failed;
+    pthread_mutex_unlock(&s->sync_mu);
+    return b;
+}
 
 /* Call with write_mu held, after a write. */
 static void wrote(pk_taxii_server *s)
@@ -493,12 +556,23 @@ static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db
     if (s == PK_ELIMIT) return send_error(r, c, 413, err.message, NULL);
     if (s) return send_error(r, c, 500, err.message, NULL);
     (void)db;
+    if (sync_broken(r->srv)) {
+        pki_tx_batch_free(batch);
+        return send_error(r, c, 503, "writes are refused: a sync of the log to disk failed", NULL);
+    }
+    int64_t n = 0;
     pthread_mutex_lock(&r->srv->write_mu);
     s = pki_txdb_add(r->srv->writer, coll, a, batch, &status, &err);
+    if (!s) n = committed(r->srv);
     wrote(r->srv);
     pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_batch_free(batch);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    /* Synced before acknowledged (DESIGN: nothing acknowledged is lost). */
+    if (!r->srv->cfg.fast_commit && wait_synced(r->srv, n, &err)) {
+        pk_free(status.body);
+        return send_error(r, c, 500, err.message, NULL);
+    }
     return send_body(r, c, 202, status.body, status.len, PK_TAXII_MEDIA_TYPE, NULL);
 }
 
@@ -518,12 +592,20 @@ static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *
     pk_error err;
     pk_error_clear(&err);
     (void)db;
+    if (sync_broken(r->srv)) {
+        pki_tx_filter_free(&f);
+        return send_error(r, c, 503, "writes are refused: a sync of the log to disk failed", NULL);
+    }
+    int64_t seq = 0;
     pthread_mutex_lock(&r->srv->write_mu);
     pk_status s = pki_txdb_delete(r->srv->writer, coll, a, stix_id, &f, &n, &err);
+    if (!s) seq = committed(r->srv);
     wrote(r->srv);
     pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_filter_free(&f);
     if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    if (!r->srv->cfg.fast_commit && n > 0 && wait_synced(r->srv, seq, &err))
+        return send_error(r, c, 500, err.message, NULL);
     if (n == 0) return send_error(r, c, 404, "no such object that this account may delete", NULL);
     char *empty = pk_strdup("");
     if (!empty) return MHD_NO;
@@ -970,6 +1052,8 @@ static void server_free(pk_taxii_server *srv)
     pthread_cond_destroy(&srv->pool_cv);
     pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->write_mu);
+    pthread_mutex_destroy(&srv->sync_mu);
+    pthread_cond_destroy(&srv->sync_cv);
     while (srv->bufs) {
         body_buf *bb = srv->bufs;
         srv->bufs = bb->next;
@@ -990,6 +1074,8 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_cond_init(&srv->pool_cv, NULL);
     pthread_mutex_init(&srv->log_mu, NULL);
     pthread_mutex_init(&srv->write_mu, NULL);
+    pthread_mutex_init(&srv->sync_mu, NULL);
+    pthread_cond_init(&srv->sync_cv, NULL);
     pthread_mutex_init(&srv->ckpt_mu, NULL);
     pthread_cond_init(&srv->ckpt_cv, NULL);
     pthread_mutex_init(&srv->bufs_mu, NULL);
@@ -1009,14 +1095,15 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         if ((s = pk_taxii_db_open(cfg->db_path, &srv->pool[i], err))) goto fail;
         srv->pool_n = srv->pool_free = i + 1;
     }
-    /* Writes: one connection.  By default synchronous=FULL: the log is synced
-     * before a POST or DELETE is answered, so nothing acknowledged is lost even
-     * if the machine fails.  With fast_commit, synchronous=NORMAL: a commit is
-     * in the log when answered; it survives the process, and is lost only if
-     * the OS or the machine fails before the next checkpoint syncs the log. */
-    if ((s = pki_txdb_open(cfg->db_path,
-                           PK_STORE_NO_CHECKPOINT | (cfg->fast_commit ? PK_STORE_FAST : 0u),
-                           &srv->writer, err)) ||
+    /* Writes: one connection, committing into the log without syncing it
+     * (synchronous=NORMAL).  By default a POST or DELETE is answered only
+     * after a sync of the log that began after its commit (wait_synced,
+     * outside the write lock), so nothing acknowledged is lost even if the
+     * machine fails.  With fast_commit it is answered at once: it survives
+     * the process, and is lost only if the OS or the machine fails before
+     * the next sync (another poster's, or the checkpoint's). */
+    if ((s = pki_txdb_open(cfg->db_path, PK_STORE_NO_CHECKPOINT | PK_STORE_FAST, &srv->writer,
+                           err)) ||
         (s = pki_txdb_open(cfg->db_path, PK_STORE_FAST, &srv->ckpt_db, err)))
         goto fail;
     if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {
