@@ -293,7 +293,9 @@ int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char
                 uint8_t esc);
 size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
 
-/* scan.c: match one value of a known kind (already unescaped). */
+/* scan.c: match one value of a known kind (already unescaped).  v must be
+ * followed by at least 16 readable bytes (the lines have PKI_PAD, scratch
+ * buffers spare room): addresses are parsed 16 bytes at a time. */
 void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
               size_t olen, const char *how);
