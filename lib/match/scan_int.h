@@ -211,6 +211,8 @@ struct pk_match_scanner {
     pki_fields fields;
     int has_map;
     int avx2;            /* the filter test may use AVX2 (scan.c) */
+    int ipv4simd;        /* pki_parse_ipv4_simd may run */
+    int avx512;          /* pki_norm_domain_dots_avx512 may run */
     int jmode;           /* PKI_JSON_*: how JSON lines are walked (adapters.c) */
     unsigned long jfast; /* JSON lines the fast path took (the rest: the walker) */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
@@ -306,7 +308,9 @@ int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char
                 uint8_t esc);
 size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
 
-/* scan.c: match one value of a known kind (already unescaped). */
+/* scan.c: match one value of a known kind (already unescaped).  v must be
+ * followed by at least 16 readable bytes (the lines have PKI_PAD, scratch
+ * buffers spare room): addresses are parsed 16 bytes at a time. */
 void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
               size_t olen, const char *how);

@@ -1420,11 +1420,15 @@ TEST(json_fast_path_same_alerts_in_any_chunking)
 /* How many probes matching one value of a role queues. */
 static size_t probes_for(pk_match_scanner *s, uint8_t role, const char *v)
 {
+    char pad[512] = {0}; /* values lie in padded lines or buffers (scan_int.h) */
+    size_t n = strlen(v);
+    if (n + 64 > sizeof pad) return (size_t)-1;
+    memcpy(pad, v, n);
     pki_flush_probes(s);
-    pki_match_value(s, role, "f", v, strlen(v));
-    size_t n = s->nq;
+    pki_match_value(s, role, "f", pad, n);
+    size_t q = s->nq;
     pki_flush_probes(s);
-    return n;
+    return q;
 }
 
 /* The index records the label counts of its domains, and only parent domains
@@ -1637,3 +1641,68 @@ TEST(json_fast_path_finds_line_ends)
     pk_match_scanner_free(s);
     pk_match_index_free(ix);
 }
+
+#ifdef PKI_HAVE_IPV4_SIMD
+/* The scanner's dotted-quad parser (SIMD, reads past the value) says what
+ * the strict one says, on random forms near an address. */
+TEST(simd_ipv4_parser_equals_strict_one)
+{
+    if (!pki_ipv4_simd_ok()) SKIP("no SSE4.1 here");
+    static const char alpha[] = "0123456789..........12a 5:";
+    char buf[64];
+    size_t differ = 0, valid = 0;
+    for (int i = 0; i < 300000; i++) {
+        size_t n = 5 + rnd() % 13;
+        for (size_t j = 0; j < sizeof buf; j++)
+            buf[j] = j < n ? alpha[rnd() % (i % 2 ? 12 : sizeof alpha - 1)] : (char)rnd();
+        if (i % 3 == 0) /* a near address: a.b.c.d with 1 to 3 digits each */
+            n = (size_t)snprintf(buf, sizeof buf, "%u.%u.%u.%u", (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 260), (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 256));
+        if (i % 7 == 0 && n > 2) buf[rnd() % n] = '0'; /* leading zeros */
+        uint8_t a[4], b[4];
+        int x = pki_parse_ipv4(buf, n, a), y = pki_parse_ipv4_simd(buf, n, b);
+        differ += x != y || (x && memcmp(a, b, 4) != 0);
+        valid += x;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(valid > 50000);
+    uint8_t a[4];
+    CHECK(pki_parse_ipv4_simd("255.254.0.9\0                ", 11, a) && a[0] == 255 &&
+          a[1] == 254 && a[2] == 0 && a[3] == 9);
+    CHECK(!pki_parse_ipv4_simd("1.2.3.04\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.256\0                ", 9, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.4.\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd(".1.2.3.4\0                ", 8, a));
+}
+#endif
+
+#ifdef PKI_HAVE_NAME_AVX512
+/* The scanner's 64-bytes-a-step name normaliser gives what the byte loop
+ * gives (key, dots, refusals) on random strings near names, of every length
+ * across the 64-byte steps. */
+TEST(avx512_name_normaliser_equals_byte_loop)
+{
+    if (!pki_name_avx512_ok()) SKIP("no AVX-512BW here");
+    static const char alpha[] = "abcXYZ019-_.......\xc3\xbc\x80\xff :/@\x7f";
+    char buf[300];
+    size_t differ = 0, names = 0;
+    for (int i = 0; i < 200000; i++) {
+        size_t n = rnd() % 262;
+        int plain = i % 4 != 0; /* mostly bytes a name may hold */
+        for (size_t j = 0; j < n; j++)
+            buf[j] = alpha[rnd() % (plain ? 18 : sizeof alpha - 1)];
+        if (i % 5 == 0)
+            for (size_t j = 0; j < n; j++) /* long labels: dots every 60 to 70 bytes */
+                buf[j] = j % (60 + (size_t)(i % 11)) == 59 ? '.' : 'a';
+        uint8_t k1[300], k2[300], d1[128], d2[128];
+        size_t n1 = 0, n2 = 0;
+        size_t a = pki_norm_domain_dots(buf, n, k1, d1, &n1);
+        size_t b = pki_norm_domain_dots_avx512(buf, n, k2, d2, &n2);
+        differ += a != b || (a && (memcmp(k1, k2, a) != 0 || n1 != n2 || memcmp(d1, d2, n1) != 0));
+        names += a != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(names > 20000);
+}
+#endif
