@@ -1597,10 +1597,11 @@ TEST(json_fast_path_finds_line_ends)
     REQUIRE(buf);
     memset(buf, '\n', cap + PKI_PAD); /* newlines past lim must not count */
     /* lines of every length from 0 to 200, then one too long */
+    static const char pat[] = "{\"a\":\"b\\\"c\",\"n\":[1,2]}";
     size_t len = 0;
     for (size_t l = 0; l <= 200; l++) {
         for (size_t i = 0; i < l; i++)
-            buf[len + i] = "{\"a\":\"b\\\"c\",\"n\":[1,2]}"[i % 24];
+            buf[len + i] = pat[i % (sizeof pat - 1)];
         buf[len + l] = '\n';
         len += l + 1;
     }
