@@ -340,7 +340,9 @@ static inline const char *scalar_stop(const char *p, const char *e)
 
 #define MAX_DEPTH 64
 
-const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
+/* The byte-by-byte walker: every line the fast path leaves, and the judge
+ * of every malformed one. */
+static const char *json_walk(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
 {
     const char *e = p + n;
     frame st[MAX_DEPTH];
@@ -511,6 +513,425 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         }
         goto after_value;
     }
+}
+
+/* ---- the fast path ------------------------------------------------------- */
+
+/*
+ * Most lines are compact JSON without escapes.  For those, the bytes the
+ * walker looks for are found with bit masks computed 64 bytes at a time
+ * over the whole line first (simdjson's stage 1): its quotes, the bytes
+ * that end a scalar, and its brackets outside strings (a prefix XOR of the
+ * quotes says which bytes lie inside strings).  The walk then goes from
+ * string end to string end on the quote mask, checks the one or two bytes
+ * between (a member "key":"value", is the key's closing quote, ':', the
+ * value's quotes and ','; a number member ends at the first , } ] after
+ * it), and steps over unwanted sub-objects on the bracket mask alone.
+ *
+ * It finds every string end and scalar end exactly where the byte-by-byte
+ * walker below finds it, and takes only lines the walker takes, the same
+ * way: anything else (a backslash anywhere, whitespace between tokens, a
+ * trailing comma, too deep, an odd number of quotes...) makes it give up,
+ * and the walker runs the line from the start, so every reason reported
+ * is the walker's own and every value recorded the walker's.
+ */
+
+enum { JF_OK, JF_SKIP, JF_BAIL };
+
+/* Bytes that may start a scalar (the walker's rule: a digit, '-', t, f, n). */
+static const uint8_t scalar_first[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['t'] = 1, ['f'] = 1, ['n'] = 1,
+};
+
+/* The masks of one 64-byte block, as each form computes them. */
+typedef struct jf_masks {
+    uint64_t q;  /* '"' */
+    uint64_t bs; /* '\\' */
+    uint64_t t;  /* , } ] and bytes <= 0x20 */
+    uint64_t br; /* { } [ ] */
+} jf_masks;
+
+static inline void jf_masks_c(const char *p, jf_masks *m)
+{
+    uint64_t q = 0, bs = 0, t = 0, br = 0;
+    for (int i = 0; i < 64; i++) {
+        unsigned char c = (unsigned char)p[i];
+        uint64_t bit = 1ull << i;
+        q |= c == '"' ? bit : 0;
+        bs |= c == '\\' ? bit : 0;
+        t |= c == ',' || c == '}' || c == ']' || c <= 0x20 ? bit : 0;
+        br |= c == '{' || c == '}' || c == '[' || c == ']' ? bit : 0;
+    }
+    *m = (jf_masks){q, bs, t, br};
+}
+
+#if defined(__SSE2__)
+static inline void jf_masks_sse2(const char *p, jf_masks *m)
+{
+    const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), CM = _mm_set1_epi8(','),
+                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20);
+    uint64_t q = 0, bs = 0, t = 0, br = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i lo = _mm_andnot_si128(UP, v); /* '{' '}' -> '[' ']' */
+        __m128i cl = _mm_cmpeq_epi8(lo, CB);
+        __m128i b = _mm_or_si128(_mm_cmpeq_epi8(lo, OB), cl);
+        __m128i e = _mm_or_si128(_mm_or_si128(cl, _mm_cmpeq_epi8(v, CM)),
+                                 _mm_cmpeq_epi8(_mm_min_epu8(v, UP), v));
+        int sh = 16 * i;
+        q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, Q)) << sh;
+        bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, B)) << sh;
+        t |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << sh;
+        br |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << sh;
+    }
+    *m = (jf_masks){q, bs, t, br};
+}
+#endif
+
+static inline uint64_t prefix_xor_c(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* Stage 1 with a given mask function and prefix XOR: sets ok to 0 when the
+ * line is not one the fast path takes (a backslash, an odd number of
+ * quotes).  Reads up to 63 bytes past the line (PKI_PAD). */
+#define JF_STAGE1(MASKS, PXOR)                                                                     \
+    do {                                                                                           \
+        uint64_t carry = 0, bs = 0;                                                                \
+        unsigned nb = (unsigned)((n + 63) / 64);                                                   \
+        j->nb = nb;                                                                                \
+        for (unsigned b = 0; b < nb; b++) {                                                        \
+            jf_masks m;                                                                            \
+            MASKS(L + 64 * (size_t)b, &m);                                                         \
+            if (b == nb - 1 && (n & 63)) {                                                         \
+                uint64_t v = (1ull << (n & 63)) - 1;                                               \
+                m.q &= v, m.bs &= v, m.t &= v, m.br &= v;                                          \
+            }                                                                                      \
+            uint64_t in = PXOR(m.q) ^ carry;                                                       \
+            carry = (uint64_t)((int64_t)in >> 63);                                                 \
+            bs |= m.bs;                                                                            \
+            j->q[b] = m.q;                                                                         \
+            j->t[b] = m.t;                                                                         \
+            j->br[b] = m.br & ~in;                                                                 \
+            j->in[b] = in;                                                                         \
+        }                                                                                          \
+        /* searches past the line stop at the first of these */                                    \
+        j->q[nb] = j->q[nb + 1] = j->t[nb] = j->t[nb + 1] = ~0ull;                                 \
+        ok = !(bs | carry);                                                                        \
+    } while (0)
+
+/* The first set bit at or after position p of mask M (>= n past the line). */
+static inline __attribute__((always_inline)) size_t jf_next(const uint64_t *M, size_t p)
+{
+    size_t w = p >> 6;
+    uint64_t m = M[w] & (~0ull << (p & 63));
+    while (!m)
+        m = M[++w];
+    return 64 * w + (size_t)__builtin_ctzll(m);
+}
+
+/* Step over the nested value whose bracket is at v, on the bracket mask:
+ * the position of its closing bracket, or 0 when the walker must judge
+ * (mismatched, too deep, unterminated, or v not outside a string by the
+ * quotes' parity, so that the strings inside would not pair as they do
+ * for the walker). */
+static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, const char *L,
+                                                            size_t v)
+{
+    unsigned b = (unsigned)(v >> 6);
+    if (j->in[b] >> (v & 63) & 1) return 0;
+    uint64_t mm = j->br[b] & (~0ull << (v & 63)), arr = 0;
+    int d = 0;
+    for (;;) {
+        for (; mm; mm &= mm - 1) {
+            size_t pos = 64 * (size_t)b + (size_t)__builtin_ctzll(mm);
+            char c = L[pos];
+            if (c == '{' || c == '[') {
+                if (d == 63) return 0;
+                arr = arr << 1 | (c == '[');
+                d++;
+            } else {
+                if ((arr & 1) != (c == ']')) return 0;
+                arr >>= 1;
+                if (--d == 0) return pos;
+            }
+        }
+        if (++b >= j->nb) return 0;
+        mm = j->br[b];
+    }
+}
+
+static inline uint16_t jf_load16(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+#define JF_PAIR(a, b) ((uint16_t)((unsigned char)(a) | (unsigned char)(b) << 8))
+
+/*
+ * Stage 2: the walk.  Positions come from the masks; the bytes at them are
+ * checked against what the grammar wants there, and any surprise is
+ * JF_BAIL.  L[n] and the bytes after are readable (PKI_PAD) but not the
+ * line's: a string end at or past n is refused before its bytes are used,
+ * and so is a separator.
+ */
+static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, const char *L,
+                                                         size_t n, const pki_ftab *t)
+{
+    const pki_jfast *j = &s->jf;
+    const uint64_t *qm = j->q, *tm = j->t;
+    frame st[MAX_DEPTH];
+    int d = 0;
+    size_t a, x, vs;
+    uint8_t role;
+    const char *field;
+    uint64_t kh;
+    int walk;
+    frame *f;
+    if (L[0] != '{') return JF_BAIL;
+    st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
+    f = &st[0];
+    vs = 0;
+    goto open_obj;
+
+member: /* a: the opening quote of a key in object f */
+    /* The bulk of a line is members "key":"text" and "key":123 followed by
+     * ,": they go round this loop; anything else leaves it (x or vs set)
+     * for the general code below. */
+    for (;;) {
+        x = jf_next(qm, a + 1); /* the key's closing quote */
+        if (x >= n) return JF_BAIL;
+        uint16_t cv = jf_load16(L + x + 1); /* ':' and the value's first byte */
+        if ((uint8_t)cv != ':') return JF_BAIL;
+        const char *k0 = L + a + 1;
+        size_t kl = x - a - 1;
+        role = R_NONE;
+        walk = 0;
+        kh = f->h;
+        field = NULL;
+        if (kl == 0 || pki_kf_maybe(t, k0, kl)) {
+            kh = pki_path_hash(f->h, k0, kl);
+            const pki_fslot *sl = pki_ftab_find(t, kh, k0, kl);
+            if (sl) {
+                role = sl->role;
+                field = sl->name;
+                walk = sl->prefix;
+            }
+        }
+        vs = x + 2;
+        unsigned char vc = (unsigned char)(cv >> 8);
+        if (vc == '"') {
+            x = jf_next(qm, vs + 1);
+            if (x >= n) return JF_BAIL;
+            if (role != R_NONE) {
+                if (role == R_EVENT) {
+                    if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
+                } else if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) {
+                    return JF_BAIL;
+                }
+            }
+            x++;
+        } else if (scalar_first[vc]) {
+            if (vs >= n) return JF_BAIL;
+            x = jf_next(tm, vs);
+            if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
+                pki_add_obs(s, role, field, L + vs, x - vs, 0);
+        } else {
+            goto value;
+        }
+        if (x + 1 < n && jf_load16(L + x) == JF_PAIR(',', '"')) {
+            a = x + 1;
+            continue;
+        }
+        goto after;
+    }
+
+value: /* a value that starts at vs (< n + 2) */
+    switch (L[vs]) {
+    case '"':
+        x = jf_next(qm, vs + 1);
+        if (x >= n) return JF_BAIL;
+        if (role == R_EVENT) {
+            if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
+        } else if (role != R_NONE) {
+            if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) return JF_BAIL;
+        }
+        x++;
+        break;
+    case '{':
+    case '[':
+        if (vs >= n) return JF_BAIL;
+        if (!walk && (L[vs] == '{' || role == R_NONE)) {
+            x = jf_skip(j, L, vs);
+            if (!x) return JF_BAIL;
+            x++;
+            break;
+        }
+        if (d == MAX_DEPTH) return JF_BAIL;
+        st[d++] = (frame){kh, field, role, (uint8_t)(L[vs] == '['), (uint8_t)walk};
+        f = &st[d - 1];
+        if (L[vs] == '[') {
+            if (L[vs + 1] == ']') {
+                x = vs + 1;
+                goto close;
+            }
+            vs++;
+            goto value; /* role, field, walk and kh are the array's */
+        }
+    open_obj: /* vs: the '{' of object f */
+        a = vs + 1;
+        if (L[a] == '"') goto member;
+        if (L[a] != '}') return JF_BAIL;
+        x = a;
+        goto close;
+    default:
+        if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
+        x = jf_next(tm, vs);
+        if (role == R_TIME || role >= R_SRC_PORT) pki_add_obs(s, role, field, L + vs, x - vs, 0);
+        break;
+    }
+
+after: /* x: the byte after a value in frame f */
+    for (;;) {
+        if (x >= n) return JF_BAIL;
+        if (L[x] == ',') {
+            if (!f->arr) {
+                if (L[x + 1] != '"') return JF_BAIL;
+                a = x + 1;
+                goto member;
+            }
+            role = f->role;
+            field = f->field;
+            walk = f->prefix;
+            kh = f->h;
+            vs = x + 1;
+            goto value;
+        }
+        if (L[x] != (f->arr ? ']' : '}')) return JF_BAIL;
+    close: /* x: the bracket closing f */
+        if (--d == 0) return x == n - 1 ? JF_OK : JF_BAIL;
+        f = &st[d - 1];
+        x++;
+    }
+}
+
+static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    JF_STAGE1(jf_masks_c, prefix_xor_c);
+    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+#if defined(__SSE2__)
+static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c);
+    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define JF_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt,pclmul")))
+
+static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
+{
+    const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), CM = _mm256_set1_epi8(','),
+                  OB = _mm256_set1_epi8('['), CB = _mm256_set1_epi8(']'),
+                  UP = _mm256_set1_epi8(0x20);
+    uint64_t r[4][2];
+    for (int h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
+        __m256i lo = _mm256_andnot_si256(UP, v); /* '{' '}' -> '[' ']' */
+        __m256i cl = _mm256_cmpeq_epi8(lo, CB);
+        __m256i b = _mm256_or_si256(_mm256_cmpeq_epi8(lo, OB), cl);
+        __m256i e = _mm256_or_si256(_mm256_or_si256(cl, _mm256_cmpeq_epi8(v, CM)),
+                                    _mm256_cmpeq_epi8(_mm256_min_epu8(v, UP), v));
+        r[0][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, Q));
+        r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, B));
+        r[2][h] = (uint32_t)_mm256_movemask_epi8(e);
+        r[3][h] = (uint32_t)_mm256_movemask_epi8(b);
+    }
+    m->q = r[0][0] | r[0][1] << 32;
+    m->bs = r[1][0] | r[1][1] << 32;
+    m->t = r[2][0] | r[2][1] << 32;
+    m->br = r[3][0] | r[3][1] << 32;
+}
+
+static inline JF_AVX2 uint64_t prefix_xor_clmul(uint64_t x)
+{
+    return (uint64_t)_mm_cvtsi128_si64(
+        _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xff), 0));
+}
+
+static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul);
+    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+#endif
+
+static int jf_mode_auto(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
+        __builtin_cpu_supports("pclmul"))
+        return PKI_JSON_FAST_AVX2;
+#endif
+#if defined(__SSE2__)
+    return PKI_JSON_FAST_SSE2;
+#else
+    return PKI_JSON_FAST_C;
+#endif
+}
+
+const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
+{
+    if (!s->jmode) s->jmode = jf_mode_auto();
+    if (n && n <= PKI_JF_MAX && s->jmode != PKI_JSON_WALK) {
+        int r;
+        switch (s->jmode) {
+#if defined(__x86_64__) && defined(__GNUC__)
+        case PKI_JSON_FAST_AVX2:
+            r = jf_line_avx2(s, p, n, t);
+            break;
+#endif
+#if defined(__SSE2__)
+        case PKI_JSON_FAST_SSE2:
+            r = jf_line_sse2(s, p, n, t);
+            break;
+#endif
+        default:
+            r = jf_line_c(s, p, n, t);
+            break;
+        }
+        if (r != JF_BAIL) {
+            s->jfast++;
+            return r == JF_OK ? NULL : "";
+        }
+        /* the walker starts over: drop what the fast path recorded */
+        s->nobs = 0;
+        s->time = NULL;
+        s->path = NULL;
+    }
+    return json_walk(s, p, n, t);
 }
 
 /* ---- Zeek TSV ------------------------------------------------------------ */

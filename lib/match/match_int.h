@@ -198,6 +198,15 @@ static inline int pki_bloom_test(const uint32_t *blk, uint64_t h)
 #define PKI_KEY_MAX 4096 /* longest normalised key (URLs); longer values are refused */
 
 int pki_parse_ipv4(const char *s, size_t n, uint8_t out[4]);
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PKI_HAVE_IPV4_SIMD 1
+/* pki_parse_ipv4 (the same answer) without a branch on the digit counts, for
+ * CPUs with SSE4.1 (pki_ipv4_simd_ok) and values followed by at least 16
+ * readable bytes (the scanner's lines and scratch buffers all are): it
+ * reads 16 bytes from s whatever n is. */
+int pki_parse_ipv4_simd(const char *s, size_t n, uint8_t out[4]);
+int pki_ipv4_simd_ok(void);
+#endif
 int pki_parse_ipv6(const char *s, size_t n, uint8_t out[16]);
 /* Normalise into out (at least n + 8 bytes; PKI_KEY_MAX caps); returns the
  * length, 0 when the value is not one of its kind. */
@@ -205,6 +214,15 @@ size_t pki_norm_domain(const char *s, size_t n, uint8_t *out);
 /* pki_norm_domain that also gives the offsets of the dots in the key (a
  * name of at most 253 bytes has at most 126: dots holds 128). */
 size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots);
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PKI_HAVE_NAME_AVX512 1
+/* pki_norm_domain_dots (the same answer and key) 64 bytes a step with
+ * AVX-512BW masked loads and stores (nothing read or written past n), for
+ * CPUs where pki_name_avx512_ok. */
+size_t pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots,
+                                   size_t *ndots);
+int pki_name_avx512_ok(void);
+#endif
 /* How many labels a normalised name has. */
 unsigned pki_domain_labels(const uint8_t *k, size_t n);
 /* The bit of a label count in pki_header.domain_labels (63 for 63 and more). */

@@ -51,6 +51,12 @@ pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
     __builtin_cpu_init();
     s->avx2 = __builtin_cpu_supports("avx2") != 0;
 #endif
+#ifdef PKI_HAVE_IPV4_SIMD
+    s->ipv4simd = pki_ipv4_simd_ok();
+#endif
+#ifdef PKI_HAVE_NAME_AVX512
+    s->avx512 = pki_name_avx512_ok();
+#endif
     pk_status rc = PK_OK;
     if (!s->buf) {
         rc = pk_error_set(err, PK_ENOMEM, "out of memory");
@@ -570,11 +576,32 @@ static inline int starts_ci(const char *v, size_t n, const char *lit, size_t len
     return 1;
 }
 
-static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_t n)
+/* A dotted quad; v lies in the lines or a scratch buffer, with 16 readable
+ * bytes after it. */
+static inline int parse_ipv4(const pk_match_scanner *s, const char *v, size_t n, uint8_t a[4])
+{
+#ifdef PKI_HAVE_IPV4_SIMD
+    if (s->ipv4simd) return pki_parse_ipv4_simd(v, n, a);
+#endif
+    return pki_parse_ipv4(v, n, a);
+}
+
+/* A name normalised (pki_norm_domain_dots); v lies in the lines or a
+ * scratch buffer. */
+static inline size_t norm_domain(const pk_match_scanner *s, const char *v, size_t n, uint8_t *k,
+                                 uint8_t *dots, size_t *nd)
+{
+#ifdef PKI_HAVE_NAME_AVX512
+    if (s->avx512) return pki_norm_domain_dots_avx512(v, n, k, dots, nd);
+#endif
+    return pki_norm_domain_dots(v, n, k, dots, nd);
+}
+
+static int match_ipv4(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     const pk_match_index *ix = s->ix;
-    uint8_t a[16];
-    if (n <= 15 && pki_parse_ipv4(v, n, a)) {
+    uint8_t a[4];
+    if (n <= 15 && parse_ipv4(s, v, n, a)) {
         OBSERVE(s, PK_IOC_IPV4, v, n);
         uint32_t x16 = (uint32_t)a[0] << 8 | a[1];
         if (ix->v4keys[x16 >> 3] & (1u << (x16 & 7)))
@@ -589,6 +616,13 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
         }
         return 1;
     }
+    return 0;
+}
+
+static int match_ipv6(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    const pk_match_index *ix = s->ix;
+    uint8_t a[16];
     if (n >= 2 && memchr(v, ':', n) && pki_parse_ipv6(v, n, a)) {
         OBSERVE(s, PK_IOC_IPV6, v, n);
         probe(s, PK_IOC_IPV6, a, 16, field, v, n, "exact");
@@ -617,23 +651,32 @@ static int match_ip(pk_match_scanner *s, const char *field, const char *v, size_
     return 0;
 }
 
-static void match_domain(pk_match_scanner *s, const char *field, const char *v, size_t n)
+static inline int match_ip(pk_match_scanner *s, const char *field, const char *v, size_t n)
+{
+    return match_ipv4(s, field, v, n) || match_ipv6(s, field, v, n);
+}
+
+/* 1 when v is a name (and was matched as one) */
+static int match_domain(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     uint8_t *k = s->key;
-    if (n > 253 + 1) return;
+    if (n > 253 + 1) return 0;
     uint8_t dots[128];
     size_t nd;
-    size_t kn = pki_norm_domain_dots(v, n, k, dots, &nd);
-    if (!kn) return;
+    size_t kn = norm_domain(s, v, n, k, dots, &nd);
+    if (!kn) return 0;
     OBSERVE(s, PK_IOC_DOMAIN, v, n);
     enqueue_domain(s, k, kn, dots, nd, field, v, n);
+    return 1;
 }
 
 static void match_host(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     if (n && v[0] == '*' && n > 2 && v[1] == '.') v += 2, n -= 2; /* *.evil.com in certificates */
-    if (match_ip(s, field, v, n)) return;
-    match_domain(s, field, v, n);
+    /* an IPv6 address is never a name (':'), so it is tried last and a
+     * name costs no search for a colon */
+    if (match_ipv4(s, field, v, n) || match_domain(s, field, v, n)) return;
+    match_ipv6(s, field, v, n);
 }
 
 static void match_dn(pk_match_scanner *s, const char *field, const char *v, size_t n)

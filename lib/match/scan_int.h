@@ -166,6 +166,34 @@ enum { F_UNKNOWN = 0, F_EVE, F_ZEEK_JSON, F_ZEEK_TSV, F_JSONL, F_JSON_ANY, F_TEX
 
 #define PKI_PAD 64 /* readable bytes past the end of any line */
 
+/*
+ * The JSON walk's fast path (adapters.c) sees a line as bit masks first, a
+ * bit per byte in 64-bit words: its quotes, the bytes that end a scalar,
+ * its brackets outside strings and which bytes lie inside strings.  Two
+ * words after the line's last block are set, so that a search for the next
+ * quote or scalar end always stops.  Lines longer than PKI_JF_MAX take the
+ * byte-by-byte walker.
+ */
+#define PKI_JF_MAX 16384
+#define PKI_JF_WORDS (PKI_JF_MAX / 64 + 2)
+typedef struct pki_jfast {
+    uint64_t q[PKI_JF_WORDS];  /* '"' */
+    uint64_t t[PKI_JF_WORDS];  /* the bytes that end a scalar: , } ] and <= 0x20 */
+    uint64_t br[PKI_JF_WORDS]; /* { } [ ] outside strings */
+    uint64_t in[PKI_JF_WORDS]; /* inside a string (an opening quote is, a closing one not) */
+    unsigned nb;               /* 64-byte blocks in the line */
+} pki_jfast;
+
+/* How pki_json_line walks a line: chosen at the first line (AUTO) from what
+ * the CPU offers; tests set it to compare the forms. */
+enum {
+    PKI_JSON_AUTO = 0,
+    PKI_JSON_WALK,      /* the byte-by-byte walker only */
+    PKI_JSON_FAST_C,    /* masks in plain C, then the fast path */
+    PKI_JSON_FAST_SSE2, /* masks with SSE2 (x86-64) */
+    PKI_JSON_FAST_AVX2, /* masks with AVX2 (chosen at run time) */
+};
+
 struct pk_match_scanner {
     pk_match_index *ix;
     pk_match_callbacks cb;
@@ -175,6 +203,10 @@ struct pk_match_scanner {
     pki_fields fields;
     int has_map;
     int avx2;            /* the filter test may use AVX2 (scan.c) */
+    int ipv4simd;        /* pki_parse_ipv4_simd may run */
+    int avx512;          /* pki_norm_domain_dots_avx512 may run */
+    int jmode;           /* PKI_JSON_*: how JSON lines are walked (adapters.c) */
+    unsigned long jfast; /* JSON lines the fast path took (the rest: the walker) */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
@@ -219,6 +251,8 @@ struct pk_match_scanner {
 
     void *pat; /* pattern windows (pattern.c) */
 
+    pki_jfast jf; /* the masks of the JSON line being walked (adapters.c) */
+
     /* the record's probes, batched so that their cache misses overlap; without
      * patterns a record's batch runs after the next record is parsed */
     struct pki_probe_item *q, *q2;
@@ -259,7 +293,9 @@ int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char
                 uint8_t esc);
 size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
 
-/* scan.c: match one value of a known kind (already unescaped). */
+/* scan.c: match one value of a known kind (already unescaped).  v must be
+ * followed by at least 16 readable bytes (the lines have PKI_PAD, scratch
+ * buffers spare room): addresses are parsed 16 bytes at a time. */
 void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
               size_t olen, const char *how);

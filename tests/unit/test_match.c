@@ -1164,16 +1164,262 @@ TEST(compact_and_spaced_members_mix)
     pk_match_index_free(ix);
 }
 
+/* ---- the JSON fast path against the walker ------------------------------- */
+
+/* Lines of every shape the walker meets: EVE records with wanted and
+ * skipped sub-objects, arrays of strings and objects, empty containers,
+ * scalars of every kind, Zeek-style flat keys, spacing, escapes. */
+static const char *const jf_lines[] = {
+    "{\"timestamp\":\"2024-03-21T05:46:40.003238+0000\",\"flow_id\":139302744690089,\"in_iface\":"
+    "\"eth0\",\"event_type\":\"flow\",\"src_ip\":\"10.24.37.211\",\"src_port\":38845,\"dest_ip\":"
+    "\"52.29.109.10\",\"dest_port\":443,\"proto\":\"TCP\",\"app_proto\":\"tls\",\"flow\":{"
+    "\"pkts_toserver\":283,\"bytes_toclient\":867077,\"start\":\"2024-03-21T05:46:40+0000\","
+    "\"age\":289,\"state\":\"closed\",\"alerted\":false},\"tcp\":{\"tcp_flags\":\"1b\",\"syn\":"
+    "true,\"fin\":true,\"state\":\"closed\"}}",
+    "{\"timestamp\":\"2024-03-21T05:54:58.952230+0000\",\"flow_id\":194454249537550,"
+    "\"event_type\":\"dns\",\"src_ip\":\"52.184.236.50\",\"src_port\":49725,\"dest_ip\":"
+    "\"10.108.221.68\",\"dest_port\":53,\"proto\":\"UDP\",\"dns\":{\"version\":2,\"type\":"
+    "\"answer\",\"id\":34114,\"flags\":\"8180\",\"qr\":true,\"rrname\":\"api.evil.com\","
+    "\"rrtype\":\"A\",\"answers\":[{\"rrname\":\"api.evil.com\",\"rrtype\":\"A\",\"ttl\":300,"
+    "\"rdata\":\"10.1.2.3\"},{\"rrname\":\"x.evil.com\",\"rdata\":\"10.1.2.4\"}],\"grouped\":{"
+    "\"A\":[\"10.1.2.3\",\"10.1.2.4\"],\"CNAME\":[]}}}",
+    "{\"timestamp\":\"2024-03-21T06:36:38.482819+0000\",\"event_type\":\"http\",\"src_ip\":"
+    "\"142.61.125.104\",\"dest_ip\":\"10.1.2.3\",\"tx_id\":0,\"http\":{\"hostname\":"
+    "\"www.evil.com\",\"url\":\"/portal/869959.js\",\"http_user_agent\":\"Mozilla/5.0 (X11; "
+    "Linux x86_64; rv:120.0)\",\"http_refer\":\"http://a.evil.com/x\",\"status\":200,"
+    "\"length\":14150}}",
+    "{\"timestamp\":\"2024-03-21T06:28:20.054400+0000\",\"event_type\":\"tls\",\"src_ip\":"
+    "\"10.188.237.149\",\"dest_ip\":\"10.74.50.54\",\"tls\":{\"subject\":\"CN=zoom.evil.com\","
+    "\"issuerdn\":\"C=US, O=Let's Encrypt, CN=R3\",\"fingerprint\":\"b0:65:d7:2e:93:54:9c:6f:7b:50:"
+    "0a:59:ac:02:23:66:68:9a:9c:b9\",\"sni\":\"zoom.evil.com\",\"ja3\":{\"hash\":\"4ab7\","
+    "\"string\":\"771,4865-4866,0-23\"}}}",
+    "{\"timestamp\":\"2024-03-21T05:46:40.177140+0000\",\"event_type\":\"smtp\",\"src_ip\":"
+    "\"10.36.135.160\",\"smtp\":{\"helo\":\"mx.evil.com\",\"mail_from\":\"<a@evil.com>\","
+    "\"rcpt_to\":[\"<b@evil.com>\",\"<c@corp.example>\"]},\"email\":{\"from\":\"A <a@evil.com>\","
+    "\"to\":[\"b@evil.com\"],\"attachment\":[\"x.exe\"]}}",
+    "{\"timestamp\":\"2024-03-21T05:46:40.163213+0000\",\"event_type\":\"fileinfo\",\"fileinfo\":{"
+    "\"filename\":\"/verify/"
+    "43476.png\",\"gaps\":false,\"md5\":\"a4fa7bbea5dc49d4d921bc5ff1c0cc21\","
+    "\"size\":177582,\"stored\":null,\"tx_id\":-1.5e3}}",
+    "{\"timestamp\":\"2024-03-21T05:46:40Z\",\"event_type\":\"stats\",\"stats\":{\"uptime\":1}}",
+    "{\"event_type\":\"alert\",\"src_ip\":\"10.1.2.3\",\"alert\":{\"signature\":\"ET [x] {y}\","
+    "\"metadata\":{\"a\":[[1,2],[{\"b\":\"}\"}]],\"c\":{}}},\"e\":[],\"f\":{},\"g\":\"\"}",
+    "{\"ts\":1711000000.123,\"id.orig_h\":\"10.1.2.3\",\"id\":{\"resp_h\":\"10.1.2.4\"},"
+    "\"query\":\"www.evil.com\",\"answers\":[\"10.1.2.5\",\"evil.com\"],\"\":\"empty key\"}",
+    "{}",
+    "{\"a\":{\"b\":{\"c\":{\"d\":[[[[{\"e\":[1]}]]]]}}},\"src_ip\":\"10.1.2.3\"}",
+    "{\"timestamp\" : \"2024-03-21T05:46:40Z\", \"src_ip\":\"10.1.2.3\",\"dns\": {\"rrname\":"
+    "\"a.evil.com\"}}",
+    "{\"time\\u0073tamp\":\"x\",\"src_ip\":\"10.1.2.3\",\"dns\":{\"rrname\":\"a.e\\\"vil.com\"}}",
+    "{\"src_ip\":\"10.1.2.3\",\"n\":1\"x\",\"dns\":{\"rrname\":\"a.evil.com\"}}",
+    "{\"src_ip\":\"10.1.2.3\",\"flow\":{\"a\":1,\"b\":\"x\"y\"},\"dns\":{\"rrname\":\"evil.com\"}}",
+    "{\"a\":1,}",
+    "[1,2]",
+    "{\"src_ip\":\"10.1.2.3\"} x",
+};
+
+/* One walk of a line: its result and what it recorded, in offsets. */
+static void jf_record(pk_match_scanner *s, const char *p, size_t n, pk_buf *out)
+{
+    s->nobs = 0;
+    s->time = NULL;
+    s->path = NULL;
+    s->time_state = 0;
+    const char *why = pki_json_line(s, p, n, &s->fields.eve);
+    pk_buf_addf(out, "[%s]", why ? why : "ok");
+    for (size_t i = 0; i < s->nobs; i++)
+        pk_buf_addf(out, " %ld+%u/%u/%u/%s", (long)(s->obs[i].v - p), s->obs[i].len, s->obs[i].role,
+                    s->obs[i].esc, s->obs[i].field ? s->obs[i].field : "-");
+    if (s->time) pk_buf_addf(out, " t%ld+%zu/%d", (long)(s->time - p), s->time_len, s->time_esc);
+    if (s->path) pk_buf_addf(out, " p%ld+%zu", (long)(s->path - p), s->path_len);
+    pk_buf_addc(out, '\n');
+}
+
+/* A mutation of line i, number k: a byte replaced, inserted or deleted,
+ * chosen from the bytes that matter to JSON (deterministic). */
+static size_t jf_mutate(const char *src, size_t n, unsigned k, char *out)
+{
+    static const char set[] = "\"\\{}[]:, \t\r\x01-0a";
+    uint32_t x = 2654435761u * (k + 1);
+    size_t at = (x >> 8) % (n + 1);
+    char c = set[(x >> 3) % (sizeof set - 1)];
+    switch (k % 3) {
+    case 0: /* replace */
+        memcpy(out, src, n);
+        if (at < n) out[at] = c;
+        return n;
+    case 1: /* insert */
+        memcpy(out, src, at);
+        out[at] = c;
+        memcpy(out + at + 1, src + at, n - at);
+        return n + 1;
+    default: /* delete */
+        if (at == n) at = n - 1;
+        memcpy(out, src, at);
+        memcpy(out + at, src + at + 1, n - at - 1);
+        return n - 1;
+    }
+}
+
+/* Every form of the fast path (masks in plain C, SSE2, AVX2 when the CPU
+ * has it) gives the walker's result, values and reasons, on well formed
+ * and mutated lines starting at every offset of a 64-byte block, with the
+ * line's end right before its PKI_PAD readable bytes (ASan sees a read
+ * past them). */
+TEST(json_fast_path_forms_agree_with_walker)
+{
+    pk_match_index *ix = build("evil.com\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    int modes[4], nm = 0;
+    modes[nm++] = PKI_JSON_FAST_C;
+#if defined(__SSE2__)
+    modes[nm++] = PKI_JSON_FAST_SSE2;
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
+        __builtin_cpu_supports("pclmul"))
+        modes[nm++] = PKI_JSON_FAST_AVX2;
+#endif
+    char line[2048];
+    long lines = 0, ok = 0, diffs = 0;
+    unsigned long fast_before = s->jfast;
+    size_t nl = sizeof jf_lines / sizeof *jf_lines;
+    for (size_t i = 0; i < nl; i++) {
+        size_t n0 = strlen(jf_lines[i]);
+        for (unsigned k = 0; k <= 300; k++) {
+            size_t n = n0;
+            if (k == 0) {
+                memcpy(line, jf_lines[i], n0);
+            } else {
+                n = jf_mutate(jf_lines[i], n0, k * 131 + (unsigned)i, line);
+                if (k > 150 && n) { /* two changes */
+                    char once[2048];
+                    memcpy(once, line, n);
+                    n = jf_mutate(once, n, k * 7919 + (unsigned)i, line);
+                }
+            }
+            if (!n) continue;
+            /* every alignment for the lines as written, a few for mutations */
+            for (size_t off = 0; off < 64; off += k ? 21 : 1) {
+                char *buf = pk_malloc(off + n + PKI_PAD);
+                REQUIRE(buf);
+                memset(buf, 'x', off + n + PKI_PAD); /* the pad is not the line's */
+                memcpy(buf + off, line, n);
+                pk_buf ref, fb;
+                pk_buf_init(&ref, 0);
+                pk_buf_init(&fb, 0);
+                s->jmode = PKI_JSON_WALK;
+                jf_record(s, buf + off, n, &ref);
+                pk_buf_addc(&ref, '\0');
+                if (strncmp(ref.data, "[ok]", 4) == 0) ok++;
+                for (int m = 0; m < nm; m++) {
+                    s->jmode = modes[m];
+                    pk_buf_reset(&fb);
+                    jf_record(s, buf + off, n, &fb);
+                    pk_buf_addc(&fb, '\0');
+                    if (strcmp(ref.data, fb.data) != 0 && diffs++ < 5)
+                        PKT_FAIL("mode %d, line %zu mutation %u at offset %zu: %.*s\n  walker %s"
+                                 "  fast   %s",
+                                 modes[m], i, k, off, (int)n, line, ref.data, fb.data);
+                }
+                lines++;
+                pk_buf_free(&ref);
+                pk_buf_free(&fb);
+                pk_free(buf);
+            }
+        }
+    }
+    CHECK_INT(diffs, 0);
+    CHECK(ok > 1000);                                  /* well formed lines were compared... */
+    CHECK(ok < lines);                                 /* ...and malformed ones */
+    CHECK(s->jfast - fast_before > (unsigned long)ok); /* the fast path took most of them */
+    pk_match_scanner_free(s);
+    pk_match_index_free(ix);
+}
+
+/* The same through the scanner: a log of those lines and their mutations,
+ * fed in chunks of every size from 1 byte (lines cut anywhere) to the
+ * whole, gives the same alerts and malformed-line reports with and
+ * without the fast path. */
+static char *jf_scan(pk_match_index *ix, int mode, const char *log, size_t n, size_t chunk, got *g)
+{
+    pk_buf_init(&g->b, 0);
+    g->bad = 0;
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_callbacks cb = {on_alert, on_bad, g};
+    pk_match_scanner *s;
+    if (pk_match_scanner_new(ix, &opt, &cb, &s, NULL) != PK_OK) return NULL;
+    s->jmode = mode;
+    pk_match_scanner_begin(s, "log", NULL);
+    for (size_t i = 0; i < n; i += chunk)
+        pk_match_scanner_feed(s, log + i, n - i < chunk ? n - i : chunk, NULL);
+    pk_match_scanner_end(s, NULL);
+    pk_buf_addf(&g->b, "bad %d, fast %lu", g->bad, mode == PKI_JSON_WALK ? 0 : s->jfast);
+    pk_match_scanner_free(s);
+    pk_buf_addc(&g->b, '\0');
+    return g->b.data;
+}
+
+TEST(json_fast_path_same_alerts_in_any_chunking)
+{
+    pk_match_index *ix = build("evil.com\n10.1.2.3\n10.1.2.4\nb@evil.com\n");
+    REQUIRE(ix);
+    pk_buf log;
+    pk_buf_init(&log, 0);
+    char line[2048];
+    size_t nl = sizeof jf_lines / sizeof *jf_lines;
+    for (unsigned k = 0; k < 40; k++)
+        for (size_t i = 0; i < nl; i++) {
+            size_t n = strlen(jf_lines[i]);
+            if (k % 4 == 0)
+                memcpy(line, jf_lines[i], n);
+            else
+                n = jf_mutate(jf_lines[i], n, k * 31 + (unsigned)i, line);
+            for (size_t c = 0; c < n; c++)
+                if (line[c] == '\n') line[c] = ' ';
+            pk_buf_add(&log, line, n);
+            pk_buf_addc(&log, '\n');
+        }
+    got g0;
+    char *ref = jf_scan(ix, PKI_JSON_WALK, log.data, log.len, log.len, &g0);
+    REQUIRE(ref);
+    CHECK(g0.bad > 50);
+    CHECK(strlen(ref) > 2000);
+    static const size_t chunks[] = {1, 7, 64, 65, 4096, 0};
+    for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+        int mode = c % 2 ? PKI_JSON_FAST_C : PKI_JSON_AUTO;
+        got g;
+        char *out = jf_scan(ix, mode, log.data, log.len, chunks[c] ? chunks[c] : log.len, &g);
+        REQUIRE(out);
+        const char *tail = strrchr(out, ',');
+        CHECK(tail && strtoul(tail + 7, NULL, 10) > 200); /* the fast path took lines */
+        CHECK_INT(g.bad, g0.bad);
+        CHECK(strncmp(out, ref, (size_t)(strrchr(ref, ',') - ref)) == 0);
+        pk_buf_free(&g.b);
+    }
+    pk_buf_free(&g0.b);
+    pk_buf_free(&log);
+    pk_match_index_free(ix);
+}
+
 /* ---- which parent domains are probed ------------------------------------- */
 
 /* How many probes matching one value of a role queues. */
 static size_t probes_for(pk_match_scanner *s, uint8_t role, const char *v)
 {
+    char pad[512] = {0}; /* values lie in padded lines or buffers (scan_int.h) */
+    size_t n = strlen(v);
+    if (n + 64 > sizeof pad) return (size_t)-1;
+    memcpy(pad, v, n);
     pki_flush_probes(s);
-    pki_match_value(s, role, "f", v, strlen(v));
-    size_t n = s->nq;
+    pki_match_value(s, role, "f", pad, n);
+    size_t q = s->nq;
     pki_flush_probes(s);
-    return n;
+    return q;
 }
 
 /* The index records the label counts of its domains, and only parent domains
@@ -1325,3 +1571,68 @@ TEST(addresses_of_a_16_without_indicators_cost_no_probe)
     pk_buf_free(&g.b);
     pk_match_index_free(ix);
 }
+
+#ifdef PKI_HAVE_IPV4_SIMD
+/* The scanner's dotted-quad parser (SIMD, reads past the value) says what
+ * the strict one says, on random forms near an address. */
+TEST(simd_ipv4_parser_equals_strict_one)
+{
+    if (!pki_ipv4_simd_ok()) SKIP("no SSE4.1 here");
+    static const char alpha[] = "0123456789..........12a 5:";
+    char buf[64];
+    size_t differ = 0, valid = 0;
+    for (int i = 0; i < 300000; i++) {
+        size_t n = 5 + rnd() % 13;
+        for (size_t j = 0; j < sizeof buf; j++)
+            buf[j] = j < n ? alpha[rnd() % (i % 2 ? 12 : sizeof alpha - 1)] : (char)rnd();
+        if (i % 3 == 0) /* a near address: a.b.c.d with 1 to 3 digits each */
+            n = (size_t)snprintf(buf, sizeof buf, "%u.%u.%u.%u", (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 260), (unsigned)(rnd() % 300),
+                                 (unsigned)(rnd() % 256));
+        if (i % 7 == 0 && n > 2) buf[rnd() % n] = '0'; /* leading zeros */
+        uint8_t a[4], b[4];
+        int x = pki_parse_ipv4(buf, n, a), y = pki_parse_ipv4_simd(buf, n, b);
+        differ += x != y || (x && memcmp(a, b, 4) != 0);
+        valid += x;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(valid > 50000);
+    uint8_t a[4];
+    CHECK(pki_parse_ipv4_simd("255.254.0.9\0                ", 11, a) && a[0] == 255 &&
+          a[1] == 254 && a[2] == 0 && a[3] == 9);
+    CHECK(!pki_parse_ipv4_simd("1.2.3.04\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.256\0                ", 9, a));
+    CHECK(!pki_parse_ipv4_simd("1.2.3.4.\0                ", 8, a));
+    CHECK(!pki_parse_ipv4_simd(".1.2.3.4\0                ", 8, a));
+}
+#endif
+
+#ifdef PKI_HAVE_NAME_AVX512
+/* The scanner's 64-bytes-a-step name normaliser gives what the byte loop
+ * gives (key, dots, refusals) on random strings near names, of every length
+ * across the 64-byte steps. */
+TEST(avx512_name_normaliser_equals_byte_loop)
+{
+    if (!pki_name_avx512_ok()) SKIP("no AVX-512BW here");
+    static const char alpha[] = "abcXYZ019-_.......\xc3\xbc\x80\xff :/@\x7f";
+    char buf[300];
+    size_t differ = 0, names = 0;
+    for (int i = 0; i < 200000; i++) {
+        size_t n = rnd() % 262;
+        int plain = i % 4 != 0; /* mostly bytes a name may hold */
+        for (size_t j = 0; j < n; j++)
+            buf[j] = alpha[rnd() % (plain ? 18 : sizeof alpha - 1)];
+        if (i % 5 == 0)
+            for (size_t j = 0; j < n; j++) /* long labels: dots every 60 to 70 bytes */
+                buf[j] = j % (60 + (size_t)(i % 11)) == 59 ? '.' : 'a';
+        uint8_t k1[300], k2[300], d1[128], d2[128];
+        size_t n1 = 0, n2 = 0;
+        size_t a = pki_norm_domain_dots(buf, n, k1, d1, &n1);
+        size_t b = pki_norm_domain_dots_avx512(buf, n, k2, d2, &n2);
+        differ += a != b || (a && (memcmp(k1, k2, a) != 0 || n1 != n2 || memcmp(d1, d2, n1) != 0));
+        names += a != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(names > 20000);
+}
+#endif
