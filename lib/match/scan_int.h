@@ -216,6 +216,7 @@ struct pk_match_scanner {
     int jmode;           /* PKI_JSON_*: how JSON lines are walked (adapters.c) */
     unsigned long jfast; /* JSON lines the fast path took (the rest: the walker) */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
+    unsigned kinds;      /* bit per pk_ioc_type the index holds: the rest is not even read */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;

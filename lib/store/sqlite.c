@@ -596,8 +596,8 @@ static pk_status obs_add(const char *path, const char *value, void *ud)
 }
 
 static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *obj, const char *raw,
-                           size_t raw_len, unsigned flags, pk_store_put_info *info, int64_t *out_pk,
-                           pk_error *err)
+                           size_t raw_len, unsigned flags, const pki_put_link *link,
+                           pk_store_put_info *info, int64_t *out_pk, pk_error *err)
 {
     const char *id = pk_stix_str(obj, "id"), *type = pk_stix_str(obj, "type");
     const char *created = pk_stix_str(obj, "created"), *modified = pk_stix_str(obj, "modified");
@@ -616,6 +616,9 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     pk_status r = next_global(s, &added, err);
     if (r) return r;
     int64_t idh = pki_store_id_hash(id), pk = 0;
+    int tlp = (int)pk_stix_object_tlp(obj);
+    if (link && !(flags & PKI_PUT_ABSENT))
+        return pk_error_set(err, PK_EINVAL, "a link hook needs an absent version");
     sqlite3_stmt *st;
     int rc = SQLITE_DONE;
     if (!(flags & PKI_PUT_ABSENT)) {
@@ -656,7 +659,7 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
             sqlite3_bind_null(st, 9);
         sqlite3_bind_text(st, 10, s->markings.data ? s->markings.data : "", (int)s->markings.len,
                           SQLITE_STATIC);
-        sqlite3_bind_int(st, 11, (int)pk_stix_object_tlp(obj));
+        sqlite3_bind_int(st, 11, tlp);
         sqlite3_bind_int64(st, 12, added);
         sqlite3_bind_text64(st, 13, raw, raw_len, SQLITE_STATIC, SQLITE_UTF8);
         rc = sqlite3_step(st);
@@ -680,6 +683,7 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     if (!collection) return PK_OK;
     int64_t date = 0;
     if ((r = next_in_collection(s, collection, &date, err))) return r;
+    if (link && (r = link->before(link->ud, pk, date, tlp, err))) return r;
     st = pki_store_stmt(s,
                         "INSERT INTO collection_objects(collection, date_added, obj) "
                         "VALUES(?1,?2,?3) ON CONFLICT DO NOTHING",
@@ -691,6 +695,9 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return pki_store_fail(s, err, "add to collection");
+    /* A version absent from the store cannot be in the collection yet. */
+    if (link && sqlite3_changes(s->db) == 0)
+        return pk_error_set(err, PK_ESTORE, "a new version was already in the collection");
     if (sqlite3_changes(s->db) > 0) {
         s->c_last = date;
         if (info) {
@@ -704,12 +711,12 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
 pk_status pk_store_put(pk_store *s, const char *collection, const json_t *obj, const char *raw,
                        size_t raw_len, pk_store_put_info *info, pk_error *err)
 {
-    return pki_store_put(s, collection, obj, raw, raw_len, 0, info, NULL, err);
+    return pki_store_put(s, collection, obj, raw, raw_len, 0, NULL, info, NULL, err);
 }
 
 pk_status pki_store_put(pk_store *s, const char *collection, const json_t *obj, const char *raw,
-                        size_t raw_len, unsigned flags, pk_store_put_info *info, int64_t *pk,
-                        pk_error *err)
+                        size_t raw_len, unsigned flags, const pki_put_link *link,
+                        pk_store_put_info *info, int64_t *pk, pk_error *err)
 {
     const char *id = pk_stix_str(obj, "id"), *type = pk_stix_str(obj, "type");
     if (!id || !type) return pk_error_set(err, PK_EINVAL, "the object has no id or no type");
@@ -731,7 +738,7 @@ pk_status pki_store_put(pk_store *s, const char *collection, const json_t *obj, 
         if (own) pk_store_rollback(s);
         goto out;
     }
-    r = put_in_tx(s, collection, obj, raw, raw_len, flags, info, pk, err);
+    r = put_in_tx(s, collection, obj, raw, raw_len, flags, link, info, pk, err);
     if (r) pk_error_object(err, id, NULL);
     if (own) {
         if (r)

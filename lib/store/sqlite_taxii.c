@@ -1025,14 +1025,16 @@ static pk_status note_writer(pk_taxii_db *db, const pki_tx_coll *c, int64_t org,
 
 typedef struct same_ctx {
     json_t *posted;
-    int found, equal;
+    int found, equal; /* version `v` is stored; with the posted content */
+    int other;        /* the store holds another version of the id */
 } same_ctx;
 
-/* Is version `v` of `id` in the store, and is it the posted content?  One
- * lookup on the objects(id, version) key, with the version written as the
- * store keys it (RFC 3339 with nine fractional digits, "" when none). */
-static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, same_ctx *sc,
-                                pk_error *err)
+/* Every stored version of `id`, in one lookup on the objects' id hash: is
+ * version `v` among them, is it the posted content, and are there others?
+ * The version is compared as the store keys it (RFC 3339 with nine
+ * fractional digits, "" when none); only its row's text is read. */
+static pk_status stored_versions(pk_taxii_db *db, const char *id, const char *v, same_ctx *sc,
+                                 pk_error *err)
 {
     char key[PK_TIME_STRLEN];
     pk_time t;
@@ -1040,14 +1042,18 @@ static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, 
         pk_time_format(&t, 9, key);
     else
         snprintf(key, sizeof key, "%s", v ? v : "");
-    sqlite3_stmt *st =
-        stmt(db, "SELECT raw FROM objects WHERE idh = ?3 AND id = ?1 AND version = ?2");
+    sqlite3_stmt *st = stmt(db, "SELECT CASE WHEN version = ?2 THEN raw END FROM objects"
+                                " WHERE idh = ?3 AND id = ?1");
     if (!st) return db_error(db, err, "looking up a version");
     sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+            sc->other = 1;
+            continue;
+        }
         sc->found = 1;
         json_t *stored = json_loadb((const char *)sqlite3_column_text(st, 0),
                                     (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
@@ -1055,8 +1061,35 @@ static pk_status stored_version(pk_taxii_db *db, const char *id, const char *v, 
         json_decref(stored);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PK_OK
-                                                 : db_error(db, err, "looking up a version");
+    return rc == SQLITE_DONE ? PK_OK : db_error(db, err, "looking up a version");
+}
+
+/* The whole taxii_entry row of a new object (no other version in the
+ * store: newest and oldest, flags 3), written just before the store links
+ * it into the collection, so that the triggers find it and do nothing. */
+typedef struct entry_ctx {
+    pk_taxii_db *db;
+    const pki_tx_coll *c;
+    int64_t org;
+    int granular;
+} entry_ctx;
+
+static pk_status entry_before_link(void *ud, int64_t obj_pk, int64_t date_added, int tlp,
+                                   pk_error *err)
+{
+    entry_ctx *e = ud;
+    sqlite3_stmt *st = stmt(e->db, "INSERT INTO taxii_entry(coll, date_added, obj, org, granular,"
+                                   " tlp, flags) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 3)");
+    if (!st) return db_error(e->db, err, "recording the writer");
+    sqlite3_bind_text(st, 1, e->c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, date_added);
+    sqlite3_bind_int64(st, 3, obj_pk);
+    sqlite3_bind_int64(st, 4, e->org);
+    sqlite3_bind_int(st, 5, e->granular);
+    sqlite3_bind_int(st, 6, tlp);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PK_OK : db_error(e->db, err, "recording the writer");
 }
 
 pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_account *a,
@@ -1100,10 +1133,10 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
          * collection) is linked into this one only when the posted content is
          * the same: otherwise a writer could claim another's version by its id
          * and read it back. */
-        same_ctx sc = {it->json, 0, 0};
+        same_ctx sc = {it->json, 0, 0, 0};
         pk_error pe;
         pk_error_clear(&pe);
-        if ((s = stored_version(db, id, pk_stix_version(it->json), &sc, err))) goto out;
+        if ((s = stored_versions(db, id, pk_stix_version(it->json), &sc, err))) goto out;
         pk_status r;
         if (sc.found && !sc.equal) {
             if (status_item(&fail, &n_fail, id, v,
@@ -1111,10 +1144,18 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
                 goto oom;
             continue;
         }
+        /* The common case, an id the store has never seen: its taxii_entry
+         * row is written whole on the way in.  Otherwise (another version,
+         * or this one in another collection) the store's triggers make the
+         * row and compute the flags of every version, and the writer is
+         * recorded after. */
+        entry_ctx ec = {db, c, a->org, it->o.granular};
+        pki_put_link link = {entry_before_link, &ec};
+        int whole = !sc.found && !sc.other;
         pk_store_put_info info;
         pk_error_clear(&pe);
         r = pki_store_put(db->store, c->id, it->json, it->raw, it->raw_len,
-                          sc.found ? 0 : PKI_PUT_ABSENT, &info, NULL, &pe);
+                          sc.found ? 0 : PKI_PUT_ABSENT, whole ? &link : NULL, &info, NULL, &pe);
         if (r == PK_EINVAL || r == PK_EVALIDATE) {
             if (status_item(&fail, &n_fail, id, v, pe.message)) goto oom;
             continue;
@@ -1123,7 +1164,7 @@ pk_status pki_txdb_add(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_accou
             s = pk_error_set(err, r, "%s", pe.message);
             goto out;
         }
-        if (info.collection_added &&
+        if (info.collection_added && !whole &&
             (s = note_writer(db, c, a->org, it->o.granular, info.date_added_us, err)))
             goto out;
         char vbuf[PK_TIME_STRLEN];

@@ -66,12 +66,27 @@ enum {
 };
 
 /**
+ * Called by pki_store_put just before it links a version into a collection
+ * (the collection_objects row), with the version's row key, its date_added in
+ * the collection and its object-level TLP: a module writes its own row for
+ * the version there (TAXII: the taxii_entry row, so that the triggers on
+ * collection_objects find it and do nothing).  Only when the caller knows
+ * the version is not in the collection yet (PKI_PUT_ABSENT).
+ */
+typedef struct pki_put_link {
+    pk_status (*before)(void *ud, int64_t obj_pk, int64_t date_added, int tlp, pk_error *err);
+    void *ud;
+} pki_put_link;
+
+/**
  * pk_store_put with flags, and the stored version's row key (objects.pk) in
  * *pk (may be NULL).  Inside a transaction the caller holds, for a batch.
+ * `link` (may be NULL) is called before the version is linked into
+ * `collection`; it needs PKI_PUT_ABSENT.
  */
 pk_status pki_store_put(pk_store *s, const char *collection, const json_t *obj, const char *raw,
-                        size_t raw_len, unsigned flags, pk_store_put_info *info, int64_t *pk,
-                        pk_error *err);
+                        size_t raw_len, unsigned flags, const pki_put_link *link,
+                        pk_store_put_info *info, int64_t *pk, pk_error *err);
 
 /** 1 inside pk_store_begin ... commit. */
 int pki_store_in_tx(pk_store *s);

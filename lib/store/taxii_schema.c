@@ -142,5 +142,46 @@ const pki_migration pki_taxii_migrations[] = {
         "      AND taxii_entry.date_added = v.da AND taxii_entry.flags <>"
         "        ((v.version = a.vmax) | ((v.version = a.vmin) << 1) | ((a.mt >= 4) << 2));"
         "END;"},
+    /* The TAXII writer inserts the taxii_entry row of a new object itself,
+     * whole (writer's organisation, granular TLP, flags), before the
+     * collection_objects row, and the triggers then find it and do nothing:
+     * each tests the row's primary key first (the newest row of the
+     * collection, a page in cache).  For other writers (import) the row is
+     * missing and exactly one of the two fires: the object has no other
+     * version in the store (insert the row) or has (insert it and compute the
+     * flags of every version in the collection again). */
+    {5, "DROP TRIGGER taxii_entry_add;"
+        "DROP TRIGGER taxii_entry_versions;"
+        "CREATE TRIGGER taxii_entry_add AFTER INSERT ON collection_objects"
+        "  WHEN NOT EXISTS (SELECT 1 FROM taxii_entry WHERE coll = NEW.collection"
+        "    AND date_added = NEW.date_added)"
+        "  AND NOT EXISTS (SELECT 1 FROM objects n JOIN objects o ON o.idh = n.idh"
+        "    AND o.pk <> n.pk AND o.id = n.id WHERE n.pk = NEW.obj) BEGIN"
+        "  INSERT INTO taxii_entry(coll, date_added, obj, tlp, flags)"
+        "    SELECT NEW.collection, NEW.date_added, NEW.obj, tlp, 3 FROM objects"
+        "    WHERE pk = NEW.obj;"
+        "END;"
+        "CREATE TRIGGER taxii_entry_versions AFTER INSERT ON collection_objects"
+        "  WHEN NOT EXISTS (SELECT 1 FROM taxii_entry WHERE coll = NEW.collection"
+        "    AND date_added = NEW.date_added)"
+        "  AND EXISTS (SELECT 1 FROM objects n JOIN objects o ON o.idh = n.idh"
+        "    AND o.pk <> n.pk AND o.id = n.id WHERE n.pk = NEW.obj) BEGIN"
+        "  INSERT INTO taxii_entry(coll, date_added, obj, tlp, flags)"
+        "    SELECT NEW.collection, NEW.date_added, NEW.obj, tlp, 3 FROM objects"
+        "    WHERE pk = NEW.obj;"
+        "  UPDATE taxii_entry SET flags = (v.version = a.vmax) | ((v.version = a.vmin) << 1)"
+        "      | ((a.mt >= 4) << 2)"
+        "    FROM (SELECT max(o.version) AS vmax, min(o.version) AS vmin, count(*) AS cnt,"
+        "        max(o.tlp) AS mt FROM objects n JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS a,"
+        "      (SELECT c.date_added AS da, o.version AS version FROM objects n"
+        "        JOIN objects o ON o.idh = n.idh AND o.id = n.id"
+        "        JOIN collection_objects c ON c.obj = o.pk AND c.collection = NEW.collection"
+        "        WHERE n.pk = NEW.obj) AS v"
+        "    WHERE a.cnt > 1 AND taxii_entry.coll = NEW.collection"
+        "      AND taxii_entry.date_added = v.da AND taxii_entry.flags <>"
+        "        ((v.version = a.vmax) | ((v.version = a.vmin) << 1) | ((a.mt >= 4) << 2));"
+        "END;"},
     {0, NULL},
 };

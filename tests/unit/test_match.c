@@ -1567,6 +1567,14 @@ TEST(addresses_of_a_16_without_indicators_cost_no_probe)
     CHECK_INT(probes_for(s, R_IP, "192.0.2.5"), 1); /* the network's hit, no probe */
     CHECK_INT(probes_for(s, R_IP, "::ffff:10.1.2.3"), 2);
     CHECK_INT(probes_for(s, R_IP, "::ffff:10.9.2.3"), 1);
+    /* an address field is dismissed after two numbers of a dull /16; what
+     * starts so is never IPv6, and a bad quad is no address */
+    CHECK_INT(probes_for(s, R_IP, "10.2.0.1x"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.1.2.300"), 0);
+    CHECK_INT(probes_for(s, R_IP, "010.1.2.3"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.01.2.3"), 0);
+    CHECK_INT(probes_for(s, R_IP, "::1.2.3.4"), 1); /* IPv6 (IPv4-compatible) */
+    CHECK_INT(probes_for(s, R_IP, "10.1.0.0"), 1);
     pk_match_scanner_free(s);
     got g;
     CHECK_STR(scan(ix, PK_FMT_EVE,
@@ -1707,3 +1715,38 @@ TEST(avx512_name_normaliser_equals_byte_loop)
     CHECK(names > 20000);
 }
 #endif
+
+/* Kinds of value the index holds no key of cost nothing: not parsed, not
+ * normalised, not probed; with patterns everything is still read. */
+TEST(kinds_without_indicators_are_not_read)
+{
+    pk_match_index *ix = build("domain\tevil.com\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_URL, "http://a.evil.com/x"), 1); /* the host as a name only */
+    CHECK_INT(probes_for(s, R_URL_ONLY, "http://a.evil.com/x"), 0);
+    CHECK_INT(probes_for(s, R_HASH, "d41d8cd98f00b204e9800998ecf8427e"), 0);
+    CHECK_INT(probes_for(s, R_EMAIL, "a@evil.com"), 0);
+    CHECK_INT(probes_for(s, R_FILENAME, "/tmp/x.exe"), 0);
+    CHECK_INT(probes_for(s, R_USER, "root"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.1.2.3"), 0);
+    CHECK_INT(probes_for(s, R_HOST, "a.evil.com"), 1);
+    pk_match_scanner_free(s);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_EVE,
+                   "{\"http\":{\"hostname\":\"x.evil.com\",\"url\":\"/a\"},"
+                   "\"email\":{\"from\":\"a@evil.com\"}}\n",
+                   &g),
+              "1 domain evil.com subdomain x.evil.com http.hostname|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+    ix = build("d41d8cd98f00b204e9800998ecf8427e\n");
+    REQUIRE(ix);
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_HASH, "D41D8CD98F00B204E9800998ECF8427E"), 1);
+    CHECK_INT(probes_for(s, R_HOST, "a.evil.com"), 0);
+    pk_match_scanner_free(s);
+    pk_match_index_free(ix);
+}
