@@ -1011,10 +1011,18 @@ static void drain(pk_match_scanner *s)
     s->stable_lo = p;
     s->stable_hi = e;
     for (;;) {
-        char *nl = memchr(p, '\n', (size_t)(e - p));
-        if (!nl) break;
-        process_line(s, p, (size_t)(nl - p));
-        p = nl + 1;
+        /* JSON lines are found by the JSON walk's stage 1 (adapters.c),
+         * which pki_json_line then does not repeat */
+        size_t n = pki_json_find_line(s, p, (size_t)(e - p));
+        if (n == PKI_JF_NOLINE) break;
+        if (n == PKI_JF_NONE) {
+            char *nl = memchr(p, '\n', (size_t)(e - p));
+            if (!nl) break;
+            n = (size_t)(nl - p);
+        }
+        process_line(s, p, n);
+        s->jf.line = NULL;
+        p += n + 1;
     }
     pki_flush_pending(s); /* before the lines it points into move */
     s->stable_lo = s->stable_hi = NULL;
