@@ -537,6 +537,8 @@ static const char *json_walk(pk_match_scanner *s, const char *p, size_t n, const
  */
 
 enum { JF_OK, JF_SKIP, JF_BAIL };
+#define JF_NOLINE ((size_t)-1)
+#define JF_LONG ((size_t)-2)
 
 /* Bytes that may start a scalar (the walker's rule: a digit, '-', t, f, n). */
 static const uint8_t scalar_first[256] = {
@@ -550,28 +552,31 @@ typedef struct jf_masks {
     uint64_t bs; /* '\\' */
     uint64_t t;  /* , } ] and bytes <= 0x20 */
     uint64_t br; /* { } [ ] */
+    uint64_t nl; /* '\n' */
 } jf_masks;
 
 static inline void jf_masks_c(const char *p, jf_masks *m)
 {
-    uint64_t q = 0, bs = 0, t = 0, br = 0;
+    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
     for (int i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)p[i];
         uint64_t bit = 1ull << i;
+        nl |= c == '\n' ? bit : 0;
         q |= c == '"' ? bit : 0;
         bs |= c == '\\' ? bit : 0;
         t |= c == ',' || c == '}' || c == ']' || c <= 0x20 ? bit : 0;
         br |= c == '{' || c == '}' || c == '[' || c == ']' ? bit : 0;
     }
-    *m = (jf_masks){q, bs, t, br};
+    *m = (jf_masks){q, bs, t, br, nl};
 }
 
 #if defined(__SSE2__)
 static inline void jf_masks_sse2(const char *p, jf_masks *m)
 {
     const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), CM = _mm_set1_epi8(','),
-                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20);
-    uint64_t q = 0, bs = 0, t = 0, br = 0;
+                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20),
+                  NL = _mm_set1_epi8('\n');
+    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i lo = _mm_andnot_si128(UP, v); /* '{' '}' -> '[' ']' */
@@ -584,8 +589,9 @@ static inline void jf_masks_sse2(const char *p, jf_masks *m)
         bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, B)) << sh;
         t |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << sh;
         br |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << sh;
+        nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, NL)) << sh;
     }
-    *m = (jf_masks){q, bs, t, br};
+    *m = (jf_masks){q, bs, t, br, nl};
 }
 #endif
 
@@ -600,51 +606,102 @@ static inline uint64_t prefix_xor_c(uint64_t x)
     return x;
 }
 
-/* Stage 1 with a given mask function and prefix XOR: sets ok to 0 when the
- * line is not one the fast path takes (a backslash, an odd number of
- * quotes).  Reads up to 63 bytes past the line (PKI_PAD). */
-#define JF_STAGE1(MASKS, PXOR)                                                                     \
+/* Write the positions of the bits of m (block at base) to o; the new end.
+ * Writes at least 6 entries (the array has room past the end): a block
+ * has 4 to 5 closing quotes on average, more than 6 seldom, so that the
+ * branch is predictable. */
+static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, uint64_t m,
+                                                                  unsigned base)
+{
+    unsigned c = (unsigned)__builtin_popcountll(m);
+    /* the unused entries get junk (tzcnt of 0 is 64) and are overwritten;
+     * m ? ctz : 64 is one tzcnt where the CPU has it */
+    for (int i = 0; i < 6; i++) {
+        o[i] = (uint16_t)(base + (m ? (unsigned)__builtin_ctzll(m) : 64u));
+        m &= m - 1;
+    }
+    for (int i = 6; m; i++) {
+        o[i] = (uint16_t)(base + (unsigned)__builtin_ctzll(m));
+        m &= m - 1;
+    }
+    return o + c;
+}
+
+/* Stage 1 with a given mask function and prefix XOR, over the n bytes at
+ * L, or (FIND) over the bytes at L up to the first '\n' among the first
+ * lim (n is set to its position; to JF_NOLINE when there is none, to
+ * JF_LONG when the line would be longer than PKI_JF_MAX).  Sets ok to 0
+ * when the line is not one the fast path takes (a backslash, an odd number
+ * of quotes).  Reads up to 63 bytes past the line or lim (PKI_PAD). */
+#define JF_STAGE1(MASKS, PXOR, FIND)                                                               \
     do {                                                                                           \
         uint64_t carry = 0, bs = 0;                                                                \
-        unsigned nb = (unsigned)((n + 63) / 64);                                                   \
-        j->nb = nb;                                                                                \
-        for (unsigned b = 0; b < nb; b++) {                                                        \
+        uint16_t *o = j->ci;                                                                       \
+        unsigned b = 0;                                                                            \
+        for (;; b++) {                                                                             \
             jf_masks m;                                                                            \
             MASKS(L + 64 * (size_t)b, &m);                                                         \
-            if (b == nb - 1 && (n & 63)) {                                                         \
-                uint64_t v = (1ull << (n & 63)) - 1;                                               \
-                m.q &= v, m.bs &= v, m.t &= v, m.br &= v;                                          \
+            size_t left = (FIND ? lim : n) - 64 * (size_t)b; /* > 0 */                             \
+            uint64_t past = 0; /* bits of the bytes after the line */                              \
+            if (FIND) {                                                                            \
+                uint64_t nl = left < 64 ? m.nl & ((1ull << left) - 1) : m.nl;                      \
+                if (nl) {                                                                          \
+                    n = 64 * (size_t)b + (size_t)__builtin_ctzll(nl);                              \
+                    past = ~0ull << (n & 63);                                                      \
+                } else if (left <= 64) {                                                           \
+                    n = JF_NOLINE;                                                                 \
+                    break;                                                                         \
+                } else if (64 * (size_t)b + 64 >= PKI_JF_MAX) {                                    \
+                    n = JF_LONG;                                                                   \
+                    break;                                                                         \
+                }                                                                                  \
+            } else if (left < 64) {                                                                \
+                past = ~0ull << left;                                                              \
             }                                                                                      \
+            m.q &= ~past, m.bs &= ~past, m.br &= ~past;                                            \
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             bs |= m.bs;                                                                            \
             j->q[b] = m.q;                                                                         \
-            j->t[b] = m.t;                                                                         \
+            j->t[b] = m.t | past;                                                                  \
             j->br[b] = m.br & ~in;                                                                 \
             j->in[b] = in;                                                                         \
+            j->cq[b] = m.q & ~in;                                                                  \
+            j->cc[b] = (uint16_t)(o - j->ci);                                                      \
+            o = jf_flatten(o, m.q & ~in, 64 * b);                                                  \
+            if (past || left <= 64) {                                                              \
+                b++;                                                                               \
+                break;                                                                             \
+            }                                                                                      \
         }                                                                                          \
-        /* searches past the line stop at the first of these */                                    \
-        j->q[nb] = j->q[nb + 1] = j->t[nb] = j->t[nb + 1] = ~0ull;                                 \
+        j->nb = b;                                                                                 \
+        /* searches for a quote or a scalar's end stop here at the latest */                       \
+        j->q[b] = j->t[b] = ~0ull;                                                                 \
+        for (int i = 0; i < 8; i++) /* past the last closing quote, positions read n */            \
+            o[i] = (uint16_t)n;                                                                    \
         ok = !(bs | carry);                                                                        \
     } while (0)
 
-/* The first set bit at or after position p of mask M (>= n past the line). */
+/* The first set bit at or after position p of mask M: at most n for
+ * p <= n (the bytes past the line are set). */
 static inline __attribute__((always_inline)) size_t jf_next(const uint64_t *M, size_t p)
 {
+    uint64_t m = M[p >> 6] >> (p & 63);
+    if (__builtin_expect(m != 0, 1)) return p + (size_t)__builtin_ctzll(m);
     size_t w = p >> 6;
-    uint64_t m = M[w] & (~0ull << (p & 63));
-    while (!m)
+    do
         m = M[++w];
+    while (!m);
     return 64 * w + (size_t)__builtin_ctzll(m);
 }
 
 /* Step over the nested value whose bracket is at v, on the bracket mask:
- * the position of its closing bracket, or 0 when the walker must judge
- * (mismatched, too deep, unterminated, or v not outside a string by the
- * quotes' parity, so that the strings inside would not pair as they do
- * for the walker). */
+ * the position of its closing bracket, *k the index of the first closing
+ * quote after it; 0 when the walker must judge (mismatched, too deep,
+ * unterminated, or v not outside a string by the quotes' parity, so that
+ * the strings inside would not pair as they do for the walker). */
 static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, const char *L,
-                                                            size_t v)
+                                                            size_t v, size_t *k)
 {
     unsigned b = (unsigned)(v >> 6);
     if (j->in[b] >> (v & 63) & 1) return 0;
@@ -652,7 +709,8 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
     int d = 0;
     for (;;) {
         for (; mm; mm &= mm - 1) {
-            size_t pos = 64 * (size_t)b + (size_t)__builtin_ctzll(mm);
+            unsigned bit = (unsigned)__builtin_ctzll(mm);
+            size_t pos = 64 * (size_t)b + bit;
             char c = L[pos];
             if (c == '{' || c == '[') {
                 if (d == 63) return 0;
@@ -661,7 +719,10 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
             } else {
                 if ((arr & 1) != (c == ']')) return 0;
                 arr >>= 1;
-                if (--d == 0) return pos;
+                if (--d == 0) {
+                    *k = j->cc[b] + (size_t)__builtin_popcountll(j->cq[b] & ((1ull << bit) - 1));
+                    return pos;
+                }
             }
         }
         if (++b >= j->nb) return 0;
@@ -678,115 +739,131 @@ static inline uint16_t jf_load16(const char *p)
 
 #define JF_PAIR(a, b) ((uint16_t)((unsigned char)(a) | (unsigned char)(b) << 8))
 
+/* pki_add_obs, its common case inline. */
+static inline __attribute__((always_inline)) int jf_obs(pk_match_scanner *s, const pki_fslot *sl,
+                                                        const char *v, size_t n)
+{
+    if (sl->role != R_TIME && sl->role != R_HTTP_PATH && n && s->nobs < s->obscap) {
+        s->obs[s->nobs++] = (pki_obs){v, (uint32_t)n, sl->role, 0, sl->name};
+        return 1;
+    }
+    return pki_add_obs(s, sl->role, sl->name, v, n, 0);
+}
+
+/* A container the fast path is in: the slot of its key (NULL for the
+ * line's object), whose role and prefix flag its array elements take. */
+typedef struct jframe {
+    uint64_t h;
+    const pki_fslot *sl;
+    int arr;
+} jframe;
+
 /*
- * Stage 2: the walk.  Positions come from the masks; the bytes at them are
+ * Stage 2: the walk.  The strings' closing quotes are taken in order from
+ * their list (k: the first one not yet passed), so that a member's string
+ * ends are loads that do not wait for the member before (a search from the
+ * previous position would chain them: load, shift, count, load...).  The
+ * list pairs quotes by parity, as the walker pairs them when every quote
+ * before is in a string it passed: a quote inside a scalar makes this give
+ * up, and a skipped value starts and ends outside strings by parity.
+ * Scalar ends come from the mask.  The bytes at those positions are
  * checked against what the grammar wants there, and any surprise is
  * JF_BAIL.  L[n] and the bytes after are readable (PKI_PAD) but not the
- * line's: a string end at or past n is refused before its bytes are used,
- * and so is a separator.
+ * line's: a position at or past n is refused before its bytes are used
+ * (the list reads n past its end).  A key's table slot stands for its
+ * role, field and prefix flag.
  */
 static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, const char *L,
                                                          size_t n, const pki_ftab *t)
 {
-    const pki_jfast *j = &s->jf;
-    const uint64_t *qm = j->q, *tm = j->t;
-    frame st[MAX_DEPTH];
-    int d = 0;
-    size_t a, x, vs;
-    uint8_t role;
-    const char *field;
-    uint64_t kh;
-    int walk;
-    frame *f;
+    const uint16_t *ci = s->jf.ci;
+    jframe st[MAX_DEPTH], *f = st;
+    const pki_fslot *sl;
+    size_t k = 0, a, x, vs;
     if (L[0] != '{') return JF_BAIL;
-    st[d++] = (frame){PKI_PATH_ROOT, NULL, R_NONE, 0, 1};
-    f = &st[0];
+    *f = (jframe){PKI_PATH_ROOT, NULL, 0};
     vs = 0;
     goto open_obj;
 
-member: /* a: the opening quote of a key in object f */
+member: /* a: the opening quote of a key in object f, ci[k] its closing one */
     /* The bulk of a line is members "key":"text" and "key":123 followed by
      * ,": they go round this loop; anything else leaves it (x or vs set)
      * for the general code below. */
     for (;;) {
-        x = jf_next(qm, a + 1); /* the key's closing quote */
-        if (x >= n) return JF_BAIL;
+        x = ci[k];
+        if (x >= n || x <= a) return JF_BAIL;
         uint16_t cv = jf_load16(L + x + 1); /* ':' and the value's first byte */
         if ((uint8_t)cv != ':') return JF_BAIL;
-        const char *k0 = L + a + 1;
-        size_t kl = x - a - 1;
-        role = R_NONE;
-        walk = 0;
-        kh = f->h;
-        field = NULL;
-        if (kl == 0 || pki_kf_maybe(t, k0, kl)) {
-            kh = pki_path_hash(f->h, k0, kl);
-            const pki_fslot *sl = pki_ftab_find(t, kh, k0, kl);
-            if (sl) {
-                role = sl->role;
-                field = sl->name;
-                walk = sl->prefix;
-            }
-        }
+        sl = NULL;
+        if (x == a + 1 || pki_kf_maybe(t, L + a + 1, x - a - 1))
+            sl = pki_ftab_find(t, pki_path_hash(f->h, L + a + 1, x - a - 1), L + a + 1, x - a - 1);
         vs = x + 2;
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {
-            x = jf_next(qm, vs + 1);
-            if (x >= n) return JF_BAIL;
-            if (role != R_NONE) {
-                if (role == R_EVENT) {
+            x = ci[k + 1];
+            if (x >= n || x <= vs) return JF_BAIL;
+            if (sl && sl->role != R_NONE) {
+                if (sl->role == R_EVENT) {
                     if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-                } else if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) {
+                } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
                     return JF_BAIL;
                 }
             }
             x++;
+            k += 2;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
-            x = jf_next(tm, vs);
-            if (role == R_TIME || role >= R_SRC_PORT) /* ports and sizes are numbers */
-                pki_add_obs(s, role, field, L + vs, x - vs, 0);
+            x = jf_next(s->jf.t, vs);
+            /* a quote in the scalar: the walker judges */
+            if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
+            k++;
+            if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) /* ports and sizes */
+                jf_obs(s, sl, L + vs, x - vs);
         } else {
+            k++;
             goto value;
         }
-        if (x + 1 < n && jf_load16(L + x) == JF_PAIR(',', '"')) {
-            a = x + 1;
-            continue;
-        }
-        goto after;
+        /* x <= n + 1: readable */
+        if (jf_load16(L + x) != JF_PAIR(',', '"')) goto after;
+        a = x + 1;
     }
 
-value: /* a value that starts at vs (< n + 2) */
+value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
+        * sl; ci[k] closes the next string */
     switch (L[vs]) {
     case '"':
-        x = jf_next(qm, vs + 1);
-        if (x >= n) return JF_BAIL;
-        if (role == R_EVENT) {
-            if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-        } else if (role != R_NONE) {
-            if (!pki_add_obs(s, role, field, L + vs + 1, x - vs - 1, 0)) return JF_BAIL;
+        x = ci[k];
+        if (x >= n || x <= vs) return JF_BAIL;
+        if (sl && sl->role != R_NONE) {
+            if (sl->role == R_EVENT) {
+                if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
+            } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
+                return JF_BAIL;
+            }
         }
         x++;
+        k++;
         break;
     case '{':
     case '[':
         if (vs >= n) return JF_BAIL;
-        if (!walk && (L[vs] == '{' || role == R_NONE)) {
-            x = jf_skip(j, L, vs);
+        /* as the walker: into an object below which a wanted field lies, an
+         * array of such objects or of values of a kind; over the rest */
+        if (!sl || (!sl->prefix && (L[vs] == '{' || sl->role == R_NONE))) {
+            x = jf_skip(&s->jf, L, vs, &k);
             if (!x) return JF_BAIL;
             x++;
             break;
         }
-        if (d == MAX_DEPTH) return JF_BAIL;
-        st[d++] = (frame){kh, field, role, (uint8_t)(L[vs] == '['), (uint8_t)walk};
-        f = &st[d - 1];
+        if (f == st + MAX_DEPTH - 1) return JF_BAIL;
+        *++f = (jframe){sl->h, sl, L[vs] == '['};
         if (L[vs] == '[') {
             if (L[vs + 1] == ']') {
                 x = vs + 1;
                 goto close;
             }
             vs++;
-            goto value; /* role, field, walk and kh are the array's */
+            goto value; /* sl is the array's */
         }
     open_obj: /* vs: the '{' of object f */
         a = vs + 1;
@@ -796,31 +873,29 @@ value: /* a value that starts at vs (< n + 2) */
         goto close;
     default:
         if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
-        x = jf_next(tm, vs);
-        if (role == R_TIME || role >= R_SRC_PORT) pki_add_obs(s, role, field, L + vs, x - vs, 0);
+        x = jf_next(s->jf.t, vs);
+        if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
+        if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) jf_obs(s, sl, L + vs, x - vs);
         break;
     }
 
-after: /* x: the byte after a value in frame f */
+after: /* x: the byte after a value in container f */
     for (;;) {
         if (x >= n) return JF_BAIL;
         if (L[x] == ',') {
             if (!f->arr) {
-                if (L[x + 1] != '"') return JF_BAIL;
                 a = x + 1;
+                if (L[a] != '"') return JF_BAIL;
                 goto member;
             }
-            role = f->role;
-            field = f->field;
-            walk = f->prefix;
-            kh = f->h;
+            sl = f->sl;
             vs = x + 1;
             goto value;
         }
         if (L[x] != (f->arr ? ']' : '}')) return JF_BAIL;
     close: /* x: the bracket closing f */
-        if (--d == 0) return x == n - 1 ? JF_OK : JF_BAIL;
-        f = &st[d - 1];
+        if (f == st) return x == n - 1 ? JF_OK : JF_BAIL;
+        f--;
         x++;
     }
 }
@@ -829,8 +904,20 @@ static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_fta
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_c, prefix_xor_c);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static size_t jf_find_c(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 1);
+    j->ok = ok;
+    return n;
 }
 
 #if defined(__SSE2__)
@@ -838,8 +925,20 @@ static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 1);
+    j->ok = ok;
+    return n;
 }
 #endif
 
@@ -851,8 +950,8 @@ static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
 {
     const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), CM = _mm256_set1_epi8(','),
                   OB = _mm256_set1_epi8('['), CB = _mm256_set1_epi8(']'),
-                  UP = _mm256_set1_epi8(0x20);
-    uint64_t r[4][2];
+                  UP = _mm256_set1_epi8(0x20), NL = _mm256_set1_epi8('\n');
+    uint64_t r[5][2];
     for (int h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
         __m256i lo = _mm256_andnot_si256(UP, v); /* '{' '}' -> '[' ']' */
@@ -864,7 +963,9 @@ static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
         r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, B));
         r[2][h] = (uint32_t)_mm256_movemask_epi8(e);
         r[3][h] = (uint32_t)_mm256_movemask_epi8(b);
+        r[4][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, NL));
     }
+    m->nl = r[4][0] | r[4][1] << 32; /* dropped by the compiler where unused */
     m->q = r[0][0] | r[0][1] << 32;
     m->bs = r[1][0] | r[1][1] << 32;
     m->t = r[2][0] | r[2][1] << 32;
@@ -881,8 +982,20 @@ static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, co
 {
     pki_jfast *j = &s->jf;
     int ok;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul);
+    size_t lim = 0;
+    (void)lim;
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 0);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+static JF_AVX2 size_t jf_find_avx2(pk_match_scanner *s, const char *L, size_t lim)
+{
+    pki_jfast *j = &s->jf;
+    int ok;
+    size_t n = 0;
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 1);
+    j->ok = ok;
+    return n;
 }
 #endif
 
@@ -902,26 +1015,63 @@ static int jf_mode_auto(void)
 #endif
 }
 
+size_t pki_json_find_line(pk_match_scanner *s, const char *p, size_t lim)
+{
+    s->jf.line = NULL;
+    if (!(s->fmt == F_EVE || s->fmt == F_ZEEK_JSON || s->fmt == F_JSONL || s->fmt == F_JSON_ANY) ||
+        s->jmode <= PKI_JSON_WALK)
+        return PKI_JF_NONE;
+    if (!lim) return PKI_JF_NOLINE;
+    size_t n;
+    switch (s->jmode) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    case PKI_JSON_FAST_AVX2:
+        n = jf_find_avx2(s, p, lim);
+        break;
+#endif
+#if defined(__SSE2__)
+    case PKI_JSON_FAST_SSE2:
+        n = jf_find_sse2(s, p, lim);
+        break;
+#endif
+    default:
+        n = jf_find_c(s, p, lim);
+        break;
+    }
+    if (n == JF_NOLINE) return PKI_JF_NOLINE;
+    if (n == JF_LONG) return PKI_JF_NONE;
+    s->jf.line = p;
+    s->jf.n = n;
+    return n;
+}
+
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t)
 {
     if (!s->jmode) s->jmode = jf_mode_auto();
     if (n && n <= PKI_JF_MAX && s->jmode != PKI_JSON_WALK) {
         int r;
-        switch (s->jmode) {
+        if (s->jf.line == p && n <= s->jf.n) {
+            /* stage 1 ran as the line was found (the bytes from n to jf.n
+             * are trailing blanks: no quote, bracket or backslash) */
+            r = s->jf.ok ? jf_walk(s, p, n, t) : JF_BAIL;
+        } else {
+            switch (s->jmode) {
 #if defined(__x86_64__) && defined(__GNUC__)
-        case PKI_JSON_FAST_AVX2:
-            r = jf_line_avx2(s, p, n, t);
-            break;
+            case PKI_JSON_FAST_AVX2:
+                r = jf_line_avx2(s, p, n, t);
+                break;
 #endif
 #if defined(__SSE2__)
-        case PKI_JSON_FAST_SSE2:
-            r = jf_line_sse2(s, p, n, t);
-            break;
+            case PKI_JSON_FAST_SSE2:
+                r = jf_line_sse2(s, p, n, t);
+                break;
 #endif
-        default:
-            r = jf_line_c(s, p, n, t);
-            break;
+            default:
+                r = jf_line_c(s, p, n, t);
+                break;
+            }
         }
+        s->jf.line = NULL;
         if (r != JF_BAIL) {
             s->jfast++;
             return r == JF_OK ? NULL : "";
@@ -931,6 +1081,7 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         s->time = NULL;
         s->path = NULL;
     }
+    s->jf.line = NULL;
     return json_walk(s, p, n, t);
 }
 

@@ -17,7 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
+/* The bit of a kind of value in pk_match_scanner.kinds. */
+#define KIND(t) (1u << (t))
 #define BUF_INIT ((size_t)1 << 20)
 #define LINE_MAX_DEFAULT ((size_t)64 << 20)
 
@@ -39,6 +44,10 @@ pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
     if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
     s->ix = pk_match_index_ref(ix);
     s->dom_labels = ix->h->domain_labels;
+    for (int t = 1; t < PK_IOC_TYPE_MAX_; t++)
+        if (ix->h->per_type[t]) s->kinds |= KIND(t);
+    if (ix->h->n_v4) s->kinds |= KIND(PK_IOC_IPV4);
+    if (ix->h->n_v6) s->kinds |= KIND(PK_IOC_IPV6);
     if (cb) s->cb = *cb;
     s->want = opt ? opt->format : PK_FMT_AUTO;
     s->window = opt && opt->window ? opt->window : 64;
@@ -66,6 +75,7 @@ pk_status pk_match_scanner_new(pk_match_index *ix, const pk_match_options *opt,
     if ((rc = pki_fields_build(&s->fields, opt ? opt->map : NULL, err)) != PK_OK) goto fail;
     s->has_map = opt && opt->map && *opt->map;
     if ((rc = pki_pat_scanner_init(s, err)) != PK_OK) goto fail;
+    if (s->pat) s->kinds = ~0u; /* the window wants every value */
     if ((rc = pk_match_scanner_begin(s, "-", err)) != PK_OK) goto fail;
     *out = s;
     return PK_OK;
@@ -597,6 +607,49 @@ static inline size_t norm_domain(const pk_match_scanner *s, const char *v, size_
     return pki_norm_domain_dots(v, n, k, dots, nd);
 }
 
+/*
+ * An address field whose value starts with two numbers and dots ("10.1.")
+ * in a /16 that holds no IPv4 key and touches no network: nothing can hit
+ * it, whatever the rest says.  If it is an address, its /16 is those two
+ * numbers; if not, it is no IPv6 address either (that text has a colon
+ * before any dot), so an address field yields nothing.  Reading two numbers
+ * is half of parsing four, and the /16 test needs no more: a sensor's
+ * private addresses stop here.  Not for names (a bad quad is read as a
+ * name) nor with patterns (the window wants the value).  16 bytes of v are
+ * read (scan_int.h).
+ */
+static inline int dull_16(const pk_match_scanner *s, const char *v, size_t n)
+{
+#if defined(__SSE2__)
+    if (n < 7) return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)v);
+    uint32_t dig = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(
+        _mm_sub_epi8(x, _mm_set1_epi8((char)('0' + 128))), _mm_set1_epi8(-128 + 10)));
+    uint32_t dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+    uint32_t d2 = dot & (dot - 1);
+    if (!d2) return 0;
+    uint32_t p1 = (uint32_t)__builtin_ctz(dot), p2 = (uint32_t)__builtin_ctz(d2);
+    uint32_t l1 = p2 - p1 - 1;
+    if (p1 - 1 > 2 || l1 - 1 > 2) return 0; /* 1 to 3 digits each */
+    uint32_t want = ((1u << p2) - 1) & ~(1u << p1);
+    if ((dig & want) != want) return 0;
+    const uint8_t *u = (const uint8_t *)v;
+    uint32_t a1 = u[0] - (uint32_t)'0', a2 = a1 * 10 + (u[1] - (uint32_t)'0'),
+             a3 = a2 * 10 + (u[2] - (uint32_t)'0');
+    const uint8_t *w = u + p1 + 1;
+    uint32_t b1 = w[0] - (uint32_t)'0', b2 = b1 * 10 + (w[1] - (uint32_t)'0'),
+             b3 = b2 * 10 + (w[2] - (uint32_t)'0');
+    uint32_t a = p1 == 1 ? a1 : p1 == 2 ? a2 : a3, b = l1 == 1 ? b1 : l1 == 2 ? b2 : b3;
+    if ((a | b) > 255) return 0; /* not an address: let the parser say so */
+    uint32_t x16 = a << 8 | b;
+    const pk_match_index *ix = s->ix;
+    return !((ix->v4keys[x16 >> 3] | ix->v4_16[x16 >> 3]) & (1u << (x16 & 7)));
+#else
+    (void)s, (void)v, (void)n;
+    return 0;
+#endif
+}
+
 static int match_ipv4(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     const pk_match_index *ix = s->ix;
@@ -672,6 +725,7 @@ static int match_domain(pk_match_scanner *s, const char *field, const char *v, s
 
 static void match_host(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
+    if (!(s->kinds & (KIND(PK_IOC_IPV4) | KIND(PK_IOC_IPV6) | KIND(PK_IOC_DOMAIN)))) return;
     if (n && v[0] == '*' && n > 2 && v[1] == '.') v += 2, n -= 2; /* *.evil.com in certificates */
     /* an IPv6 address is never a name (':'), so it is tried last and a
      * name costs no search for a colon */
@@ -714,6 +768,8 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
     s->st.observations++;
     switch (role) {
     case R_IP:
+        if (!(s->kinds & (KIND(PK_IOC_IPV4) | KIND(PK_IOC_IPV6)))) break;
+        if (!s->pat && dull_16(s, v, n)) break;
         match_ip(s, field, v, n);
         break;
     case R_SRC_IP:
@@ -742,9 +798,10 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         break;
     case R_URL:
     case R_URL_ONLY:
+        if (role == R_URL_ONLY && !(s->kinds & KIND(PK_IOC_URL))) break;
         if ((kn = pki_norm_url(v, n, k))) {
             OBSERVE(s, PK_IOC_URL, v, n);
-            probe_key(s, PK_IOC_URL, kn, field, v, n);
+            if (s->kinds & KIND(PK_IOC_URL)) probe_key(s, PK_IOC_URL, kn, field, v, n);
         }
         if (role == R_URL && kn) { /* the host of a referrer or link: domain indicators too */
             const char *h = memchr(v, ':', n);
@@ -758,6 +815,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         }
         break;
     case R_EMAIL:
+        if (!(s->kinds & KIND(PK_IOC_EMAIL))) break;
         if ((kn = pki_norm_email(v, n, k))) {
             /* the bare address of "Name <a@b>", as an email-addr value would hold it */
             const char *lt = memchr(v, '<', n),
@@ -775,6 +833,9 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         }
         break;
     case R_HASH: {
+        if (!(s->kinds &
+              (KIND(PK_IOC_MD5) | KIND(PK_IOC_SHA1) | KIND(PK_IOC_SHA256) | KIND(PK_IOC_SHA512))))
+            break;
         kn = pki_parse_hex(v, n, k, 64, 1);
         unsigned t = kn == 16   ? PK_IOC_MD5
                      : kn == 20 ? PK_IOC_SHA1
@@ -792,6 +853,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         break;
     }
     case R_FILENAME: {
+        if (!(s->kinds & KIND(PK_IOC_FILENAME))) break;
         probe(s, PK_IOC_FILENAME, (const uint8_t *)v, n, field, v, n, "exact");
         size_t b = n;
         while (b > 0 && v[b - 1] != '/' && v[b - 1] != '\\')
@@ -802,6 +864,7 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         break;
     }
     case R_USER:
+        if (!(s->kinds & KIND(PK_IOC_USER))) break;
         OBSERVE(s, PK_IOC_USER, v, n);
         probe(s, PK_IOC_USER, (const uint8_t *)v, n, field, v, n, "exact");
         break;
@@ -951,10 +1014,18 @@ static void drain(pk_match_scanner *s)
     s->stable_lo = p;
     s->stable_hi = e;
     for (;;) {
-        char *nl = memchr(p, '\n', (size_t)(e - p));
-        if (!nl) break;
-        process_line(s, p, (size_t)(nl - p));
-        p = nl + 1;
+        /* JSON lines are found by the JSON walk's stage 1 (adapters.c),
+         * which pki_json_line then does not repeat */
+        size_t n = pki_json_find_line(s, p, (size_t)(e - p));
+        if (n == PKI_JF_NOLINE) break;
+        if (n == PKI_JF_NONE) {
+            char *nl = memchr(p, '\n', (size_t)(e - p));
+            if (!nl) break;
+            n = (size_t)(nl - p);
+        }
+        process_line(s, p, n);
+        s->jf.line = NULL;
+        p += n + 1;
     }
     pki_flush_pending(s); /* before the lines it points into move */
     s->stable_lo = s->stable_hi = NULL;

@@ -169,19 +169,27 @@ enum { F_UNKNOWN = 0, F_EVE, F_ZEEK_JSON, F_ZEEK_TSV, F_JSONL, F_JSON_ANY, F_TEX
 /*
  * The JSON walk's fast path (adapters.c) sees a line as bit masks first, a
  * bit per byte in 64-bit words: its quotes, the bytes that end a scalar,
- * its brackets outside strings and which bytes lie inside strings.  Two
- * words after the line's last block are set, so that a search for the next
- * quote or scalar end always stops.  Lines longer than PKI_JF_MAX take the
- * byte-by-byte walker.
+ * its brackets outside strings, which bytes lie inside strings, and the
+ * positions of the strings' closing quotes in order.  The word after the
+ * line's last block is set, so that a search for the next quote or scalar
+ * end always stops.  Lines longer than PKI_JF_MAX take the byte-by-byte
+ * walker.
  */
 #define PKI_JF_MAX 16384
 #define PKI_JF_WORDS (PKI_JF_MAX / 64 + 2)
 typedef struct pki_jfast {
-    uint64_t q[PKI_JF_WORDS];  /* '"' */
-    uint64_t t[PKI_JF_WORDS];  /* the bytes that end a scalar: , } ] and <= 0x20 */
-    uint64_t br[PKI_JF_WORDS]; /* { } [ ] outside strings */
-    uint64_t in[PKI_JF_WORDS]; /* inside a string (an opening quote is, a closing one not) */
-    unsigned nb;               /* 64-byte blocks in the line */
+    uint64_t q[PKI_JF_WORDS];     /* '"' */
+    uint64_t t[PKI_JF_WORDS];     /* the bytes that end a scalar: , } ] and <= 0x20 */
+    uint64_t br[PKI_JF_WORDS];    /* { } [ ] outside strings */
+    uint64_t in[PKI_JF_WORDS];    /* inside a string (an opening quote is, a closing one not) */
+    uint64_t cq[PKI_JF_WORDS];    /* closing quotes */
+    uint16_t cc[PKI_JF_WORDS];    /* closing quotes before each block */
+    uint16_t ci[PKI_JF_MAX + 64]; /* the positions of the closing quotes, in order */
+    unsigned nb;                  /* 64-byte blocks in the line */
+    /* set by pki_json_find_line: the line whose masks these are */
+    const char *line;
+    size_t n;
+    int ok; /* stage 1 took it */
 } pki_jfast;
 
 /* How pki_json_line walks a line: chosen at the first line (AUTO) from what
@@ -208,6 +216,7 @@ struct pk_match_scanner {
     int jmode;           /* PKI_JSON_*: how JSON lines are walked (adapters.c) */
     unsigned long jfast; /* JSON lines the fast path took (the rest: the walker) */
     uint64_t dom_labels; /* the index's domain_labels: which parent domains to probe */
+    unsigned kinds;      /* bit per pk_ioc_type the index holds: the rest is not even read */
 
     char *buf; /* lines being assembled; PKI_PAD spare bytes after cap */
     size_t cap, len;
@@ -287,6 +296,13 @@ void pki_flush_pending(pk_match_scanner *s);
  * s->obs; return NULL when well formed, "" to skip the line silently, or
  * the reason it is malformed. */
 const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pki_ftab *t);
+/* The length of the line at p, up to its '\n' among the first lim bytes,
+ * found by the JSON fast path's stage 1 (which pki_json_line on that line
+ * then does not repeat); PKI_JF_NOLINE when there is no '\n', PKI_JF_NONE
+ * when the caller must search itself (not JSON, no fast path, a long line). */
+size_t pki_json_find_line(pk_match_scanner *s, const char *p, size_t lim);
+#define PKI_JF_NOLINE ((size_t)-1)
+#define PKI_JF_NONE ((size_t)-2)
 const char *pki_tsv_line(pk_match_scanner *s, const char *p, size_t n);
 void pki_text_extract(pk_match_scanner *s, const char *p, size_t n, const char *field);
 int pki_add_obs(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n,

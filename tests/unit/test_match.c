@@ -1218,6 +1218,22 @@ static const char *const jf_lines[] = {
     "{\"src_ip\":\"10.1.2.3\"} x",
 };
 
+/* The forms of the fast path this machine runs: masks in plain C, SSE2,
+ * and AVX2 when the CPU has it. */
+static void jf_modes(int *modes, int *nm)
+{
+    modes[(*nm)++] = PKI_JSON_FAST_C;
+#if defined(__SSE2__)
+    modes[(*nm)++] = PKI_JSON_FAST_SSE2;
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
+        __builtin_cpu_supports("pclmul"))
+        modes[(*nm)++] = PKI_JSON_FAST_AVX2;
+#endif
+}
+
 /* One walk of a line: its result and what it recorded, in offsets. */
 static void jf_record(pk_match_scanner *s, const char *p, size_t n, pk_buf *out)
 {
@@ -1273,17 +1289,8 @@ TEST(json_fast_path_forms_agree_with_walker)
     pk_match_options opt = {PK_FMT_EVE, NULL, 0};
     pk_match_scanner *s;
     REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
-    int modes[4], nm = 0;
-    modes[nm++] = PKI_JSON_FAST_C;
-#if defined(__SSE2__)
-    modes[nm++] = PKI_JSON_FAST_SSE2;
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
-        __builtin_cpu_supports("pclmul"))
-        modes[nm++] = PKI_JSON_FAST_AVX2;
-#endif
+    int modes[3], nm = 0;
+    jf_modes(modes, &nm);
     char line[2048];
     long lines = 0, ok = 0, diffs = 0;
     unsigned long fast_before = s->jfast;
@@ -1389,9 +1396,11 @@ TEST(json_fast_path_same_alerts_in_any_chunking)
     REQUIRE(ref);
     CHECK(g0.bad > 50);
     CHECK(strlen(ref) > 2000);
-    static const size_t chunks[] = {1, 7, 64, 65, 4096, 0};
+    static const size_t chunks[] = {1, 2, 3, 7, 63, 64, 65, 127, 4096, 0};
+    int modes[3], nm = 0;
+    jf_modes(modes, &nm);
     for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
-        int mode = c % 2 ? PKI_JSON_FAST_C : PKI_JSON_AUTO;
+        int mode = modes[c % (size_t)nm];
         got g;
         char *out = jf_scan(ix, mode, log.data, log.len, chunks[c] ? chunks[c] : log.len, &g);
         REQUIRE(out);
@@ -1558,6 +1567,14 @@ TEST(addresses_of_a_16_without_indicators_cost_no_probe)
     CHECK_INT(probes_for(s, R_IP, "192.0.2.5"), 1); /* the network's hit, no probe */
     CHECK_INT(probes_for(s, R_IP, "::ffff:10.1.2.3"), 2);
     CHECK_INT(probes_for(s, R_IP, "::ffff:10.9.2.3"), 1);
+    /* an address field is dismissed after two numbers of a dull /16; what
+     * starts so is never IPv6, and a bad quad is no address */
+    CHECK_INT(probes_for(s, R_IP, "10.2.0.1x"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.1.2.300"), 0);
+    CHECK_INT(probes_for(s, R_IP, "010.1.2.3"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.01.2.3"), 0);
+    CHECK_INT(probes_for(s, R_IP, "::1.2.3.4"), 1); /* IPv6 (IPv4-compatible) */
+    CHECK_INT(probes_for(s, R_IP, "10.1.0.0"), 1);
     pk_match_scanner_free(s);
     got g;
     CHECK_STR(scan(ix, PK_FMT_EVE,
@@ -1569,6 +1586,68 @@ TEST(addresses_of_a_16_without_indicators_cost_no_probe)
               "2 cidr 192.0.2.0/24 cidr 192.0.2.200 dest_ip|"
               "3 ipv6 2001:db8::7 exact 2001:DB8::7 src_ip|");
     pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
+/* The line ends stage 1 finds (drain's lines) are memchr's, wherever the
+ * '\n' falls in a 64-byte block and wherever the bytes read so far end
+ * (lim), in every form; a line longer than PKI_JF_MAX is left to memchr. */
+TEST(json_fast_path_finds_line_ends)
+{
+    pk_match_index *ix = build("evil.com\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    s->fmt = F_EVE;
+    size_t cap = 65536;
+    char *buf = pk_malloc(cap + PKI_PAD);
+    REQUIRE(buf);
+    memset(buf, '\n', cap + PKI_PAD); /* newlines past lim must not count */
+    /* lines of every length from 0 to 200, then one too long */
+    static const char pat[] = "{\"a\":\"b\\\"c\",\"n\":[1,2]}";
+    size_t len = 0;
+    for (size_t l = 0; l <= 200; l++) {
+        for (size_t i = 0; i < l; i++)
+            buf[len + i] = pat[i % (sizeof pat - 1)];
+        buf[len + l] = '\n';
+        len += l + 1;
+    }
+    size_t longl = PKI_JF_MAX + 100;
+    memset(buf + len, 'x', longl);
+    buf[len + longl] = '\n';
+    size_t total = len + longl + 1;
+    REQUIRE(total <= cap);
+    int modes[3], nm = 0;
+    jf_modes(modes, &nm);
+    long checked = 0, found = 0, bad = 0;
+    for (int m = 0; m < nm; m++) {
+        s->jmode = modes[m];
+        for (size_t p = 0; p < total;) {
+            const char *nl = memchr(buf + p, '\n', total - p);
+            size_t want = (size_t)(nl - (buf + p));
+            /* lim: the whole rest, and cut just before, at and after the '\n' */
+            size_t lims[4] = {total - p, want, want + 1, want + 2};
+            for (int k = 0; k < 4; k++) {
+                size_t lim = lims[k];
+                if (lim > total - p) continue;
+                size_t fl = pki_json_find_line(s, buf + p, lim);
+                size_t exp = want < lim ? want : PKI_JF_NOLINE;
+                if (want >= PKI_JF_MAX) exp = PKI_JF_NONE; /* memchr's */
+                if (fl != exp && bad++ < 5)
+                    PKT_FAIL("mode %d at %zu, lim %zu: %zu, memchr says %zu", modes[m], p, lim, fl,
+                             exp);
+                found += fl == want;
+                checked++;
+            }
+            p += want + 1;
+        }
+    }
+    CHECK_INT(bad, 0);
+    CHECK(found > 200 * nm); /* most lines were found by stage 1 */
+    CHECK(checked > 800 * nm);
+    pk_free(buf);
+    pk_match_scanner_free(s);
     pk_match_index_free(ix);
 }
 
@@ -1636,3 +1715,38 @@ TEST(avx512_name_normaliser_equals_byte_loop)
     CHECK(names > 20000);
 }
 #endif
+
+/* Kinds of value the index holds no key of cost nothing: not parsed, not
+ * normalised, not probed; with patterns everything is still read. */
+TEST(kinds_without_indicators_are_not_read)
+{
+    pk_match_index *ix = build("domain\tevil.com\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_URL, "http://a.evil.com/x"), 1); /* the host as a name only */
+    CHECK_INT(probes_for(s, R_URL_ONLY, "http://a.evil.com/x"), 0);
+    CHECK_INT(probes_for(s, R_HASH, "d41d8cd98f00b204e9800998ecf8427e"), 0);
+    CHECK_INT(probes_for(s, R_EMAIL, "a@evil.com"), 0);
+    CHECK_INT(probes_for(s, R_FILENAME, "/tmp/x.exe"), 0);
+    CHECK_INT(probes_for(s, R_USER, "root"), 0);
+    CHECK_INT(probes_for(s, R_IP, "10.1.2.3"), 0);
+    CHECK_INT(probes_for(s, R_HOST, "a.evil.com"), 1);
+    pk_match_scanner_free(s);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_EVE,
+                   "{\"http\":{\"hostname\":\"x.evil.com\",\"url\":\"/a\"},"
+                   "\"email\":{\"from\":\"a@evil.com\"}}\n",
+                   &g),
+              "1 domain evil.com subdomain x.evil.com http.hostname|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+    ix = build("d41d8cd98f00b204e9800998ecf8427e\n");
+    REQUIRE(ix);
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    CHECK_INT(probes_for(s, R_HASH, "D41D8CD98F00B204E9800998ECF8427E"), 1);
+    CHECK_INT(probes_for(s, R_HOST, "a.evil.com"), 0);
+    pk_match_scanner_free(s);
+    pk_match_index_free(ix);
+}
