@@ -87,6 +87,15 @@ PK_API int pk_store_wal_pages(const pk_store *s);
  */
 PK_API pk_status pk_store_sync_log(pk_store *s, pk_error *err);
 
+/**
+ * Sync the database file to disk (fdatasync on a descriptor of the store's
+ * own).  For a checkpointer: what its passes copied into the database file
+ * is then on disk, so that the sync closing the checkpoint that completes
+ * the log (which it may run while holding writers back) has little left to
+ * write.  The same threading rules as pk_store_sync_log; PK_EIO on failure.
+ */
+PK_API pk_status pk_store_sync_data(pk_store *s, pk_error *err);
+
 /** The schema version of `module` ("core", "taxii", ...), 0 when none. */
 PK_API int pk_store_schema_version(pk_store *s, const char *module);
 

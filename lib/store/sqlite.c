@@ -40,6 +40,9 @@ struct pk_store {
     /* pk_store_sync_log: the log's path (NULL: no log) and our descriptor on it */
     char *wal_path;
     int wal_fd;
+    /* pk_store_sync_data: the database file's path and our descriptor on it */
+    char *db_path;
+    int db_fd;
 };
 
 sqlite3 *pki_store_db(pk_store *s)
@@ -154,6 +157,7 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     if (!s) return pk_error_set(err, PK_ENOMEM, "out of memory");
     s->flags = flags;
     s->wal_fd = -1;
+    s->db_fd = -1;
     pk_buf_init(&s->tmp, 0);
     pk_buf_init(&s->markings, 0);
     int oflags = SQLITE_OPEN_NOMUTEX |
@@ -188,8 +192,10 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
         }
         /* The log's name as SQLite opens it (for pk_store_sync_log); "" for
          * a store in memory, which has none. */
-        const char *wal = sqlite3_filename_wal(sqlite3_db_filename(s->db, "main"));
-        if (wal && *wal && !(s->wal_path = pk_strdup(wal))) {
+        const char *main_file = sqlite3_db_filename(s->db, "main");
+        const char *wal = sqlite3_filename_wal(main_file);
+        if ((wal && *wal && !(s->wal_path = pk_strdup(wal))) ||
+            (main_file && *main_file && !(s->db_path = pk_strdup(main_file)))) {
             st = pk_error_set(err, PK_ENOMEM, "out of memory");
             goto fail_at;
         }
@@ -232,6 +238,8 @@ void pk_store_close(pk_store *s)
     sqlite3_close(s->db);
     if (s->wal_fd >= 0) close(s->wal_fd);
     pk_free(s->wal_path);
+    if (s->db_fd >= 0) close(s->db_fd);
+    pk_free(s->db_path);
     pk_buf_free(&s->tmp);
     pk_buf_free(&s->markings);
     pk_free(s);
@@ -297,6 +305,7 @@ pk_status pk_store_sync_log(pk_store *s, pk_error *err)
     if (s->wal_fd >= 0 && (fstat(s->wal_fd, &sb) != 0 || sb.st_nlink == 0)) {
         close(s->wal_fd);
         s->wal_fd = -1;
+        s->db_fd = -1;
     }
     if (s->wal_fd < 0) {
         s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
@@ -310,6 +319,16 @@ pk_status pk_store_sync_log(pk_store *s, pk_error *err)
     }
     if (fdatasync(s->wal_fd) != 0)
         return pk_error_set(err, PK_EIO, "syncing %s: %s", s->wal_path, strerror(errno));
+    return PK_OK;
+}
+
+pk_status pk_store_sync_data(pk_store *s, pk_error *err)
+{
+    if (!s || !s->db_path) return PK_OK;
+    if (s->db_fd < 0 && (s->db_fd = open(s->db_path, O_RDONLY | O_CLOEXEC)) < 0)
+        return pk_error_set(err, PK_EIO, "%s: %s", s->db_path, strerror(errno));
+    if (fdatasync(s->db_fd) != 0)
+        return pk_error_set(err, PK_EIO, "syncing %s: %s", s->db_path, strerror(errno));
     return PK_OK;
 }
 
