@@ -108,6 +108,7 @@ struct pk_match_index {
     uint64_t table_slots;
     uint8_t v4_16[8192];   /* bit per /16: does any IPv4 network touch it? */
     const uint8_t *v4keys; /* bit per /16: does it hold an IPv4 key? (the image's) */
+    uint8_t v4any[8192];   /* v4_16 | v4keys: can an address of this /16 hit at all? */
     const pki_v4 *v4;
     const pki_v6 *v6;
     const pki_pattern *patterns;

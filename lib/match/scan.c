@@ -640,7 +640,7 @@ static inline int dull_16(const pk_match_scanner *s, const char *v, size_t n)
     if ((a | b) > 255) return 0; /* not an address: let the parser say so */
     uint32_t x16 = a << 8 | b;
     const pk_match_index *ix = s->ix;
-    return !((ix->v4keys[x16 >> 3] | ix->v4_16[x16 >> 3]) & (1u << (x16 & 7)));
+    return !(ix->v4any[x16 >> 3] & (1u << (x16 & 7)));
 #else
     (void)s, (void)v, (void)n;
     return 0;
