@@ -833,7 +833,11 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         if (!(s->kinds &
               (KIND(PK_IOC_MD5) | KIND(PK_IOC_SHA1) | KIND(PK_IOC_SHA256) | KIND(PK_IOC_SHA512))))
             break;
+#ifdef PKI_HAVE_IPV4_SIMD
+        kn = s->ipv4simd ? pki_parse_hex_simd(v, n, k, 64) : pki_parse_hex(v, n, k, 64, 1);
+#else
         kn = pki_parse_hex(v, n, k, 64, 1);
+#endif
         unsigned t = kn == 16   ? PK_IOC_MD5
                      : kn == 20 ? PK_IOC_SHA1
                      : kn == 32 ? PK_IOC_SHA256
