@@ -548,16 +548,18 @@ static const uint8_t scalar_first[256] = {
     ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['t'] = 1, ['f'] = 1, ['n'] = 1,
 };
 
-/* The masks of one 64-byte block, as each form computes them. */
+/* The masks of one 64-byte block, as each form computes them.  Backslashes
+ * get no mask: each form ORs its compares into one vector for the line
+ * (its bytes past the line too), and only when that has a bit does a
+ * memchr over the line say whether the line has one. */
 typedef struct jf_masks {
     uint64_t q;  /* '"' */
-    uint64_t bs; /* '\\' */
     uint64_t t;  /* , } ] and bytes <= 0x20 */
     uint64_t br; /* { } [ ] */
     uint64_t nl; /* '\n' */
 } jf_masks;
 
-static inline void jf_masks_c(const char *p, jf_masks *m)
+static inline void jf_masks_c(const char *p, jf_masks *m, uint64_t *bsany)
 {
     uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
     for (int i = 0; i < 64; i++) {
@@ -569,16 +571,18 @@ static inline void jf_masks_c(const char *p, jf_masks *m)
         t |= c == ',' || c == '}' || c == ']' || c <= 0x20 ? bit : 0;
         br |= c == '{' || c == '}' || c == '[' || c == ']' ? bit : 0;
     }
-    *m = (jf_masks){q, bs, t, br, nl};
+    *m = (jf_masks){q, t, br, nl};
+    *bsany |= bs;
 }
 
 #if defined(__SSE2__)
-static inline void jf_masks_sse2(const char *p, jf_masks *m)
+static inline void jf_masks_sse2(const char *p, jf_masks *m, __m128i *bsany)
 {
     const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), CM = _mm_set1_epi8(','),
                   OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20),
                   NL = _mm_set1_epi8('\n');
-    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
+    uint64_t q = 0, t = 0, br = 0, nl = 0;
+    __m128i bs = *bsany;
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i lo = _mm_andnot_si128(UP, v); /* '{' '}' -> '[' ']' */
@@ -588,14 +592,17 @@ static inline void jf_masks_sse2(const char *p, jf_masks *m)
                                  _mm_cmpeq_epi8(_mm_min_epu8(v, UP), v));
         int sh = 16 * i;
         q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, Q)) << sh;
-        bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, B)) << sh;
+        bs = _mm_or_si128(bs, _mm_cmpeq_epi8(v, B));
         t |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << sh;
         br |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << sh;
         nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, NL)) << sh;
     }
-    *m = (jf_masks){q, bs, t, br, nl};
+    *m = (jf_masks){q, t, br, nl};
+    *bsany = bs;
 }
 #endif
+
+#define JF_ANY_C(x) (x)
 
 static inline uint64_t prefix_xor_c(uint64_t x)
 {
@@ -635,14 +642,15 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
  * JF_LONG when the line would be longer than PKI_JF_MAX).  Sets ok to 0
  * when the line is not one the fast path takes (a backslash, an odd number
  * of quotes).  Reads up to 63 bytes past the line or lim (PKI_PAD). */
-#define JF_STAGE1(MASKS, PXOR, FIND)                                                               \
+#define JF_STAGE1(MASKS, PXOR, FIND, BST, BS0, BSANY)                                              \
     do {                                                                                           \
-        uint64_t carry = 0, bs = 0;                                                                \
+        uint64_t carry = 0;                                                                        \
+        BST bs = BS0;                                                                              \
         uint16_t *o = j->ci;                                                                       \
         unsigned b = 0;                                                                            \
         for (;; b++) {                                                                             \
             jf_masks m;                                                                            \
-            MASKS(L + 64 * (size_t)b, &m);                                                         \
+            MASKS(L + 64 * (size_t)b, &m, &bs);                                                    \
             size_t left = (FIND ? lim : n) - 64 * (size_t)b; /* > 0 */                             \
             uint64_t past = 0; /* bits of the bytes after the line */                              \
             if (FIND) {                                                                            \
@@ -660,10 +668,9 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
             } else if (left < 64) {                                                                \
                 past = ~0ull << left;                                                              \
             }                                                                                      \
-            m.q &= ~past, m.bs &= ~past, m.br &= ~past;                                            \
+            m.q &= ~past, m.br &= ~past;                                                           \
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
-            bs |= m.bs;                                                                            \
             j->q[b] = m.q;                                                                         \
             j->t[b] = m.t | past;                                                                  \
             j->br[b] = m.br & ~in;                                                                 \
@@ -681,7 +688,7 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
         j->q[b] = j->t[b] = ~0ull;                                                                 \
         for (int i = 0; i < 8; i++) /* past the last closing quote, positions read n */            \
             o[i] = (uint16_t)n;                                                                    \
-        ok = !(bs | carry);                                                                        \
+        ok = !carry && (!(BSANY(bs)) || (n < JF_LONG && !memchr(L, '\\', n)));                     \
     } while (0)
 
 /* The first set bit at or after position p of mask M: at most n for
@@ -908,7 +915,7 @@ static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_fta
     int ok;
     size_t lim = 0;
     (void)lim;
-    JF_STAGE1(jf_masks_c, prefix_xor_c, 0);
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 0, uint64_t, 0, JF_ANY_C);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
 }
 
@@ -917,7 +924,7 @@ static size_t jf_find_c(pk_match_scanner *s, const char *L, size_t lim)
     pki_jfast *j = &s->jf;
     int ok;
     size_t n = 0;
-    JF_STAGE1(jf_masks_c, prefix_xor_c, 1);
+    JF_STAGE1(jf_masks_c, prefix_xor_c, 1, uint64_t, 0, JF_ANY_C);
     j->ok = ok;
     return n;
 }
@@ -929,7 +936,7 @@ static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_
     int ok;
     size_t lim = 0;
     (void)lim;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 0);
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 0, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
 }
 
@@ -938,7 +945,7 @@ static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
     pki_jfast *j = &s->jf;
     int ok;
     size_t n = 0;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 1);
+    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 1, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
     j->ok = ok;
     return n;
 }
@@ -948,12 +955,13 @@ static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
 #include <immintrin.h>
 #define JF_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt,pclmul")))
 
-static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
+static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m, __m256i *bsany)
 {
     const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), CM = _mm256_set1_epi8(','),
                   OB = _mm256_set1_epi8('['), CB = _mm256_set1_epi8(']'),
                   UP = _mm256_set1_epi8(0x20), NL = _mm256_set1_epi8('\n');
-    uint64_t r[5][2];
+    uint64_t r[4][2];
+    __m256i bs = *bsany;
     for (int h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
         __m256i lo = _mm256_andnot_si256(UP, v); /* '{' '}' -> '[' ']' */
@@ -962,14 +970,14 @@ static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m)
         __m256i e = _mm256_or_si256(_mm256_or_si256(cl, _mm256_cmpeq_epi8(v, CM)),
                                     _mm256_cmpeq_epi8(_mm256_min_epu8(v, UP), v));
         r[0][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, Q));
-        r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, B));
+        bs = _mm256_or_si256(bs, _mm256_cmpeq_epi8(v, B));
         r[2][h] = (uint32_t)_mm256_movemask_epi8(e);
         r[3][h] = (uint32_t)_mm256_movemask_epi8(b);
-        r[4][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, NL));
+        r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, NL));
     }
-    m->nl = r[4][0] | r[4][1] << 32; /* dropped by the compiler where unused */
+    m->nl = r[1][0] | r[1][1] << 32; /* dropped by the compiler where unused */
     m->q = r[0][0] | r[0][1] << 32;
-    m->bs = r[1][0] | r[1][1] << 32;
+    *bsany = bs;
     m->t = r[2][0] | r[2][1] << 32;
     m->br = r[3][0] | r[3][1] << 32;
 }
@@ -986,8 +994,17 @@ static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, co
     int ok;
     size_t lim = 0;
     (void)lim;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 0);
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 0, __m256i, _mm256_setzero_si256(),
+              _mm256_movemask_epi8);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
+}
+
+/* The walk after jf_find_avx2's stage 1, with the same instructions at hand:
+ * without them jf_skip's popcount is a call into libgcc and jf_next's
+ * shifts and counts are the older, slower forms. */
+static JF_AVX2 int jf_walk_avx2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
+{
+    return jf_walk(s, L, n, t);
 }
 
 static JF_AVX2 size_t jf_find_avx2(pk_match_scanner *s, const char *L, size_t lim)
@@ -995,7 +1012,8 @@ static JF_AVX2 size_t jf_find_avx2(pk_match_scanner *s, const char *L, size_t li
     pki_jfast *j = &s->jf;
     int ok;
     size_t n = 0;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 1);
+    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, 1, __m256i, _mm256_setzero_si256(),
+              _mm256_movemask_epi8);
     j->ok = ok;
     return n;
 }
@@ -1055,7 +1073,13 @@ const char *pki_json_line(pk_match_scanner *s, const char *p, size_t n, const pk
         if (s->jf.line == p && n <= s->jf.n) {
             /* stage 1 ran as the line was found (the bytes from n to jf.n
              * are trailing blanks: no quote, bracket or backslash) */
-            r = s->jf.ok ? jf_walk(s, p, n, t) : JF_BAIL;
+            if (!s->jf.ok) r = JF_BAIL;
+#if defined(__x86_64__) && defined(__GNUC__)
+            else if (s->jmode == PKI_JSON_FAST_AVX2)
+                r = jf_walk_avx2(s, p, n, t);
+#endif
+            else
+                r = jf_walk(s, p, n, t);
         } else {
             switch (s->jmode) {
 #if defined(__x86_64__) && defined(__GNUC__)
