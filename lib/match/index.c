@@ -882,6 +882,8 @@ static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
         for (uint32_t x = a; x <= b; x++)
             ix->v4_16[x >> 3] |= (uint8_t)(1u << (x & 7));
     }
+    for (size_t i = 0; i < sizeof ix->v4any; i++)
+        ix->v4any[i] = ix->v4_16[i] | ix->v4keys[i];
     pk_status rc = pki_patterns_prepare(ix, err);
     if (rc != PK_OK) {
         pk_match_index_free(ix);

@@ -108,6 +108,7 @@ struct pk_match_index {
     uint64_t table_slots;
     uint8_t v4_16[8192];   /* bit per /16: does any IPv4 network touch it? */
     const uint8_t *v4keys; /* bit per /16: does it hold an IPv4 key? (the image's) */
+    uint8_t v4any[8192];   /* v4_16 | v4keys: can an address of this /16 hit at all? */
     const pki_v4 *v4;
     const pki_v6 *v6;
     const pki_pattern *patterns;
@@ -236,6 +237,12 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out);
 /* Hex (any case, ':' between bytes allowed when colons) to bytes; returns the
  * byte count, 0 when not hex. */
 size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colons);
+#ifdef PKI_HAVE_IPV4_SIMD
+/* pki_parse_hex(s, n, out, cap, 1) (the same answer) 16 digits a step when
+ * they are plain digits (no ':'), for CPUs where pki_ipv4_simd_ok; reads
+ * nothing past s + n. */
+size_t pki_parse_hex_simd(const char *s, size_t n, uint8_t *out, size_t cap);
+#endif
 /* The key of a value of `type`; for CIDR the address then the prefix length.
  * Returns the key length and may change *type (a /32 network is an address);
  * 0 and *why set when invalid. */

@@ -248,13 +248,6 @@ static void hit_group(pk_match_scanner *s, uint32_t ei, const char *field, const
     }
 }
 
-/*
- * Probes are queued per record and run together at its end: computing every
- * hash and prefetching every filter block first, then every table slot that
- * passed, lets the cache misses of one record overlap instead of queueing
- * one behind the other (with 1M keys the 2 MB filter lives in L3 at best).
- * Hits come out in the order the values were seen.
- */
 /* Append n bytes to a queue's byte store; its offset in *off, 0 on failure
  * (no room).  The common case (room left) is a bare copy. */
 static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
@@ -639,11 +632,15 @@ static inline int dull_16(const pk_match_scanner *s, const char *v, size_t n)
     const uint8_t *w = u + p1 + 1;
     uint32_t b1 = w[0] - (uint32_t)'0', b2 = b1 * 10 + (w[1] - (uint32_t)'0'),
              b3 = b2 * 10 + (w[2] - (uint32_t)'0');
-    uint32_t a = p1 == 1 ? a1 : p1 == 2 ? a2 : a3, b = l1 == 1 ? b1 : l1 == 2 ? b2 : b3;
+    /* select by masks: the digit counts are random, a branch on them is not */
+    uint32_t ma2 = 0u - (uint32_t)(p1 >= 2), ma3 = 0u - (uint32_t)(p1 >= 3);
+    uint32_t mb2 = 0u - (uint32_t)(l1 >= 2), mb3 = 0u - (uint32_t)(l1 >= 3);
+    uint32_t a = (a1 & ~ma2) | (a2 & ma2 & ~ma3) | (a3 & ma3);
+    uint32_t b = (b1 & ~mb2) | (b2 & mb2 & ~mb3) | (b3 & mb3);
     if ((a | b) > 255) return 0; /* not an address: let the parser say so */
     uint32_t x16 = a << 8 | b;
     const pk_match_index *ix = s->ix;
-    return !((ix->v4keys[x16 >> 3] | ix->v4_16[x16 >> 3]) & (1u << (x16 & 7)));
+    return !(ix->v4any[x16 >> 3] & (1u << (x16 & 7)));
 #else
     (void)s, (void)v, (void)n;
     return 0;
@@ -836,7 +833,11 @@ void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const
         if (!(s->kinds &
               (KIND(PK_IOC_MD5) | KIND(PK_IOC_SHA1) | KIND(PK_IOC_SHA256) | KIND(PK_IOC_SHA512))))
             break;
+#ifdef PKI_HAVE_IPV4_SIMD
+        kn = s->ipv4simd ? pki_parse_hex_simd(v, n, k, 64) : pki_parse_hex(v, n, k, 64, 1);
+#else
         kn = pki_parse_hex(v, n, k, 64, 1);
+#endif
         unsigned t = kn == 16   ? PK_IOC_MD5
                      : kn == 20 ? PK_IOC_SHA1
                      : kn == 32 ? PK_IOC_SHA256
