@@ -521,12 +521,14 @@ static const char *json_walk(pk_match_scanner *s, const char *p, size_t n, const
  * Most lines are compact JSON without escapes.  For those, the bytes the
  * walker looks for are found with bit masks computed 64 bytes at a time
  * over the whole line first (simdjson's stage 1): its quotes, the bytes
- * that end a scalar, and its brackets outside strings (a prefix XOR of the
- * quotes says which bytes lie inside strings).  The walk then goes from
- * string end to string end on the quote mask, checks the one or two bytes
- * between (a member "key":"value", is the key's closing quote, ':', the
- * value's quotes and ','; a number member ends at the first , } ] after
- * it), and steps over unwanted sub-objects on the bracket mask alone.
+ * that end a scalar, its brackets outside strings (a prefix XOR of the
+ * quotes says which bytes lie inside strings) and its newline, which gives
+ * drain() the line's length; the strings' closing quotes are listed in
+ * order.  The walk then takes string ends from the list, checks the one or
+ * two bytes between (a member "key":"value", is the key's closing quote,
+ * ':', the value's quotes and ','; a number member ends at the first
+ * , } ] after it), and steps over unwanted sub-objects on the bracket mask
+ * alone.
  *
  * It finds every string end and scalar end exactly where the byte-by-byte
  * walker below finds it, and takes only lines the walker takes, the same
