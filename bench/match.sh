@@ -12,6 +12,9 @@
 # default 100000: grep's memory grows with the pattern count).
 set -u
 : "${PICKET:?set PICKET to the picket binary}"
+# the runs below happen inside $BENCH_DIR: a relative path would name nothing there
+case $PICKET in /*) ;; *) PICKET=$(cd "$(dirname "$PICKET")" && pwd)/$(basename "$PICKET") ;; esac
+[ -x "$PICKET" ] || { echo "match bench: $PICKET is not an executable picket" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/picket-bench}
 EVE_MB=${EVE_MB:-512}
