@@ -6,7 +6,6 @@
  * credentials (optionally through a SOCKS proxy such as Tor), `inbox` and
  * `release` are the server operator's side.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "curl_dl.h"
 #include "report_release.h"
 
 static int run(int argc, char **argv);
@@ -105,6 +105,15 @@ struct opts {
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+static const struct cli_curl *cu; /* libcurl, once curl_open has loaded it */
+
+static int curl_open(void)
+{
+    char why[256];
+    if (!(cu = cli_curl_load(why, sizeof why))) cli_error(VERB, "%s", why);
+    return cu != NULL;
+}
+
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
     pk_buf *b = ud;
@@ -116,39 +125,39 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 static int http(const char *method, const char *url, const char *user, const char *token,
                 const char *body, const char *proxy, long *status, pk_buf *resp)
 {
-    CURL *c = curl_easy_init();
+    CURL *c = cu->easy_init();
     if (!c) return -1;
     struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Accept: application/json");
-    if (body) h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (proxy) curl_easy_setopt(c, CURLOPT_PROXY, proxy);
+    h = cu->slist_append(h, "Accept: application/json");
+    if (body) h = cu->slist_append(h, "Content-Type: application/json");
+    h = cu->slist_append(h, "Expect:");
+    cu->easy_setopt(c, CURLOPT_URL, url);
+    cu->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    cu->easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    cu->easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (proxy) cu->easy_setopt(c, CURLOPT_PROXY, proxy);
     if (user && token) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, user);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, token);
+        cu->easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        cu->easy_setopt(c, CURLOPT_USERNAME, user);
+        cu->easy_setopt(c, CURLOPT_PASSWORD, token);
     }
     if (!strcmp(method, "POST")) {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+        cu->easy_setopt(c, CURLOPT_POST, 1L);
+        cu->easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
     }
-    CURLcode rc = curl_easy_perform(c);
+    CURLcode rc = cu->easy_perform(c);
     if (rc != CURLE_OK) {
-        cli_error(VERB, "%s: %s", url, curl_easy_strerror(rc));
+        cli_error(VERB, "%s: %s", url, cu->easy_strerror(rc));
     } else {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+        cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    cu->slist_free_all(h);
+    cu->easy_cleanup(c);
     return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -420,12 +429,12 @@ static int cmd_submit(const char *file, const struct opts *o)
     if (!text) cli_oom();
     if (o->dry_run) {
         /* Exactly the request http() would make. */
-        CURLU *u = curl_url();
+        CURLU *u = cu->url();
         char *host = NULL, *port = NULL, *path = NULL;
-        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-            curl_url_get(u, CURLUPART_HOST, &host, 0);
-            curl_url_get(u, CURLUPART_PORT, &port, 0);
-            curl_url_get(u, CURLUPART_PATH, &path, 0);
+        if (u && cu->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+            cu->url_get(u, CURLUPART_HOST, &host, 0);
+            cu->url_get(u, CURLUPART_PORT, &port, 0);
+            cu->url_get(u, CURLUPART_PATH, &path, 0);
         }
         printf("# dry run: nothing is sent.  %zu objects kept, %zu dropped, %zu properties "
                "dropped,\n# %zu references dropped, %zu timestamps cut to the day, %zu names "
@@ -437,10 +446,10 @@ static int cmd_submit(const char *file, const struct opts *o)
                "Content-Type: application/json\nContent-Length: %zu\n\n%s\n",
                path ? path : "/privacy/reports", host ? host : "?", port ? ":" : "",
                port ? port : "", strlen(text), text);
-        curl_free(host);
-        curl_free(port);
-        curl_free(path);
-        curl_url_cleanup(u);
+        cu->release(host);
+        cu->release(port);
+        cu->release(path);
+        cu->url_cleanup(u);
         rc = EXIT_PK_OK;
         goto out;
     }
@@ -605,16 +614,18 @@ static int run(int argc, char **argv)
     if (!strcmp(sub, "template")) return cmd_template(argc - optind, argv + optind);
     if (!strcmp(sub, "tokens")) {
         if (optind < argc) return cli_usage_error(VERB, "unexpected argument '%s'", argv[optind]);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (!curl_open()) return EXIT_PK_INTERNAL;
+        cu->global_init(CURL_GLOBAL_DEFAULT);
         rc = cmd_tokens(&o);
-        curl_global_cleanup();
+        cu->global_cleanup();
         return rc;
     }
     if (!strcmp(sub, "submit")) {
         if (argc - optind != 1) return cli_usage_error(VERB, "submit needs exactly one FILE");
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (!curl_open()) return EXIT_PK_INTERNAL;
+        cu->global_init(CURL_GLOBAL_DEFAULT);
         rc = cmd_submit(argv[optind], &o);
-        curl_global_cleanup();
+        cu->global_cleanup();
         return rc;
     }
     if (!strcmp(sub, "inbox")) {

@@ -3,14 +3,13 @@
 #include <hs/hs.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <curl/curl.h>
-#include <libpq-fe.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "cli.h"
+#include "curl_dl.h"
 
 static int run(int argc, char **argv);
 
@@ -19,8 +18,10 @@ const struct cli_cmd cli_cmd_version = {
     "print picket's version and the versions of the libraries it uses",
     "Usage: picket version [--json]\n"
     "\n"
-    "Print picket's version, then one line per library it is linked with:\n"
-    "jansson, SQLite, libpq, libmicrohttpd, libcurl, libsodium, Hyperscan, zlib.\n"
+    "Print picket's version, then one line per library it uses: jansson,\n"
+    "SQLite, libmicrohttpd, libcurl, libsodium, Hyperscan, zlib.  libcurl is\n"
+    "loaded only by the commands that need it (picket report); it is shown as\n"
+    "\"not installed\" when it cannot be loaded.\n"
     "\n"
     "Example:\n"
     "  picket version --json\n",
@@ -38,16 +39,14 @@ static int run(int argc, char **argv)
     const char *hs = hs_version();
     char hsv[32];
     snprintf(hsv, sizeof hsv, "%.*s", (int)strcspn(hs, " "), hs);
-    char pq[16];
-    int pv = PQlibVersion();
-    snprintf(pq, sizeof pq, "%d.%d", pv / 10000, pv % 10000);
-    const char *names[] = {"jansson", "sqlite",    "libpq",     "libmicrohttpd",
-                           "libcurl", "libsodium", "hyperscan", "zlib"};
+    char why[256];
+    const struct cli_curl *cu = cli_curl_load(why, sizeof why);
+    const char *names[] = {"jansson",   "sqlite",    "libmicrohttpd", "libcurl",
+                           "libsodium", "hyperscan", "zlib"};
     const char *vers[] = {jansson_version_str(),
                           sqlite3_libversion(),
-                          pq,
                           MHD_get_version(),
-                          curl_version_info(CURLVERSION_NOW)->version,
+                          cu ? cu->version_info(CURLVERSION_NOW)->version : "not installed",
                           sodium_version_string(),
                           hsv,
                           zlibVersion()};
