@@ -132,15 +132,23 @@ static inline uint64_t pki_load64(const uint8_t *p)
 
 /* The key hash, fixed by the file format (a change needs a new version): a
  * 128-bit-multiply fold over 16-byte strides, seeded by the type. */
+#define PKI_HASH_K1 0x9fb21c651e98df25ull
+#define PKI_HASH_K2 0xc2b2ae3d27d4eb4full
+
+/* The hash's seed and its 16-byte strides; *p and *n are left at the last
+ * 0 to 15 bytes, which the two forms below read each their own way. */
+static inline uint64_t pki_hash_strides(unsigned type, const uint8_t **p, size_t *n)
+{
+    uint64_t h = pki_mix((uint64_t)*n ^ PKI_HASH_K1 ^ ((uint64_t)type << 56), PKI_HASH_K2 + type);
+    for (; *n >= 16; *p += 16, *n -= 16)
+        h = pki_mix(pki_load64(*p) ^ PKI_HASH_K1 ^ h, pki_load64(*p + 8) ^ PKI_HASH_K2);
+    return h;
+}
+
 static inline uint64_t pki_hash(unsigned type, const uint8_t *p, size_t n)
 {
-    const uint64_t k1 = 0x9fb21c651e98df25ull, k2 = 0xc2b2ae3d27d4eb4full;
-    uint64_t h = pki_mix((uint64_t)n ^ k1 ^ ((uint64_t)type << 56), k2 + type);
-    while (n >= 16) {
-        h = pki_mix(pki_load64(p) ^ k1 ^ h, pki_load64(p + 8) ^ k2);
-        p += 16;
-        n -= 16;
-    }
+    const uint64_t k1 = PKI_HASH_K1, k2 = PKI_HASH_K2;
+    uint64_t h = pki_hash_strides(type, &p, &n);
     uint64_t a = 0, b = 0;
     if (n >= 8) {
         a = pki_load64(p);
@@ -156,13 +164,8 @@ static inline uint64_t pki_hash(unsigned type, const uint8_t *p, size_t n)
  * words and masked instead of copied byte by byte. */
 static inline uint64_t pki_hash_padded(unsigned type, const uint8_t *p, size_t n)
 {
-    const uint64_t k1 = 0x9fb21c651e98df25ull, k2 = 0xc2b2ae3d27d4eb4full;
-    uint64_t h = pki_mix((uint64_t)n ^ k1 ^ ((uint64_t)type << 56), k2 + type);
-    while (n >= 16) {
-        h = pki_mix(pki_load64(p) ^ k1 ^ h, pki_load64(p + 8) ^ k2);
-        p += 16;
-        n -= 16;
-    }
+    const uint64_t k1 = PKI_HASH_K1, k2 = PKI_HASH_K2;
+    uint64_t h = pki_hash_strides(type, &p, &n);
     uint64_t a = pki_load64(p), b = pki_load64(p + 8);
     if (n >= 8) {
         b = n > 8 ? b & (~0ull >> (128 - 8 * n)) : 0;
