@@ -604,17 +604,6 @@ static inline void jf_masks_sse2(const char *p, jf_masks *m, __m128i *bsany)
 
 #define JF_ANY_C(x) (x)
 
-static inline uint64_t prefix_xor_c(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
 /* Write the positions of the bits of m (block at base) to o; the new end.
  * Writes at least 6 entries (the array has room past the end): a block
  * has 4 to 5 closing quotes on average, more than 6 seldom, so that the
@@ -759,6 +748,22 @@ static inline __attribute__((always_inline)) int jf_obs(pk_match_scanner *s, con
     return pki_add_obs(s, sl->role, sl->name, v, n, 0);
 }
 
+/* A string value whose opening quote is at vs and closing quote at x, of
+ * the key of slot sl: JF_OK, JF_SKIP (an EVE stats record) or JF_BAIL. */
+static inline __attribute__((always_inline)) int
+jf_string(pk_match_scanner *s, const pki_fslot *sl, const char *L, size_t vs, size_t x, size_t n)
+{
+    if (x >= n || x <= vs) return JF_BAIL;
+    if (sl && sl->role != R_NONE) {
+        if (sl->role == R_EVENT) {
+            if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
+        } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
+            return JF_BAIL;
+        }
+    }
+    return JF_OK;
+}
+
 /* A container the fast path is in: the slot of its key (NULL for the
  * line's object), whose role and prefix flag its array elements take. */
 typedef struct jframe {
@@ -810,14 +815,8 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {
             x = ci[k + 1];
-            if (x >= n || x <= vs) return JF_BAIL;
-            if (sl && sl->role != R_NONE) {
-                if (sl->role == R_EVENT) {
-                    if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-                } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
-                    return JF_BAIL;
-                }
-            }
+            int r = jf_string(s, sl, L, vs, x, n);
+            if (r != JF_OK) return r;
             x++;
             k += 2;
         } else if (scalar_first[vc]) {
@@ -842,14 +841,8 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
     switch (L[vs]) {
     case '"':
         x = ci[k];
-        if (x >= n || x <= vs) return JF_BAIL;
-        if (sl && sl->role != R_NONE) {
-            if (sl->role == R_EVENT) {
-                if (x - vs - 1 == 5 && memcmp(L + vs + 1, "stats", 5) == 0) return JF_SKIP;
-            } else if (!jf_obs(s, sl, L + vs + 1, x - vs - 1)) {
-                return JF_BAIL;
-            }
-        }
+        int r = jf_string(s, sl, L, vs, x, n);
+        if (r != JF_OK) return r;
         x++;
         k++;
         break;
@@ -915,7 +908,7 @@ static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_fta
     int ok;
     size_t lim = 0;
     (void)lim;
-    JF_STAGE1(jf_masks_c, prefix_xor_c, 0, uint64_t, 0, JF_ANY_C);
+    JF_STAGE1(jf_masks_c, prefix_xor, 0, uint64_t, 0, JF_ANY_C);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
 }
 
@@ -924,7 +917,7 @@ static size_t jf_find_c(pk_match_scanner *s, const char *L, size_t lim)
     pki_jfast *j = &s->jf;
     int ok;
     size_t n = 0;
-    JF_STAGE1(jf_masks_c, prefix_xor_c, 1, uint64_t, 0, JF_ANY_C);
+    JF_STAGE1(jf_masks_c, prefix_xor, 1, uint64_t, 0, JF_ANY_C);
     j->ok = ok;
     return n;
 }
@@ -936,7 +929,7 @@ static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_
     int ok;
     size_t lim = 0;
     (void)lim;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 0, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
+    JF_STAGE1(jf_masks_sse2, prefix_xor, 0, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
     return ok ? jf_walk(s, L, n, t) : JF_BAIL;
 }
 
@@ -945,7 +938,7 @@ static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
     pki_jfast *j = &s->jf;
     int ok;
     size_t n = 0;
-    JF_STAGE1(jf_masks_sse2, prefix_xor_c, 1, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
+    JF_STAGE1(jf_masks_sse2, prefix_xor, 1, __m128i, _mm_setzero_si128(), _mm_movemask_epi8);
     j->ok = ok;
     return n;
 }
