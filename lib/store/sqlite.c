@@ -43,6 +43,12 @@ struct pk_store {
     /* pk_store_sync_data: the database file's path and our descriptor on it */
     char *db_path;
     int db_fd;
+    /* The id index's recent level (see schema.c, migration 2): its rows as
+     * far as this handle knows (-1: count them again; another process may
+     * write too, so the count is taken afresh before a merge), and the
+     * count past which it is merged into the large level. */
+    int64_t ids_new;
+    int64_t merge_rows;
 };
 
 sqlite3 *pki_store_db(pk_store *s)
@@ -158,6 +164,15 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     s->flags = flags;
     s->wal_fd = -1;
     s->db_fd = -1;
+    s->ids_new = -1;
+    s->merge_rows = PKI_STORE_MERGE_ROWS;
+    /* For tests (a merge every few objects) and measurements. */
+    const char *mr = getenv("PICKET_STORE_ID_MERGE");
+    if (mr && *mr) {
+        char *end;
+        long long v = strtoll(mr, &end, 10);
+        if (!*end && v > 0) s->merge_rows = v;
+    }
     pk_buf_init(&s->tmp, 0);
     pk_buf_init(&s->markings, 0);
     int oflags = SQLITE_OPEN_NOMUTEX |
@@ -369,7 +384,54 @@ void pk_store_rollback(pk_store *s)
     if (!s->in_tx) return;
     if (!sqlite3_get_autocommit(s->db)) exec(s, "ROLLBACK", NULL);
     s->in_tx = 0;
+    /* The keys added (or a merge) in it are gone: count again. */
+    s->ids_new = -1;
     tx_reset(s);
+}
+
+/* ---- the id index in two levels ---- */
+
+static pk_status count_new_ids(pk_store *s, pk_error *err)
+{
+    sqlite3_stmt *st = pki_store_stmt(s, "SELECT count(*) FROM object_ids_new", err);
+    if (!st) return PK_ESTORE;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        pk_status r = pki_store_fail(s, err, "counting the recent ids");
+        sqlite3_reset(st);
+        return r;
+    }
+    s->ids_new = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return PK_OK;
+}
+
+/* Move the recent level into the large one, inside the caller's write
+ * transaction, when it holds more than merge_rows keys (counted afresh: a
+ * writer in another process may have added to it, or merged it).  The
+ * recent level is read in key order, so the inserts walk the large level's
+ * leaves from the first to the last, each touched about once; OR IGNORE
+ * (no key can be in both levels: pk is unique and a deleted version leaves
+ * both) spares SQLite a statement journal of every page touched.  The
+ * DELETE without WHERE empties the table in one step, its pages going to
+ * the free list for the next keys. */
+static pk_status merge_ids(pk_store *s, pk_error *err)
+{
+    pk_status r = count_new_ids(s, err);
+    if (r || s->ids_new <= s->merge_rows) return r;
+    static const char *const steps[] = {
+        "INSERT OR IGNORE INTO object_ids(idh, pk) SELECT idh, pk FROM object_ids_new"
+        " ORDER BY idh, pk",
+        "DELETE FROM object_ids_new",
+    };
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = pki_store_stmt(s, steps[i], err);
+        if (!st) return PK_ESTORE;
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return pki_store_fail(s, err, "merging the id index");
+    }
+    s->ids_new = 0;
+    return PK_OK;
 }
 
 /* ---- time ---- */
@@ -641,8 +703,10 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     sqlite3_stmt *st;
     int rc = SQLITE_DONE;
     if (!(flags & PKI_PUT_ABSENT)) {
-        st = pki_store_stmt(s, "SELECT pk FROM objects WHERE idh = ?1 AND id = ?2 AND version = ?3",
-                            err);
+        st = pki_store_stmt(
+            s,
+            "SELECT pk FROM objects WHERE pk IN " PKI_IDS_PK("?1") " AND id = ?2 AND version = ?3",
+            err);
         if (!st) return PK_ESTORE;
         sqlite3_bind_int64(st, 1, idh);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -688,6 +752,21 @@ static pk_status put_in_tx(pk_store *s, const char *collection, const json_t *ob
     if (added_now) {
         pk = sqlite3_last_insert_rowid(s->db);
         s->g_last = added;
+        /* Its key into the recent level of the id index (merged into the
+         * large one past merge_rows keys). */
+        st = pki_store_stmt(s, "INSERT INTO object_ids_new(idh, pk) VALUES(?1, ?2)", err);
+        if (!st) return PK_ESTORE;
+        sqlite3_bind_int64(st, 1, idh);
+        sqlite3_bind_int64(st, 2, pk);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return pki_store_fail(s, err, "store object");
+        if (s->ids_new < 0) {
+            if ((r = count_new_ids(s, err))) return r;
+        } else {
+            s->ids_new++;
+        }
+        if (s->ids_new > s->merge_rows && (r = merge_ids(s, err))) return r;
         if (pk_stix_type_kind(type) == PK_STIX_SCO) {
             obs_ctx oc = {s, id, err};
             if ((r = pk_stix_observables(obj, obs_add, &oc))) return r;
@@ -841,11 +920,16 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
         r = pk_buf_adds(&sql, "objects o WHERE 1");
     }
     if (!r && q->n_ids) {
-        r = pk_buf_adds(&sql, " AND o.idh IN (");
-        for (size_t i = 0; i < q->n_ids && !r; i++) {
-            int k = bind_num(b, pki_store_id_hash(q->ids[i]));
-            if (k < 0) r = PK_ELIMIT;
-            if (!r) r = pk_buf_addf(&sql, "%s?%d", i ? "," : "", k);
+        /* Both levels of the id index, each probed by its key. */
+        int k0 = b->n + 1;
+        for (size_t i = 0; i < q->n_ids && !r; i++)
+            if (bind_num(b, pki_store_id_hash(q->ids[i])) < 0) r = PK_ELIMIT;
+        for (int lvl = 0; lvl < 2 && !r; lvl++) {
+            r = pk_buf_adds(&sql, lvl ? " UNION ALL SELECT pk FROM object_ids_new WHERE idh IN ("
+                                      : " AND o.pk IN (SELECT pk FROM object_ids WHERE idh IN (");
+            for (size_t i = 0; i < q->n_ids && !r; i++)
+                r = pk_buf_addf(&sql, "%s?%d", i ? "," : "", k0 + (int)i);
+            if (!r) r = pk_buf_addc(&sql, ')');
         }
         if (!r) r = pk_buf_addc(&sql, ')');
     }
@@ -880,9 +964,10 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
         const char *scope =
             q->collection
                 ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
-                  "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.idh = o.idh AND o2.id "
-                  "= o.id)"
-                : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.idh = o.idh AND o2.id = o.id)";
+                  "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.pk IN " PKI_IDS_PK(
+                      "o.idh") " AND o2.id = o.id)"
+                : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.pk IN " PKI_IDS_PK(
+                      "o.idh") " AND o2.id = o.id)";
         r = pk_buf_adds(&sql, " AND (");
         for (size_t i = 0; i < nv && !r; i++) {
             if (i) r = pk_buf_adds(&sql, " OR ");
@@ -1091,7 +1176,7 @@ pk_status pk_store_delete(pk_store *s, const char *collection, const char *id,
         sqlite3_stmt *st = pki_store_stmt(
             s,
             "DELETE FROM observables WHERE oh = ?2 AND object_id = ?1 AND NOT EXISTS "
-            "(SELECT 1 FROM objects WHERE idh = ?2 AND id = ?1)",
+            "(SELECT 1 FROM objects WHERE pk IN " PKI_IDS_PK("?2") " AND id = ?1)",
             err);
         if (!st)
             r = PK_ESTORE;

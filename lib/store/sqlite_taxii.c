@@ -809,9 +809,11 @@ static pk_status add_version_of(pk_buf *q, binds *b, const char *fn, int flag, i
                        " JOIN collection_objects c2 ON c2.obj = o2.pk AND c2.collection = e.coll"
                        " CROSS JOIN taxii_entry e2 ON e2.coll = c2.collection"
                        " AND e2.date_added = c2.date_added"
-                       " WHERE o2.idh = o.idh AND o2.id = o.id AND (e2.tlp < %d OR e2.org = ?%d OR"
-                       " (e2.tlp = %d AND EXISTS (SELECT 1 FROM taxii_red_share s2"
-                       " WHERE s2.writer = e2.org AND s2.reader = ?%d)))) END)",
+                       " WHERE o2.pk IN " PKI_IDS_PK(
+                           "o.idh") " AND o2.id = o.id"
+                                    " AND (e2.tlp < %d OR e2.org = ?%d OR"
+                                    " (e2.tlp = %d AND EXISTS (SELECT 1 FROM taxii_red_share s2"
+                                    " WHERE s2.writer = e2.org AND s2.reader = ?%d)))) END)",
                        flag, fn, PKI_TLP_AMBER_STRICT + 1, r1, PKI_TLP_RED + 1, r2);
 }
 
@@ -874,16 +876,24 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
                               " e.coll = co.collection AND e.date_added = co.date_added"
                             : "taxii_entry e JOIN objects o ON o.pk = e.obj");
     if (!s && stix_id) {
-        s = pk_buf_adds(&q, " AND o.idh = ? AND o.id = ?");
+        /* the store finds ids by a 64-bit hash, in two levels of its index */
         bind_i(&b, pki_store_id_hash(stix_id));
+        s = pk_buf_addf(&q,
+                        " AND o.pk IN (SELECT pk FROM object_ids WHERE idh = ?%d UNION ALL"
+                        " SELECT pk FROM object_ids_new WHERE idh = ?%d) AND o.id = ?",
+                        b.n, b.n);
         bind_s(&b, stix_id);
     }
     if (!s && f->n_ids) {
-        /* the store indexes ids by a 64-bit hash */
-        s = pk_buf_adds(&q, " AND o.idh IN (");
-        for (size_t i = 0; i < f->n_ids && !s; i++) {
-            s = pk_buf_adds(&q, i ? ",?" : "?");
+        int k0 = b.n + 1;
+        for (size_t i = 0; i < f->n_ids; i++)
             bind_i(&b, pki_store_id_hash(f->ids[i]));
+        for (int lvl = 0; lvl < 2 && !s; lvl++) {
+            s = pk_buf_adds(&q, lvl ? " UNION ALL SELECT pk FROM object_ids_new WHERE idh IN ("
+                                    : " AND o.pk IN (SELECT pk FROM object_ids WHERE idh IN (");
+            for (size_t i = 0; i < f->n_ids && !s; i++)
+                s = pk_buf_addf(&q, "%s?%d", i ? "," : "", k0 + (int)i);
+            if (!s) s = pk_buf_adds(&q, ")");
         }
         if (!s) s = pk_buf_adds(&q, ")");
     }
@@ -1029,10 +1039,12 @@ typedef struct same_ctx {
     int other;        /* the store holds another version of the id */
 } same_ctx;
 
-/* Every stored version of `id`, in one lookup on the objects' id hash: is
- * version `v` among them, is it the posted content, and are there others?
- * The version is compared as the store keys it (RFC 3339 with nine
- * fractional digits, "" when none); only its row's text is read. */
+/* Every stored version of `id`, in one lookup on the objects' id hash (a
+ * probe of each level of the id index): is version `v` among them, is it the
+ * posted content, and are there others?  The version is compared as the
+ * store keys it (RFC 3339 with nine fractional digits, "" when none); only
+ * its row's text is read.  A compound of two joins rather than `pk IN
+ * (...)`, which would fill a temporary table per object posted. */
 static pk_status stored_versions(pk_taxii_db *db, const char *id, const char *v, same_ctx *sc,
                                  pk_error *err)
 {
@@ -1042,8 +1054,11 @@ static pk_status stored_versions(pk_taxii_db *db, const char *id, const char *v,
         pk_time_format(&t, 9, key);
     else
         snprintf(key, sizeof key, "%s", v ? v : "");
-    sqlite3_stmt *st = stmt(db, "SELECT CASE WHEN version = ?2 THEN raw END FROM objects"
-                                " WHERE idh = ?3 AND id = ?1");
+    sqlite3_stmt *st =
+        stmt(db, "SELECT CASE WHEN o.version = ?2 THEN o.raw END FROM object_ids i"
+                 " CROSS JOIN objects o ON o.pk = i.pk WHERE i.idh = ?3 AND o.id = ?1"
+                 " UNION ALL SELECT CASE WHEN o.version = ?2 THEN o.raw END FROM object_ids_new i"
+                 " CROSS JOIN objects o ON o.pk = i.pk WHERE i.idh = ?3 AND o.id = ?1");
     if (!st) return db_error(db, err, "looking up a version");
     sqlite3_bind_int64(st, 3, pki_store_id_hash(id));
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1237,7 +1252,7 @@ pk_status pki_txdb_delete(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_ac
                                   " collection_objects co ON co.obj = o.pk"
                                   " AND co.collection = ?1 CROSS JOIN taxii_entry e"
                                   " ON e.coll = co.collection AND e.date_added = co.date_added"
-                                  " WHERE e.coll = ?1 AND o.id = ?2 AND o.idh = ?3");
+                                  " WHERE e.coll = ?1 AND o.id = ?2 AND o.pk IN " PKI_IDS_PK("?3"));
     if (!s) s = add_in(&q, &b, "o.spec_version", f->spec_versions, f->n_spec);
     /* Without match[version], every version goes. */
     if (!s && f->has_version) s = add_versions(&q, &b, f, a->org, keys);
