@@ -963,7 +963,7 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
         }
         const char *scope =
             q->collection
-                ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
+                ? "(SELECT %s(o2.version) FROM objects o2 CROSS JOIN collection_objects c2 ON "
                   "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.pk IN " PKI_IDS_PK(
                       "o.idh") " AND o2.id = o.id)"
                 : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.pk IN " PKI_IDS_PK(
