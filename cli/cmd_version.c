@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* picket version: this build's version and the libraries it runs on. */
-#include <hs/hs.h>
 #include <jansson.h>
-#include <microhttpd.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -19,9 +19,10 @@ const struct cli_cmd cli_cmd_version = {
     "Usage: picket version [--json]\n"
     "\n"
     "Print picket's version, then one line per library it uses: jansson,\n"
-    "SQLite, libmicrohttpd, libcurl, libsodium, Hyperscan, zlib.  libcurl is\n"
-    "loaded only by the commands that need it (picket report); it is shown as\n"
-    "\"not installed\" when it cannot be loaded.\n"
+    "SQLite, libmicrohttpd, libcurl, libsodium, PCRE2, zlib.  libmicrohttpd and\n"
+    "libcurl are loaded only by the commands that need them (picket serve,\n"
+    "picket report); each is shown as \"not installed\" when it cannot be\n"
+    "loaded.\n"
     "\n"
     "Example:\n"
     "  picket version --json\n",
@@ -36,19 +37,20 @@ static int run(int argc, char **argv)
         if ((rc = cli_common_option(&cli_cmd_version, c, argv)) != 0) return cli_finish(rc);
     }
     if (optind < argc) return cli_usage_error("version", "unexpected argument '%s'", argv[optind]);
-    const char *hs = hs_version();
-    char hsv[32];
-    snprintf(hsv, sizeof hsv, "%.*s", (int)strcspn(hs, " "), hs);
+    char pcre[48] = "";
+    pcre2_config(PCRE2_CONFIG_VERSION, pcre); /* "10.42 2022-12-11" */
+    pcre[strcspn(pcre, " ")] = '\0';
+    const char *httpd = pk_taxii_httpd_version();
     char why[256];
     const struct cli_curl *cu = cli_curl_load(why, sizeof why);
-    const char *names[] = {"jansson",   "sqlite",    "libmicrohttpd", "libcurl",
-                           "libsodium", "hyperscan", "zlib"};
+    const char *names[] = {"jansson",   "sqlite", "libmicrohttpd", "libcurl",
+                           "libsodium", "pcre2",  "zlib"};
     const char *vers[] = {jansson_version_str(),
                           sqlite3_libversion(),
-                          MHD_get_version(),
+                          httpd ? httpd : "not installed",
                           cu ? cu->version_info(CURLVERSION_NOW)->version : "not installed",
                           sodium_version_string(),
-                          hsv,
+                          pcre,
                           zlibVersion()};
     if (cli_opt.json) {
         printf("{\"picket\":\"%s\"", PK_VERSION_STRING);

@@ -146,6 +146,11 @@ PK_API void pk_taxii_config_default(pk_taxii_config *cfg);
 
 typedef struct pk_taxii_server pk_taxii_server;
 
+/** The version of libmicrohttpd, which is opened when the first server
+ * starts rather than linked (it and the TLS libraries under it would load
+ * into every program using picket); NULL when it cannot be loaded. */
+PK_API const char *pk_taxii_httpd_version(void);
+
 /** Open the store and start serving.  Returns when the socket listens. */
 PK_API pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **out,
                                        pk_error *err);

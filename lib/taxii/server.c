@@ -8,9 +8,9 @@
  * for the length of one request.
  */
 #include "taxii_int.h"
+#include "taxii/mhd_dl.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -1083,6 +1083,8 @@ static void server_free(pk_taxii_server *srv)
 pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **out, pk_error *err)
 {
     *out = NULL;
+    pk_status ls = pki_mhd_load(err);
+    if (ls != PK_OK) return ls;
     pk_taxii_server *srv = pk_calloc(1, sizeof *srv);
     if (!srv) return pk_error_set(err, PK_ENOMEM, "out of memory");
     srv->cfg = *cfg;

@@ -32,4 +32,13 @@ for v in $verbs; do
 done
 expect_rc "version --json" 0 "$PICKET" version --json
 expect_contains "version --json has sqlite" "$(cat "$T_TMP/out")" '"sqlite":"3.'
+expect_contains "version --json has pcre2" "$(cat "$T_TMP/out")" '"pcre2":"10.'
+# libmicrohttpd and libcurl are opened at run time by the commands that need
+# them: version finds both, and a command that needs neither loads neither
+# (nor the TLS libraries under them)
+expect_contains "version loads libmicrohttpd at run time" "$(cat "$T_TMP/out")" '"libmicrohttpd":"0.9.'
+expect_contains "version loads libcurl at run time" "$(cat "$T_TMP/out")" '"libcurl":"'
+LD_DEBUG=libs "$PICKET" --version >/dev/null 2>"$T_TMP/ld"
+expect_eq "--version loads no HTTP or TLS library" \
+    "$(grep -o 'libmicrohttpd[^ ]*\|libcurl[^ ]*\|libgnutls[^ ]*\|libhs[^ ]*' "$T_TMP/ld" | sort -u)" ""
 finish
