@@ -2,8 +2,10 @@
 /*
  * Bench loader for picket serve: POST TOTAL generated indicators in envelopes
  * of PER objects over N concurrent connections (libcurl), and print the
- * objects acknowledged per second.  Every id is a fresh random UUID, so each
- * object is a new row.  Built by bench/taxii.sh; not part of the library.
+ * objects acknowledged per second, and the POSTs' latency (p50, p99, max:
+ * a slow commit, e.g. one that merges the store's id index, shows there).
+ * Every id is a fresh random UUID, so each object is a new row.  Built by
+ * bench/taxii.sh; not part of the library.
  *
  *   taxii_load URL TOKEN TOTAL PER N
  *   URL: http://127.0.0.1:PORT/api/collections/ID/objects/
@@ -19,6 +21,7 @@
 static const char *url, *token;
 static long total, per, nthreads;
 static long next_batch, acked, failed_posts;
+static double *lat; /* seconds per POST, by batch number */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct buf {
@@ -98,6 +101,7 @@ static void *worker(void *arg)
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
         long code = 0;
         if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &lat[b]);
         const char *sc = resp.p ? strstr(resp.p, "\"success_count\":") : NULL;
         pthread_mutex_lock(&mu);
         if (code == 202 && sc)
@@ -113,6 +117,12 @@ static void *worker(void *arg)
     return arg;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 6) {
@@ -125,6 +135,9 @@ int main(int argc, char **argv)
     per = strtol(argv[4], NULL, 10);
     nthreads = strtol(argv[5], NULL, 10);
     curl_global_init(CURL_GLOBAL_ALL);
+    long batches = per > 0 ? (total + per - 1) / per : 0;
+    lat = calloc((size_t)batches + 1, sizeof *lat);
+    if (!lat) abort();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_t th[64];
@@ -137,6 +150,13 @@ int main(int argc, char **argv)
     printf("posted %ld objects in %.1f s: %.0f objects/s acknowledged (committed), %ld failed "
            "posts\n",
            acked, s, (double)acked / s, failed_posts);
+    if (batches > 0) {
+        qsort(lat, (size_t)batches, sizeof *lat, cmp_double);
+        printf("POST latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%ld POSTs)\n",
+               lat[batches / 2] * 1e3, lat[batches * 99 / 100] * 1e3, lat[batches - 1] * 1e3,
+               batches);
+    }
+    free(lat);
     curl_global_cleanup();
     return failed_posts ? 1 : 0;
 }

@@ -217,8 +217,19 @@ pk_status pk_store_open(const char *path, unsigned flags, pk_store **out, pk_err
     }
     if ((st = exec(s, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY", err))) goto fail_at;
     if (flags & PK_STORE_READONLY) {
-        if (pk_store_schema_version(s, "core") < 1) {
+        int core = pk_store_schema_version(s, "core");
+        if (core < 1) {
             st = pk_error_set(err, PK_ENOTFOUND, "not a picket store (no schema)");
+            goto fail_at;
+        }
+        /* A reader cannot upgrade the schema, and this code finds objects
+         * by id through the tables of core migration 2. */
+        if (core < 2) {
+            st = pk_error_set(err, PK_EUNSUPPORTED,
+                              "the store was made by an older picket (schema core %d); open it "
+                              "once with a command that writes to it (picket serve, picket "
+                              "import) to upgrade it",
+                              core);
             goto fail_at;
         }
     } else {
@@ -963,7 +974,7 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
         }
         const char *scope =
             q->collection
-                ? "(SELECT %s(o2.version) FROM objects o2 JOIN collection_objects c2 ON "
+                ? "(SELECT %s(o2.version) FROM objects o2 CROSS JOIN collection_objects c2 ON "
                   "c2.obj = o2.pk AND c2.collection = c.collection WHERE o2.pk IN " PKI_IDS_PK(
                       "o.idh") " AND o2.id = o.id)"
                 : "(SELECT %s(o2.version) FROM objects o2 WHERE o2.pk IN " PKI_IDS_PK(

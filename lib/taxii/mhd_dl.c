@@ -43,6 +43,8 @@ static void load(void)
         SYM(add_response_header),
         SYM(queue_response),
         SYM(destroy_response),
+        SYM(suspend_connection),
+        SYM(resume_connection),
         SYM(is_feature_supported),
         SYM(get_version),
 #undef SYM

@@ -29,6 +29,8 @@ struct pki_mhd {
     __typeof__(&MHD_add_response_header) add_response_header;
     __typeof__(&MHD_queue_response) queue_response;
     __typeof__(&MHD_destroy_response) destroy_response;
+    __typeof__(&MHD_suspend_connection) suspend_connection;
+    __typeof__(&MHD_resume_connection) resume_connection;
     __typeof__(&MHD_is_feature_supported) is_feature_supported;
     __typeof__(&MHD_get_version) get_version;
 };
@@ -53,6 +55,8 @@ pk_status pki_mhd_load(pk_error *err);
 #define MHD_add_response_header (pki_mhd.add_response_header)
 #define MHD_queue_response (pki_mhd.queue_response)
 #define MHD_destroy_response (pki_mhd.destroy_response)
+#define MHD_suspend_connection (pki_mhd.suspend_connection)
+#define MHD_resume_connection (pki_mhd.resume_connection)
 #define MHD_is_feature_supported (pki_mhd.is_feature_supported)
 #define MHD_get_version (pki_mhd.get_version)
 

@@ -63,6 +63,18 @@ struct pk_taxii_server {
     pthread_cond_t ckpt_cv;
     atomic_int connections; /* open connections */
     atomic_int inflight;    /* requests begun and not completed */
+    /* POSTs run on these threads, their connection suspended meanwhile
+     * (post_worker): libmicrohttpd binds a connection to one of its pool
+     * threads, and two posters whose connections share a thread would
+     * otherwise take turns, one parsing only while the other waited for
+     * nothing (a million objects over two connections: ~40,000 objects/s
+     * when they shared a thread, ~60,000 when not). */
+    pthread_t *post_threads;
+    unsigned post_n;
+    int post_stop;
+    struct req *post_head, *post_tail; /* queued, oldest first */
+    pthread_mutex_t post_mu;
+    pthread_cond_t post_cv;
     /* Listing bodies handed back by libmicrohttpd once sent, kept for the
      * next listing (no malloc, realloc growth or fresh page faults per page). */
     pthread_mutex_t bufs_mu;
@@ -97,6 +109,17 @@ typedef struct req {
     char account[128];
     unsigned ext; /* ext_route flags of this request (0: TAXII) */
     int started;  /* on_request has seen it (0: libmicrohttpd refused it first) */
+    /* A POST handed to a post worker: 1 queued or running (the connection
+     * suspended), 2 done (the answer below, queued when libmicrohttpd calls
+     * on_request again after the worker resumed the connection). */
+    int job;
+    struct req *job_next;
+    struct MHD_Connection *conn;
+    pki_tx_account job_account;
+    pki_tx_coll job_coll;
+    int job_status;
+    char *job_body;
+    size_t job_len;
 } req;
 
 void pk_taxii_config_default(pk_taxii_config *cfg)
@@ -557,39 +580,102 @@ static enum MHD_Result do_listing(req *r, struct MHD_Connection *c, pk_taxii_db 
     return send_pooled(r, c, bb, off, h);
 }
 
-static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
-                               const pki_tx_account *a, const pki_tx_coll *coll)
+/* The answer of a POST as a TAXII error message (section 3.6.1), made on a
+ * post worker and sent by on_request. */
+static void post_error(req *r, int status, const char *description)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    json_t *j = json_pack("{s:s,s:s,s:s}", "title", pk_http_status_title(status), "description",
+                          description, "http_status", code);
+    char *b = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    r->job_status = status;
+    r->job_body = b;
+    r->job_len = b ? strlen(b) : 0;
+}
+
+/* A POST's work, on a post worker: parse and check outside the write lock
+ * (so that one request's checks overlap another's commit), write under it,
+ * then wait for the sync of the log outside it.  The answer is left in r. */
+static void post_run(req *r)
 {
     pki_tx_status status;
     pk_error err;
     pk_error_clear(&err);
-    /* Parse and check outside the write lock, so that one request's checks
-     * overlap another's commit. */
     pki_tx_batch *batch = NULL;
     pk_status s = pki_tx_batch_read(r->body.data ? r->body.data : "", r->body.len,
                                     r->srv->cfg.max_objects, &batch, &err);
-    if (s == PK_EPARSE) return send_error(r, c, 400, err.message, NULL);
-    if (s == PK_ELIMIT) return send_error(r, c, 413, err.message, NULL);
-    if (s) return send_error(r, c, 500, err.message, NULL);
-    (void)db;
+    if (s == PK_EPARSE) return post_error(r, 400, err.message);
+    if (s == PK_ELIMIT) return post_error(r, 413, err.message);
+    if (s) return post_error(r, 500, err.message);
     if (sync_broken(r->srv)) {
         pki_tx_batch_free(batch);
-        return send_error(r, c, 503, "writes are refused: a sync of the log to disk failed", NULL);
+        return post_error(r, 503, "writes are refused: a sync of the log to disk failed");
     }
     int64_t n = 0;
     pthread_mutex_lock(&r->srv->write_mu);
-    s = pki_txdb_add(r->srv->writer, coll, a, batch, &status, &err);
+    s = pki_txdb_add(r->srv->writer, &r->job_coll, &r->job_account, batch, &status, &err);
     if (!s) n = committed(r->srv);
     wrote(r->srv);
     pthread_mutex_unlock(&r->srv->write_mu);
     pki_tx_batch_free(batch);
-    if (s) return send_error(r, c, s == PK_EBUSY ? 503 : 500, err.message, NULL);
+    if (s) return post_error(r, s == PK_EBUSY ? 503 : 500, err.message);
     /* Synced before acknowledged (DESIGN: nothing acknowledged is lost). */
     if (!r->srv->cfg.fast_commit && wait_synced(r->srv, n, &err)) {
         pk_free(status.body);
-        return send_error(r, c, 500, err.message, NULL);
+        return post_error(r, 500, err.message);
     }
-    return send_body(r, c, 202, status.body, status.len, PK_TAXII_MEDIA_TYPE, NULL);
+    r->job_status = 202;
+    r->job_body = status.body;
+    r->job_len = status.len;
+}
+
+static void *post_worker(void *arg)
+{
+    pk_taxii_server *srv = arg;
+    pthread_mutex_lock(&srv->post_mu);
+    for (;;) {
+        req *r = srv->post_head;
+        if (!r) {
+            if (srv->post_stop) break;
+            pthread_cond_wait(&srv->post_cv, &srv->post_mu);
+            continue;
+        }
+        srv->post_head = r->job_next;
+        if (!srv->post_head) srv->post_tail = NULL;
+        pthread_mutex_unlock(&srv->post_mu);
+        post_run(r);
+        r->job = 2;
+        /* libmicrohttpd calls on_request again, which sends the answer. */
+        MHD_resume_connection(r->conn);
+        pthread_mutex_lock(&srv->post_mu);
+    }
+    pthread_mutex_unlock(&srv->post_mu);
+    return NULL;
+}
+
+/* Hand the POST to a post worker and suspend its connection, so that this
+ * libmicrohttpd thread serves its other connections meanwhile. */
+static enum MHD_Result do_post(req *r, struct MHD_Connection *c, pk_taxii_db *db,
+                               const pki_tx_account *a, const pki_tx_coll *coll)
+{
+    (void)db;
+    r->job_account = *a;
+    r->job_coll = *coll;
+    r->conn = c;
+    r->job = 1;
+    r->job_next = NULL;
+    MHD_suspend_connection(c);
+    pthread_mutex_lock(&r->srv->post_mu);
+    if (r->srv->post_tail)
+        r->srv->post_tail->job_next = r;
+    else
+        r->srv->post_head = r;
+    r->srv->post_tail = r;
+    pthread_cond_signal(&r->srv->post_cv);
+    pthread_mutex_unlock(&r->srv->post_mu);
+    return MHD_YES;
 }
 
 static enum MHD_Result do_delete(req *r, struct MHD_Connection *c, pk_taxii_db *db,
@@ -920,6 +1006,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->job == 2) {
+        char *b = r->job_body;
+        r->job_body = NULL;
+        if (!b) return MHD_NO; /* out of memory making the answer */
+        return send_body(r, c, r->job_status, b, r->job_len, PK_TAXII_MEDIA_TYPE, NULL);
+    }
+    if (r->job) return MHD_YES; /* suspended: not called until resumed */
     if (*upload_data_size) {
         if (!r->too_big && pk_buf_add(&r->body, upload_data, *upload_data_size) != PK_OK) {
             r->too_big = 1;
@@ -1008,6 +1101,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         pk_buf_free(&line);
     }
     pk_buf_free(&r->body);
+    pk_free(r->job_body);
     pk_free(r);
     atomic_fetch_sub(&srv->inflight, 1);
 }
@@ -1044,9 +1138,26 @@ static pk_status read_file(const char *path, char **out, pk_error *err)
     return *out ? PK_OK : pk_error_set(err, PK_ENOMEM, "out of memory");
 }
 
+/* Stop the post workers once the queue is empty (each POST taken finishes
+ * and resumes its connection). */
+static void post_workers_stop(pk_taxii_server *srv)
+{
+    pthread_mutex_lock(&srv->post_mu);
+    srv->post_stop = 1;
+    pthread_cond_broadcast(&srv->post_cv);
+    pthread_mutex_unlock(&srv->post_mu);
+    for (unsigned i = 0; i < srv->post_n; i++)
+        pthread_join(srv->post_threads[i], NULL);
+    srv->post_n = 0;
+}
+
 static void server_free(pk_taxii_server *srv)
 {
     if (!srv) return;
+    post_workers_stop(srv);
+    pk_free(srv->post_threads);
+    pthread_mutex_destroy(&srv->post_mu);
+    pthread_cond_destroy(&srv->post_cv);
     if (srv->ckpt_started) {
         pthread_mutex_lock(&srv->ckpt_mu);
         srv->ckpt_stop = 1;
@@ -1097,6 +1208,8 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
     pthread_mutex_init(&srv->ckpt_mu, NULL);
     pthread_cond_init(&srv->ckpt_cv, NULL);
     pthread_mutex_init(&srv->bufs_mu, NULL);
+    pthread_mutex_init(&srv->post_mu, NULL);
+    pthread_cond_init(&srv->post_cv, NULL);
     if (!srv->cfg.threads) srv->cfg.threads = 4;
     if (!srv->cfg.page_default) srv->cfg.page_default = 100;
     if (!srv->cfg.page_max) srv->cfg.page_max = 1000;
@@ -1128,6 +1241,20 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         s = pk_error_set(err, PK_ENOMEM, "cannot start the checkpoint thread");
         goto fail;
     }
+    /* As many post workers as libmicrohttpd threads: POSTs wait for the
+     * write lock in turn anyway, and parse on these meanwhile. */
+    srv->post_threads = pk_calloc(srv->cfg.threads, sizeof *srv->post_threads);
+    if (!srv->post_threads) {
+        s = pk_error_set(err, PK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < srv->cfg.threads; i++) {
+        if (pthread_create(&srv->post_threads[i], NULL, post_worker, srv) != 0) {
+            s = pk_error_set(err, PK_ENOMEM, "cannot start the POST threads");
+            goto fail;
+        }
+        srv->post_n = i + 1;
+    }
     srv->ckpt_started = 1;
 
     /* HOST:PORT, or [V6]:PORT */
@@ -1156,7 +1283,8 @@ pk_status pk_taxii_server_start(const pk_taxii_config *cfg, pk_taxii_server **ou
         s = pk_error_set(err, PK_EINVAL, "--listen '%s': cannot resolve the address", lp);
         goto fail;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (cfg->tls_cert || cfg->tls_key) {
         if (!cfg->tls_cert || !cfg->tls_key) {
@@ -1224,6 +1352,9 @@ void pk_taxii_server_stop(pk_taxii_server *srv, int grace_ms)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    /* No connection may stay suspended when libmicrohttpd stops: every POST
+     * taken is finished and its connection resumed first. */
+    post_workers_stop(srv);
     MHD_stop_daemon(srv->mhd);
     server_free(srv);
 }

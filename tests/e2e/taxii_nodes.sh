@@ -99,10 +99,24 @@ expect_eq "DELETE on node 1: 200" "$(req DELETE "$n1$objs$victim/")" 200
 expect_eq "node 2 no longer has it: 404" "$(req GET "$n2$objs$victim/")" 404
 expect_contains "... with a TAXII error message" "$(cat "$T_TMP/body")" '"http_status":"404"'
 
-# Both stop cleanly on SIGTERM.
+# Both stop cleanly on SIGTERM, node 1 while a POST it took is in flight
+# (a POST runs on a worker thread with its connection suspended): the POST
+# is finished and acknowledged first.
+envelope 2000 3000 >"$T_TMP/big"
+curl -s -o "$T_TMP/big.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" \
+    -H "Accept: $TAXII" -H "Content-Type: $TAXII" --data-binary @"$T_TMP/big" "$n1$objs" \
+    >"$T_TMP/big.code" &
+cpid=$!
+sleep 0.3 # connected and sent; its 3,000 objects take longer than this to store
 for p in $pids; do kill -TERM "$p"; done
+t_term=$(date +%s%N)
+wait "$cpid"
+t_done=$(date +%s%N); echo "# the POST was answered $(( (t_done - t_term) / 1000000 )) ms after SIGTERM" >&2
 rcs=
 for p in $pids; do wait "$p"; rcs="$rcs$?"; done
 pids=
 expect_eq "both nodes exit 0 on SIGTERM" "$rcs" "00"
+expect_eq "the POST in flight at SIGTERM was answered 202" "$(cat "$T_TMP/big.code")" 202
+expect_eq "... and its 3,000 objects are in the store" \
+    "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from collection_objects").fetchone()[0])' "$db")" 3256
 finish

@@ -2,10 +2,12 @@
 # picket serve answers a POST or DELETE only after the write-ahead log is
 # synced to disk (DESIGN: nothing acknowledged is lost), although the writer
 # commits without syncing and syncs outside its write lock (group commit).
-# The server runs under strace; with one client, the worker thread that
-# answers must, in this order: write its commit into the log (pwrite64 on
-# the -wal file), fdatasync the -wal file, send the 202 (or 200).  With
-# --commit fast the answering thread does not sync after its commit.  Servers are stopped on exit.
+# The server runs under strace; with one client, the thread that commits (a
+# POST worker for a POST, the connection's thread for a DELETE) must, in
+# this order: write its commit into the log (pwrite64 on the -wal file),
+# fdatasync the -wal file; and only then is the 202 (or 200) sent (by the
+# connection's thread).  With --commit fast the committing thread does not
+# sync after its commit.  Servers are stopped on exit.
 . "$PK_SOURCE_DIR/tests/harness.sh"
 command -v curl >/dev/null 2>&1 || { skip "taxii sync" "curl is not installed"; finish; exit 0; }
 command -v python3 >/dev/null 2>&1 || { skip "taxii sync" "python3 is not installed"; finish; exit 0; }
@@ -51,15 +53,18 @@ start() {
     while [ $i -lt 100 ] && ! grep -q listening "$T_TMP/out.$1"; do sleep 0.1; i=$((i + 1)); done
     url=$(sed -n 's|.*listening on \(http://[^/]*\)/taxii2/.*|\1|p' "$T_TMP/out.$1")
 }
-# order FILE STATUS: in the thread that sent "HTTP/1.1 STATUS", the calls on
-# the log since the request before it: w (pwrite64 on -wal), s (fdatasync or
-# fsync on -wal), then A for the answer; e.g. "wwsA".
+# order FILE STATUS: the calls on the log, since the answer before it, of
+# the thread that last wrote to the log before "HTTP/1.1 STATUS" was sent
+# (by any thread; strace -f prints the calls of all threads in the order
+# they happened): w (pwrite64 on -wal), s (fdatasync or fsync on -wal), then
+# A for the answer; e.g. "wwsA".  Another thread's sync of the log (the
+# checkpointer's) does not count.
 order() {
     awk -v st="HTTP/1.1 $2" '
         { tid = $1 }
-        index($0, st) && /^[0-9]+ +(sendto|sendmsg|write|writev)\(/ { print seq[tid] "A"; exit }
-        /^[0-9]+ +(sendto|sendmsg|write|writev)\(/ && index($0, "HTTP/1.1 ") { seq[tid] = ""; next }
-        /^[0-9]+ +pwrite64\([0-9]+<[^>]*-wal>/ { seq[tid] = seq[tid] "w"; next }
+        index($0, st) && /^[0-9]+ +(sendto|sendmsg|write|writev)\(/ { print seq[last] "A"; exit }
+        /^[0-9]+ +(sendto|sendmsg|write|writev)\(/ && index($0, "HTTP/1.1 ") { split("", seq); next }
+        /^[0-9]+ +pwrite64\([0-9]+<[^>]*-wal>/ { seq[tid] = seq[tid] "w"; last = tid; next }
         /^[0-9]+ +(fdatasync|fsync)\([0-9]+<[^>]*-wal>/ { seq[tid] = seq[tid] "s"; next }
     ' "$1"
 }

@@ -576,6 +576,9 @@ TEST(id_index_upgrade_keeps_every_object_findable)
     pk_error err;
     pk_error_clear(&err);
     s = NULL;
+    /* A reader cannot upgrade it, and says so. */
+    CHECK_INT(pk_store_open(db_path, PK_STORE_READONLY, &s, &err), PK_EUNSUPPORTED);
+    CHECK(strstr(err.message, "older picket (schema core 1)") != NULL);
     REQUIRE(pk_store_open(db_path, 0, &s, &err) == PK_OK);
     CHECK_INT(pk_store_schema_version(s, "core"), 2);
     CHECK_INT(pk_store_schema_version(s, "taxii"), 6);
