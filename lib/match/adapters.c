@@ -554,50 +554,43 @@ static const uint8_t scalar_first[256] = {
  * memchr over the line say whether the line has one. */
 typedef struct jf_masks {
     uint64_t q;  /* '"' */
-    uint64_t t;  /* , } ] and bytes <= 0x20 */
     uint64_t br; /* { } [ ] */
     uint64_t nl; /* '\n' */
 } jf_masks;
 
 static inline void jf_masks_c(const char *p, jf_masks *m, uint64_t *bsany)
 {
-    uint64_t q = 0, bs = 0, t = 0, br = 0, nl = 0;
+    uint64_t q = 0, bs = 0, br = 0, nl = 0;
     for (int i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)p[i];
         uint64_t bit = 1ull << i;
         nl |= c == '\n' ? bit : 0;
         q |= c == '"' ? bit : 0;
         bs |= c == '\\' ? bit : 0;
-        t |= c == ',' || c == '}' || c == ']' || c <= 0x20 ? bit : 0;
         br |= c == '{' || c == '}' || c == '[' || c == ']' ? bit : 0;
     }
-    *m = (jf_masks){q, t, br, nl};
+    *m = (jf_masks){q, br, nl};
     *bsany |= bs;
 }
 
 #if defined(__SSE2__)
 static inline void jf_masks_sse2(const char *p, jf_masks *m, __m128i *bsany)
 {
-    const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), CM = _mm_set1_epi8(','),
-                  OB = _mm_set1_epi8('['), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20),
-                  NL = _mm_set1_epi8('\n');
-    uint64_t q = 0, t = 0, br = 0, nl = 0;
+    const __m128i Q = _mm_set1_epi8('"'), B = _mm_set1_epi8('\\'), OB = _mm_set1_epi8('['),
+                  CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20), NL = _mm_set1_epi8('\n');
+    uint64_t q = 0, br = 0, nl = 0;
     __m128i bs = *bsany;
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i lo = _mm_andnot_si128(UP, v); /* '{' '}' -> '[' ']' */
-        __m128i cl = _mm_cmpeq_epi8(lo, CB);
-        __m128i b = _mm_or_si128(_mm_cmpeq_epi8(lo, OB), cl);
-        __m128i e = _mm_or_si128(_mm_or_si128(cl, _mm_cmpeq_epi8(v, CM)),
-                                 _mm_cmpeq_epi8(_mm_min_epu8(v, UP), v));
+        __m128i b = _mm_or_si128(_mm_cmpeq_epi8(lo, OB), _mm_cmpeq_epi8(lo, CB));
         int sh = 16 * i;
         q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, Q)) << sh;
         bs = _mm_or_si128(bs, _mm_cmpeq_epi8(v, B));
-        t |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << sh;
         br |= (uint64_t)(unsigned)_mm_movemask_epi8(b) << sh;
         nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, NL)) << sh;
     }
-    *m = (jf_masks){q, t, br, nl};
+    *m = (jf_masks){q, br, nl};
     *bsany = bs;
 }
 #endif
@@ -661,7 +654,6 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             j->q[b] = m.q;                                                                         \
-            j->t[b] = m.t | past;                                                                  \
             j->br[b] = m.br & ~in;                                                                 \
             j->in[b] = in;                                                                         \
             j->cq[b] = m.q & ~in;                                                                  \
@@ -673,8 +665,8 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
             }                                                                                      \
         }                                                                                          \
         j->nb = b;                                                                                 \
-        /* searches for a quote or a scalar's end stop here at the latest */                       \
-        j->q[b] = j->t[b] = ~0ull;                                                                 \
+        /* searches for a quote stop here at the latest */                                         \
+        j->q[b] = ~0ull;                                                                           \
         for (int i = 0; i < 8; i++) /* past the last closing quote, positions read n */            \
             o[i] = (uint16_t)n;                                                                    \
         ok = !carry && (!(BSANY(bs)) || (n < JF_LONG && !memchr(L, '\\', n)));                     \
@@ -726,6 +718,36 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
         if (++b >= j->nb) return 0;
         mm = j->br[b];
     }
+}
+
+/* The end of the scalar (number, true, false, null) that starts at p < n:
+ * the first of , } ] or a byte <= 0x20 at or after p, or n.  Scalars are
+ * short: one 16-byte compare finds most ends, where a mask of those bytes
+ * in stage 1 cost every block of every line (~3% of a run).  Reads up to 15
+ * bytes past n (PKI_PAD). */
+static inline __attribute__((always_inline)) size_t jf_scalar_end(const char *L, size_t p, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i CM = _mm_set1_epi8(','), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20);
+    for (; p < n; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(L + p));
+        __m128i e = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_andnot_si128(UP, v), CB), _mm_cmpeq_epi8(v, CM)),
+            _mm_cmpeq_epi8(_mm_min_epu8(v, UP), v));
+        unsigned m = (unsigned)_mm_movemask_epi8(e);
+        if (m) {
+            size_t r = p + (size_t)__builtin_ctz(m);
+            return r < n ? r : n;
+        }
+    }
+    return n;
+#else
+    for (; p < n; p++) {
+        unsigned char c = (unsigned char)L[p];
+        if (c == ',' || c == '}' || c == ']' || c <= 0x20) return p;
+    }
+    return n;
+#endif
 }
 
 static inline uint16_t jf_load16(const char *p)
@@ -780,7 +802,7 @@ typedef struct jframe {
  * list pairs quotes by parity, as the walker pairs them when every quote
  * before is in a string it passed: a quote inside a scalar makes this give
  * up, and a skipped value starts and ends outside strings by parity.
- * Scalar ends come from the mask.  The bytes at those positions are
+ * A scalar's end is searched from its first byte (jf_scalar_end).  The bytes at those positions are
  * checked against what the grammar wants there, and any surprise is
  * JF_BAIL.  L[n] and the bytes after are readable (PKI_PAD) but not the
  * line's: a position at or past n is refused before its bytes are used
@@ -821,7 +843,7 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
             k += 2;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
-            x = jf_next(s->jf.t, vs);
+            x = jf_scalar_end(L, vs, n);
             /* a quote in the scalar: the walker judges */
             if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
             k++;
@@ -875,7 +897,7 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
         goto close;
     default:
         if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
-        x = jf_next(s->jf.t, vs);
+        x = jf_scalar_end(L, vs, n);
         if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
         if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) jf_obs(s, sl, L + vs, x - vs);
         break;
@@ -950,29 +972,24 @@ static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
 
 static inline JF_AVX2 void jf_masks_avx2(const char *p, jf_masks *m, __m256i *bsany)
 {
-    const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), CM = _mm256_set1_epi8(','),
-                  OB = _mm256_set1_epi8('['), CB = _mm256_set1_epi8(']'),
-                  UP = _mm256_set1_epi8(0x20), NL = _mm256_set1_epi8('\n');
-    uint64_t r[4][2];
+    const __m256i Q = _mm256_set1_epi8('"'), B = _mm256_set1_epi8('\\'), OB = _mm256_set1_epi8('['),
+                  CB = _mm256_set1_epi8(']'), UP = _mm256_set1_epi8(0x20),
+                  NL = _mm256_set1_epi8('\n');
+    uint64_t r[3][2];
     __m256i bs = *bsany;
     for (int h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
         __m256i lo = _mm256_andnot_si256(UP, v); /* '{' '}' -> '[' ']' */
-        __m256i cl = _mm256_cmpeq_epi8(lo, CB);
-        __m256i b = _mm256_or_si256(_mm256_cmpeq_epi8(lo, OB), cl);
-        __m256i e = _mm256_or_si256(_mm256_or_si256(cl, _mm256_cmpeq_epi8(v, CM)),
-                                    _mm256_cmpeq_epi8(_mm256_min_epu8(v, UP), v));
+        __m256i b = _mm256_or_si256(_mm256_cmpeq_epi8(lo, OB), _mm256_cmpeq_epi8(lo, CB));
         r[0][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, Q));
         bs = _mm256_or_si256(bs, _mm256_cmpeq_epi8(v, B));
-        r[2][h] = (uint32_t)_mm256_movemask_epi8(e);
-        r[3][h] = (uint32_t)_mm256_movemask_epi8(b);
+        r[2][h] = (uint32_t)_mm256_movemask_epi8(b);
         r[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, NL));
     }
     m->nl = r[1][0] | r[1][1] << 32; /* dropped by the compiler where unused */
     m->q = r[0][0] | r[0][1] << 32;
     *bsany = bs;
-    m->t = r[2][0] | r[2][1] << 32;
-    m->br = r[3][0] | r[3][1] << 32;
+    m->br = r[2][0] | r[2][1] << 32;
 }
 
 static inline JF_AVX2 uint64_t prefix_xor_clmul(uint64_t x)

@@ -179,7 +179,6 @@ enum { F_UNKNOWN = 0, F_EVE, F_ZEEK_JSON, F_ZEEK_TSV, F_JSONL, F_JSON_ANY, F_TEX
 #define PKI_JF_WORDS (PKI_JF_MAX / 64 + 2)
 typedef struct pki_jfast {
     uint64_t q[PKI_JF_WORDS];     /* '"' */
-    uint64_t t[PKI_JF_WORDS];     /* the bytes that end a scalar: , } ] and <= 0x20 */
     uint64_t br[PKI_JF_WORDS];    /* { } [ ] outside strings */
     uint64_t in[PKI_JF_WORDS];    /* inside a string (an opening quote is, a closing one not) */
     uint64_t cq[PKI_JF_WORDS];    /* closing quotes */
