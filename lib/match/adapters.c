@@ -832,7 +832,7 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
         if ((uint8_t)cv != ':') return JF_BAIL;
         sl = NULL;
         if (x == a + 1 || pki_kf_maybe(t, L + a + 1, x - a - 1))
-            sl = pki_ftab_find(t, pki_path_hash(f->h, L + a + 1, x - a - 1), L + a + 1, x - a - 1);
+            sl = pki_ftab_lookup(t, f->h, L + a + 1, x - a - 1);
         vs = x + 2;
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {

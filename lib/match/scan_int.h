@@ -152,6 +152,36 @@ static inline const pki_fslot *pki_ftab_find(const pki_ftab *t, uint64_t h, cons
     }
 }
 
+/* pki_ftab_find(t, pki_path_hash(parent, k, n), k, n) in one: a key of up
+ * to 16 bytes is loaded and masked once, for the hash and for the compare
+ * with the slot's zero-padded leaf (the walk looks up ~15 keys a line). */
+static inline const pki_fslot *pki_ftab_lookup(const pki_ftab *t, uint64_t parent, const char *k,
+                                               size_t n)
+{
+    if (n > 16) return pki_ftab_find(t, pki_path_hash(parent, k, n), k, n);
+    uint64_t a = pki_load64((const uint8_t *)k), b = 0;
+    if (n <= 8)
+        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
+    else
+        b = pki_load64((const uint8_t *)k + 8) & (~0ull >> (64 - 8 * (n - 8)));
+    uint64_t h =
+        pki_mix(parent ^ a ^ 0x9fb21c651e98df25ull, b ^ 0xc2b2ae3d27d4eb4full ^ (uint64_t)n);
+    uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
+    for (;;) {
+        uint64_t g = t->tag[i];
+        if (!g) return NULL;
+        if (g == (h | 1)) {
+            const pki_fslot *s = &t->slot[i];
+            if (s->h == h)
+                return s->leaf_len == n && a == pki_load64((const uint8_t *)s->leaf) &&
+                               b == pki_load64((const uint8_t *)s->leaf + 8)
+                           ? s
+                           : NULL;
+        }
+        i = (i + 1) & (PKI_FTAB_SLOTS - 1);
+    }
+}
+
 /* One value found in a record, matched once the record proved well formed. */
 typedef struct pki_obs {
     const char *v;
