@@ -308,22 +308,23 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     memcpy(out + o, "://", 3);
     o += 3;
     const char *p = colon + 3, *e = s + n;
-    const char *hend = p;
-    while (hend < e && *hend != '/' && *hend != '?' && *hend != '#')
-        hend++;
+    /* the authority's end, its last '@' and its last ':' in one pass */
+    const char *hend = p, *at = NULL, *lastc = NULL;
+    for (; hend < e; hend++) {
+        char c = *hend;
+        if (c == '/' || c == '?' || c == '#') break;
+        if (c == '@') at = hend;
+        if (c == ':') lastc = hend;
+    }
     /* authority: drop userinfo, lower-case the host, drop the default port */
-    const char *at = NULL;
-    for (const char *q = p; q < hend; q++)
-        if (*q == '@') at = q;
     if (at) p = at + 1;
     const char *port = NULL;
     if (p < hend && *p == '[') {
         const char *rb = memchr(p, ']', (size_t)(hend - p));
         if (!rb) return 0;
         if (rb + 1 < hend && rb[1] == ':') port = rb + 1;
-    } else {
-        for (const char *q = p; q < hend; q++)
-            if (*q == ':') port = q;
+    } else if (lastc && lastc >= p) {
+        port = lastc;
     }
     const char *host_end = port ? port : hend;
     if (host_end == p) return 0;
@@ -353,7 +354,18 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     const char *hash = memchr(path, '#', (size_t)(e - path));
     if (hash) e = hash;
     if (path == e || *path != '/') out[o++] = '/';
-    for (const char *q = path; q < e; q++) {
+    const char *q = path;
+#if defined(__SSE2__)
+    /* 16 bytes a step while 16 are left (no byte past e is read) */
+    for (; e - q >= 16; q += 16, o += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+        if (_mm_movemask_epi8(bad)) return 0;
+        _mm_storeu_si128((__m128i *)(void *)(out + o), v);
+    }
+#endif
+    for (; q < e; q++) {
         if ((uint8_t)*q <= ' ' || *q == 0x7f) return 0;
         out[o++] = (uint8_t)*q;
     }

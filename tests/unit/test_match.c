@@ -343,6 +343,45 @@ static const char *load_damaged(uint8_t *copy, size_t size, int seal, pk_error *
  * names it, wherever in the one-pass validation (steps of 256 KiB) the
  * entry or slot lies: a list of 40,000 values has 640 KB of entries and
  * 400 KB of table slots. */
+/* pki_norm_url's authority (userinfo, IPv6, port) and its path, copied 16
+ * bytes a step while 16 are left: a byte up to 0x20 or 0x7f anywhere in it
+ * refuses the URL. */
+static const char *norm_url_str(const char *url, char *out)
+{
+    uint8_t k[PKI_KEY_MAX + 64];
+    size_t n = pki_norm_url(url, strlen(url), k);
+    memcpy(out, k, n);
+    out[n] = '\0';
+    return n ? out : "(refused)";
+}
+
+TEST(url_authority_and_long_paths)
+{
+    char o[PKI_KEY_MAX + 64];
+    CHECK_STR(norm_url_str("http://user:pw@Evil.com/x", o), "http://evil.com/x");
+    CHECK_STR(norm_url_str("http://user@evil.com:8080/x", o), "http://evil.com:8080/x");
+    CHECK_STR(norm_url_str("http://u:p@evil.com:80/x", o), "http://evil.com/x");
+    CHECK_STR(norm_url_str("http://[2001:DB8::1]:8080/x", o), "http://[2001:db8::1]:8080/x");
+    CHECK_STR(norm_url_str("http://[2001:db8::1]/x", o), "http://[2001:db8::1]/x");
+    CHECK_STR(norm_url_str("http://evil.com/a@b:c", o), "http://evil.com/a@b:c");
+    CHECK_STR(norm_url_str("http://evil.com?q=a:b@c", o), "http://evil.com/?q=a:b@c");
+    CHECK_STR(norm_url_str("https://evil.com:443", o), "https://evil.com/");
+    CHECK_STR(norm_url_str("http://evil.com:8x/", o), "(refused)");
+    const char *path = "/0123456789abcdef/0123456789abcdef/012345"; /* 41 bytes */
+    char url[128], want[128];
+    snprintf(url, sizeof url, "HTTP://EVIL.com%s#frag", path);
+    snprintf(want, sizeof want, "http://evil.com%s", path);
+    CHECK_STR(norm_url_str(url, o), want);
+    size_t at[] = {0, 1, 15, 16, 17, 31, 32, 40};
+    const char bad[] = {' ', '\t', 0x01, 0x7f};
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+        for (size_t b = 0; b < sizeof bad; b++) {
+            snprintf(url, sizeof url, "http://evil.com%s", path);
+            url[15 + at[i]] = bad[b];
+            CHECK_STR(norm_url_str(url, o), "(refused)");
+        }
+}
+
 TEST(index_checks_behind_a_valid_checksum)
 {
     pk_buf list;
