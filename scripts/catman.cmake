@@ -1,4 +1,7 @@
 # Concatenate the man page parts (PARTS) into OUT, with @VERSION@ filled in.
+# The policies of a known version: under CMake's old rules (a script sets none)
+# the "@VERSION@" below was itself expanded, so nothing was replaced.
+cmake_minimum_required(VERSION 3.16)
 string(REPLACE "|" ";" PARTS "${PARTS}")
 set(text "")
 foreach(part ${PARTS})

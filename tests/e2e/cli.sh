@@ -30,6 +30,9 @@ for v in $verbs; do
         "picket $v: unknown option '--no-such-option'"
     if grep -q "^\.SS picket $v" "$man"; then ok "man page documents $v"; else not_ok "man page documents $v"; fi
 done
+"$PICKET" --version >"$T_TMP/v"
+expect_eq "the man page names this version" "$(grep -m1 '^\.TH' "$man")" \
+    ".TH PICKET 1 \"\" \"picket $(cut -d' ' -f2 "$T_TMP/v")\" \"User Commands\""
 expect_rc "version --json" 0 "$PICKET" version --json
 expect_contains "version --json has sqlite" "$(cat "$T_TMP/out")" '"sqlite":"3.'
 expect_contains "version --json has pcre2" "$(cat "$T_TMP/out")" '"pcre2":"10.'
