@@ -103,83 +103,84 @@ uint8_t pki_role_of_type(const char *s, size_t n);
 
 #define PKI_PATH_ROOT 0x6a09e667f3bcc909ull
 
-/* Hash of one key appended to a path.  Reads up to 16 bytes from k whatever
- * n is: the scanner's buffers are padded for it. */
+/* The first 16 bytes of a key of n <= 16 bytes as two words, the bytes
+ * past n zero (as a slot's leaf is stored).  Reads 8 or 16 bytes from k
+ * whatever n is: the scanner's buffers are padded for it. */
+static inline void pki_key16(const char *k, size_t n, uint64_t *a, uint64_t *b)
+{
+    uint64_t x = pki_load64((const uint8_t *)k), y = 0;
+    if (n <= 8)
+        x = n ? x & (~0ull >> (64 - 8 * n)) : 0;
+    else
+        y = pki_load64((const uint8_t *)k + 8) & (~0ull >> (64 - 8 * (n - 8)));
+    *a = x;
+    *b = y;
+}
+
+/* Hash of one key appended to a path, from its words (pki_key16) or, past
+ * 16 bytes, from its bytes. */
+static inline uint64_t pki_path_mix(uint64_t parent, uint64_t a, uint64_t b, size_t n)
+{
+    return pki_mix(parent ^ a ^ 0x9fb21c651e98df25ull, b ^ 0xc2b2ae3d27d4eb4full ^ (uint64_t)n);
+}
+
+/* Hash of one key appended to a path.  Reads up to 16 bytes from k
+ * whatever n is: the scanner's buffers are padded for it. */
 static inline uint64_t pki_path_hash(uint64_t parent, const char *k, size_t n)
 {
     uint64_t a, b;
-    if (n <= 8) {
-        a = pki_load64((const uint8_t *)k);
-        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
-        b = 0;
-    } else if (n <= 16) {
-        a = pki_load64((const uint8_t *)k);
-        b = pki_load64((const uint8_t *)k + 8) & (~0ull >> (64 - 8 * (n - 8)));
+    if (n <= 16) {
+        pki_key16(k, n, &a, &b);
     } else {
         a = pki_hash(0, (const uint8_t *)k, n);
         b = 0x5851f42d4c957f2dull;
     }
-    return pki_mix(parent ^ a ^ 0x9fb21c651e98df25ull, b ^ 0xc2b2ae3d27d4eb4full ^ (uint64_t)n);
+    return pki_path_mix(parent, a, b, n);
+}
+
+/* The slot whose path hash is h, or NULL. */
+static inline __attribute__((always_inline)) const pki_fslot *pki_ftab_slot(const pki_ftab *t,
+                                                                            uint64_t h)
+{
+    uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
+    for (;;) {
+        uint64_t g = t->tag[i];
+        if (!g) return NULL;
+        if (g == (h | 1) && t->slot[i].h == h) return &t->slot[i];
+        i = (i + 1) & (PKI_FTAB_SLOTS - 1);
+    }
+}
+
+/* Is the leaf of s the key of n <= 16 bytes whose words are a, b?  (The
+ * leaf is stored zero-padded; 16 bytes of it are readable.) */
+static inline int pki_leaf_is(const pki_fslot *s, size_t n, uint64_t a, uint64_t b)
+{
+    return s->leaf_len == n && a == pki_load64((const uint8_t *)s->leaf) &&
+           b == pki_load64((const uint8_t *)s->leaf + 8);
 }
 
 static inline const pki_fslot *pki_ftab_find(const pki_ftab *t, uint64_t h, const char *leaf,
                                              size_t n)
 {
-    uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
-    for (;;) {
-        uint64_t g = t->tag[i];
-        if (!g) return NULL;
-        if (g == (h | 1)) {
-            const pki_fslot *s = &t->slot[i];
-            if (s->h == h) {
-                if (s->leaf_len != n) return NULL;
-                if (n <= 16) { /* the leaf is stored zero-padded; 16 bytes of leaf are readable */
-                    uint64_t a = pki_load64((const uint8_t *)leaf), b = 0;
-                    if (n <= 8) {
-                        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
-                    } else {
-                        b = pki_load64((const uint8_t *)leaf + 8) & (~0ull >> (64 - 8 * (n - 8)));
-                    }
-                    return a == pki_load64((const uint8_t *)s->leaf) &&
-                                   b == pki_load64((const uint8_t *)s->leaf + 8)
-                               ? s
-                               : NULL;
-                }
-                return memcmp(s->leaf, leaf, n) == 0 ? s : NULL;
-            }
-        }
-        i = (i + 1) & (PKI_FTAB_SLOTS - 1);
-    }
+    const pki_fslot *s = pki_ftab_slot(t, h);
+    if (!s) return NULL;
+    if (n > 16) return s->leaf_len == n && memcmp(s->leaf, leaf, n) == 0 ? s : NULL;
+    uint64_t a, b;
+    pki_key16(leaf, n, &a, &b);
+    return pki_leaf_is(s, n, a, b) ? s : NULL;
 }
 
 /* pki_ftab_find(t, pki_path_hash(parent, k, n), k, n) in one: a key of up
  * to 16 bytes is loaded and masked once, for the hash and for the compare
- * with the slot's zero-padded leaf (the walk looks up ~15 keys a line). */
+ * with the slot's leaf (the walk looks up ~15 keys a line). */
 static inline const pki_fslot *pki_ftab_lookup(const pki_ftab *t, uint64_t parent, const char *k,
                                                size_t n)
 {
     if (n > 16) return pki_ftab_find(t, pki_path_hash(parent, k, n), k, n);
-    uint64_t a = pki_load64((const uint8_t *)k), b = 0;
-    if (n <= 8)
-        a = n ? a & (~0ull >> (64 - 8 * n)) : 0;
-    else
-        b = pki_load64((const uint8_t *)k + 8) & (~0ull >> (64 - 8 * (n - 8)));
-    uint64_t h =
-        pki_mix(parent ^ a ^ 0x9fb21c651e98df25ull, b ^ 0xc2b2ae3d27d4eb4full ^ (uint64_t)n);
-    uint32_t i = (uint32_t)h & (PKI_FTAB_SLOTS - 1);
-    for (;;) {
-        uint64_t g = t->tag[i];
-        if (!g) return NULL;
-        if (g == (h | 1)) {
-            const pki_fslot *s = &t->slot[i];
-            if (s->h == h)
-                return s->leaf_len == n && a == pki_load64((const uint8_t *)s->leaf) &&
-                               b == pki_load64((const uint8_t *)s->leaf + 8)
-                           ? s
-                           : NULL;
-        }
-        i = (i + 1) & (PKI_FTAB_SLOTS - 1);
-    }
+    uint64_t a, b;
+    pki_key16(k, n, &a, &b);
+    const pki_fslot *s = pki_ftab_slot(t, pki_path_mix(parent, a, b, n));
+    return s && pki_leaf_is(s, n, a, b) ? s : NULL;
 }
 
 /* One value found in a record, matched once the record proved well formed. */
