@@ -402,6 +402,19 @@ void pk_store_rollback(pk_store *s)
 
 /* ---- the id index in two levels ---- */
 
+pk_status pki_ids_in_sql(pk_buf *sql, size_t n, int k0)
+{
+    pk_status r = PK_OK;
+    for (int lvl = 0; lvl < 2 && !r; lvl++) {
+        r = pk_buf_adds(sql, lvl ? " UNION ALL SELECT pk FROM object_ids_new WHERE idh IN ("
+                                 : " AND o.pk IN (SELECT pk FROM object_ids WHERE idh IN (");
+        for (size_t i = 0; i < n && !r; i++)
+            r = pk_buf_addf(sql, "%s?%d", i ? "," : "", k0 + (int)i);
+        if (!r) r = pk_buf_addc(sql, ')');
+    }
+    return r ? r : pk_buf_addc(sql, ')');
+}
+
 static pk_status count_new_ids(pk_store *s, pk_error *err)
 {
     sqlite3_stmt *st = pki_store_stmt(s, "SELECT count(*) FROM object_ids_new", err);
@@ -935,14 +948,7 @@ static pk_status run_query(pk_store *s, const pk_store_query *q, int with_raw, r
         int k0 = b->n + 1;
         for (size_t i = 0; i < q->n_ids && !r; i++)
             if (bind_num(b, pki_store_id_hash(q->ids[i])) < 0) r = PK_ELIMIT;
-        for (int lvl = 0; lvl < 2 && !r; lvl++) {
-            r = pk_buf_adds(&sql, lvl ? " UNION ALL SELECT pk FROM object_ids_new WHERE idh IN ("
-                                      : " AND o.pk IN (SELECT pk FROM object_ids WHERE idh IN (");
-            for (size_t i = 0; i < q->n_ids && !r; i++)
-                r = pk_buf_addf(&sql, "%s?%d", i ? "," : "", k0 + (int)i);
-            if (!r) r = pk_buf_addc(&sql, ')');
-        }
-        if (!r) r = pk_buf_addc(&sql, ')');
+        if (!r) r = pki_ids_in_sql(&sql, q->n_ids, k0);
     }
     if (!r) r = add_in(&sql, b, "o.id", q->ids, q->n_ids);
     if (!r) r = add_in(&sql, b, "o.type", q->types, q->n_types);

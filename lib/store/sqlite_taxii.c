@@ -888,14 +888,7 @@ pk_status pki_txdb_list(pk_taxii_db *db, const pki_tx_coll *c, const pki_tx_acco
         int k0 = b.n + 1;
         for (size_t i = 0; i < f->n_ids; i++)
             bind_i(&b, pki_store_id_hash(f->ids[i]));
-        for (int lvl = 0; lvl < 2 && !s; lvl++) {
-            s = pk_buf_adds(&q, lvl ? " UNION ALL SELECT pk FROM object_ids_new WHERE idh IN ("
-                                    : " AND o.pk IN (SELECT pk FROM object_ids WHERE idh IN (");
-            for (size_t i = 0; i < f->n_ids && !s; i++)
-                s = pk_buf_addf(&q, "%s?%d", i ? "," : "", k0 + (int)i);
-            if (!s) s = pk_buf_adds(&q, ")");
-        }
-        if (!s) s = pk_buf_adds(&q, ")");
+        s = pki_ids_in_sql(&q, f->n_ids, k0);
     }
     if (!s) s = add_in(&q, &b, "o.id", f->ids, f->n_ids);
     if (!s) s = add_in(&q, &b, "o.type", f->types, f->n_types);

@@ -63,6 +63,10 @@ pk_status pki_store_fail(pk_store *s, pk_error *err, const char *what);
  */
 int64_t pki_store_id_hash(const char *id);
 
+/* Append " AND o.pk IN (...)": the objects whose id hash is one of the n
+ * parameters ?k0 to ?k0+n-1, both levels of the id index probed by key. */
+pk_status pki_ids_in_sql(pk_buf *sql, size_t n, int k0);
+
 /** The row keys (objects.pk) of the versions whose id hash is the SQL
  * expression `h` (a parameter or a column of an outer row), from both
  * levels of the id index, as a parenthesised subquery for `pk IN`. */
