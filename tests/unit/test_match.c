@@ -382,7 +382,7 @@ TEST(url_authority_and_long_paths)
         }
 }
 
-TEST(index_checks_behind_a_valid_checksum)
+static void checks_behind_a_valid_checksum(void)
 {
     pk_buf list;
     pk_buf_init(&list, 0);
@@ -405,9 +405,13 @@ TEST(index_checks_behind_a_valid_checksum)
         if (e0[i].type == PK_IOC_CIDR && e0[i].key_len == 17) v6 = i;
     }
     REQUIRE(v4 < ne && v6 < ne);
-    /* entries at the start, across the first step boundary, and last */
+    /* entries at the start, across the first step boundary, and last; in
+     * each lane of the AVX2 loop (four entries a step, from each step's
+     * first) and in the plain loop after it (the last entries) */
     size_t step_entry = ((256u << 10) - h0->off_entries) / sizeof(pki_entry);
-    size_t where[] = {0, step_entry, step_entry + 1, ne - 1};
+    size_t where[] = {
+        0,      1,      2,      3,      step_entry, step_entry + 1, step_entry + 2, step_entry + 3,
+        ne - 6, ne - 5, ne - 4, ne - 3, ne - 2,     ne - 1};
     for (size_t w = 0; w < sizeof where / sizeof *where; w++) {
         memcpy(copy, ix->base, size);
         pki_header *h = (pki_header *)(void *)copy;
@@ -477,6 +481,11 @@ TEST(index_checks_behind_a_valid_checksum)
         t[slots[k]] = (t[slots[k]] & ~(uint64_t)UINT32_MAX) | (uint32_t)(ne + 1);
         CHECK_STR(load_damaged(copy, size, 1, &err),
                   "not a valid picket index: a table slot points at no entry");
+        /* a tag but entry + 1 == 0 */
+        memcpy(copy, ix->base, size);
+        t[slots[k]] = (uint64_t)0xabcd << 32;
+        CHECK_STR(load_damaged(copy, size, 1, &err),
+                  "not a valid picket index: a table slot points at no entry");
     }
     /* a header field: damage is named first, a re-checksummed one by its check */
     memcpy(copy, ix->base, size);
@@ -488,6 +497,62 @@ TEST(index_checks_behind_a_valid_checksum)
     CHECK_STR(load_damaged(copy, size, 0, &err), "ok");
     pk_free(copy);
     pk_match_index_free(ix);
+}
+
+TEST(index_checks_behind_a_valid_checksum)
+{
+    checks_behind_a_valid_checksum(); /* AVX2 where the CPU has it */
+    pki_index_simd(0);
+    checks_behind_a_valid_checksum();
+    pki_index_simd(1);
+}
+
+/* The checksum as the format defines it: a 64-bit Fletcher sum, word by
+ * word, then the tail zero-filled as one more word. */
+static uint64_t checksum_by_words(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0x243f6a8885a308d3ull, b = n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        a += w;
+        b += a;
+    }
+    w = 0;
+    memcpy(&w, p + i, n - i);
+    a += w;
+    b += a;
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+/* The checksum summed 16 words a step in vector lanes (AVX2, or the plain
+ * form) equals the word loop at every length and alignment. */
+TEST(checksum_blocks_equal_word_loop)
+{
+    size_t cap = 70000;
+    uint8_t *buf = pk_malloc(cap + 8);
+    REQUIRE(buf);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < cap + 8; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf[i] = (uint8_t)(i % 97 == 0 ? 0xff : x >> 56);
+    }
+    size_t lens[] = {1000, 4095, 4096, 65536 + 7, 70000};
+    for (int simd = 1; simd >= 0; simd--) {
+        pki_index_simd(simd);
+        size_t bad = 0;
+        for (size_t off = 0; off < 8; off++) {
+            for (size_t n = 0; n <= 600; n++)
+                bad += pki_checksum(buf + off, n) != checksum_by_words(buf + off, n);
+            for (size_t k = 0; k < sizeof lens / sizeof *lens; k++)
+                bad += pki_checksum(buf + off, lens[k]) != checksum_by_words(buf + off, lens[k]);
+        }
+        CHECK_INT(bad, 0);
+    }
+    pki_index_simd(1);
+    pk_free(buf);
 }
 
 TEST(index_save_and_load)
