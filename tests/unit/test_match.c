@@ -189,6 +189,36 @@ TEST(cidrs_nest_most_specific_first)
     pk_match_index_free(ix);
 }
 
+/* The networks' keys lie together at the end of the key pool in entry
+ * order (loading reads their prefix bytes as one run); a repeated network
+ * still shares one key and gives an alert per line. */
+TEST(network_keys_gathered_in_entry_order)
+{
+    pk_match_index *ix = build("evil.com\n10.1.0.0/16\ncidr\t2001:db8::/32\n10.0.0.0/8\n"
+                               "10.1.2.3\n10.1.0.0/16\nzzz.org\n");
+    REQUIRE(ix);
+    const pki_entry *e = ix->entries;
+    uint64_t next = 0;
+    size_t nets = 0;
+    for (size_t i = 0; i < ix->h->n_entries; i++) {
+        if (e[i].type != PK_IOC_CIDR) continue;
+        if (i > 0 && (e[i - 1].flags & PKI_F_MORE)) {
+            CHECK_INT(e[i].key_off, e[i - 1].key_off);
+            continue;
+        }
+        if (nets++) CHECK_INT(e[i].key_off, next);
+        next = (uint64_t)e[i].key_off + e[i].key_len;
+    }
+    CHECK_INT(nets, 3);
+    CHECK_INT(next, ix->h->size_keys);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_TEXT, "10.1.9.9 2001:db8::1\n", &g),
+              "1 cidr 10.1.0.0/16 cidr 10.1.9.9 text|1 cidr 10.1.0.0/16 cidr 10.1.9.9 text|"
+              "1 cidr 10.0.0.0/8 cidr 10.1.9.9 text|1 cidr 2001:db8::/32 cidr 2001:db8::1 text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
 TEST(same_value_on_two_lines_gives_two_alerts)
 {
     pk_match_index *ix = build("1.2.3.4\n# x\nipv4\t1.2.3.4\n");
