@@ -44,17 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const pki_ftab *t = tabs[data[0] % 3];
     const char *in = (const char *)data + 1;
     size_t len = size - 1;
-    int modes[3], nm = 0;
-    modes[nm++] = PKI_JSON_FAST_C;
-#if defined(__SSE2__)
-    modes[nm++] = PKI_JSON_FAST_SSE2;
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
-        __builtin_cpu_supports("pclmul"))
-        modes[nm++] = PKI_JSON_FAST_AVX2;
-#endif
+    int modes[PKI_JSON_NMODES], nm = pki_json_modes(modes);
     /* the whole input with its pad, for the line search */
     char *all = malloc(len + PKI_PAD);
     if (!all) return 0;

@@ -226,11 +226,16 @@ typedef struct pki_jfast {
  * the CPU offers; tests set it to compare the forms. */
 enum {
     PKI_JSON_AUTO = 0,
-    PKI_JSON_WALK,      /* the byte-by-byte walker only */
-    PKI_JSON_FAST_C,    /* masks in plain C, then the fast path */
-    PKI_JSON_FAST_SSE2, /* masks with SSE2 (x86-64) */
-    PKI_JSON_FAST_AVX2, /* masks with AVX2 (chosen at run time) */
+    PKI_JSON_WALK,        /* the byte-by-byte walker only */
+    PKI_JSON_FAST_C,      /* masks in plain C, then the fast path */
+    PKI_JSON_FAST_SSE2,   /* masks with SSE2 (x86-64) */
+    PKI_JSON_FAST_AVX2,   /* masks with AVX2 (chosen at run time) */
+    PKI_JSON_FAST_AVX512, /* masks and the list with AVX-512 BW and VBMI2 (run time) */
 };
+#define PKI_JSON_NMODES 4 /* fast forms (C, SSE2, AVX2, AVX-512) */
+/* The fast forms this machine runs, slowest first (the last is the one
+ * chosen): their count. */
+int pki_json_modes(int modes[PKI_JSON_NMODES]);
 
 struct pk_match_scanner {
     pk_match_index *ix;

@@ -1478,22 +1478,6 @@ static const char *const jf_lines[] = {
     "{\"src_ip\":\"10.1.2.3\"} x",
 };
 
-/* The forms of the fast path this machine runs: masks in plain C, SSE2,
- * and AVX2 when the CPU has it. */
-static void jf_modes(int *modes, int *nm)
-{
-    modes[(*nm)++] = PKI_JSON_FAST_C;
-#if defined(__SSE2__)
-    modes[(*nm)++] = PKI_JSON_FAST_SSE2;
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt") &&
-        __builtin_cpu_supports("pclmul"))
-        modes[(*nm)++] = PKI_JSON_FAST_AVX2;
-#endif
-}
-
 /* One walk of a line: its result and what it recorded, in offsets. */
 static void jf_record(pk_match_scanner *s, const char *p, size_t n, pk_buf *out)
 {
@@ -1549,8 +1533,7 @@ TEST(json_fast_path_forms_agree_with_walker)
     pk_match_options opt = {PK_FMT_EVE, NULL, 0};
     pk_match_scanner *s;
     REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
-    int modes[3], nm = 0;
-    jf_modes(modes, &nm);
+    int modes[PKI_JSON_NMODES], nm = pki_json_modes(modes);
     char line[2048];
     long lines = 0, ok = 0, diffs = 0;
     unsigned long fast_before = s->jfast;
@@ -1657,8 +1640,7 @@ TEST(json_fast_path_same_alerts_in_any_chunking)
     CHECK(g0.bad > 50);
     CHECK(strlen(ref) > 2000);
     static const size_t chunks[] = {1, 2, 3, 7, 63, 64, 65, 127, 4096, 0};
-    int modes[3], nm = 0;
-    jf_modes(modes, &nm);
+    int modes[PKI_JSON_NMODES], nm = pki_json_modes(modes);
     for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
         int mode = modes[c % (size_t)nm];
         got g;
@@ -1878,8 +1860,7 @@ TEST(json_fast_path_finds_line_ends)
     buf[len + longl] = '\n';
     size_t total = len + longl + 1;
     REQUIRE(total <= cap);
-    int modes[3], nm = 0;
-    jf_modes(modes, &nm);
+    int modes[PKI_JSON_NMODES], nm = pki_json_modes(modes);
     long checked = 0, found = 0, bad = 0;
     for (int m = 0; m < nm; m++) {
         s->jmode = modes[m];
