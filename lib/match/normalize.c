@@ -575,8 +575,17 @@ size_t pki_key_text(unsigned type, const uint8_t *key, size_t n, char *out, size
     static const char hx[] = "0123456789abcdef";
     size_t o = 0;
     switch (type) {
-    case PK_IOC_IPV4:
-        if (n == 4 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) return strlen(out);
+    case PK_IOC_IPV4: /* inet_ntop's text, without its printf (one per alert) */
+        if (n == 4 && cap >= 16) {
+            for (int i = 0; i < 4; i++) {
+                unsigned v = key[i];
+                if (v >= 100) out[o++] = (char)('0' + v / 100);
+                if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
+                out[o++] = (char)('0' + v % 10);
+                out[o++] = i < 3 ? '.' : '\0';
+            }
+            return o - 1;
+        }
         break;
     case PK_IOC_IPV6:
         if (n == 16 && inet_ntop(AF_INET6, key, out, (socklen_t)cap)) return strlen(out);

@@ -4,6 +4,7 @@
  * reference matcher on a few thousand generated observations. */
 #include "picket/picket.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <unistd.h>
 
@@ -839,6 +840,97 @@ TEST(alert_json_escapes)
               "\"observed\":\"x\\n\\\\y\",\"match\":\"exact\",\"field\":\"f\",\"source\":"
               "\"s\",\"line\":3}\n");
     pk_buf_free(&b);
+}
+
+/* The alert line written in one piece (output.c) against the same line put
+ * together from pki_json_escape and snprintf, on random bytes of every
+ * value (all 256, escapes included) and lengths on both sides of the one-
+ * piece form's limit. */
+TEST(alert_json_equals_piecewise_form)
+{
+    pk_buf b, want;
+    pk_buf_init(&b, 0);
+    pk_buf_init(&want, 0);
+    char str[5][1200];
+    for (int round = 0; round < 3000; round++) {
+        size_t len[5];
+        for (int k = 0; k < 5; k++) {
+            size_t cap = round % 7 == 0 ? 1100 : 40;
+            len[k] = (size_t)(rnd() % cap);
+            for (size_t i = 0; i < len[k]; i++) {
+                uint64_t r = rnd();
+                str[k][i] = (char)(r % 4 ? 'a' + (int)(r >> 8) % 26 : (int)((r >> 16) & 255));
+                if (k != 2 && str[k][i] == 0) str[k][i] = 'z'; /* C strings but observed */
+            }
+            str[k][len[k]] = '\0';
+        }
+        pk_match_alert a;
+        memset(&a, 0, sizeof a);
+        long line = (long)(rnd() % 3 ? rnd() % 100000 : rnd() >> 1);
+        if (round & 1) {
+            a.indicator_id = str[0];
+        } else {
+            a.ioc_source = str[0];
+            a.ioc_line = round % 5 ? line : -line;
+        }
+        a.type = (pk_ioc_type)(1 + round % 12);
+        a.value = str[1];
+        a.observed = str[2];
+        a.observed_len = len[2];
+        a.field = str[3];
+        a.how = round % 3 ? "exact" : "subdomain";
+        a.source = str[4];
+        a.line = line;
+        a.time = round % 4 ? "2024-03-21T05:46:40.786948Z" : NULL;
+        pk_buf_reset(&b);
+        pk_buf_reset(&want);
+        REQUIRE(pk_match_alert_json(&a, &b) == PK_OK);
+        if (a.indicator_id) {
+            pk_buf_adds(&want, "{\"indicator_id\":");
+            pki_json_escape(&want, a.indicator_id, strlen(a.indicator_id));
+        } else {
+            char ioc[300];
+            int n = snprintf(ioc, sizeof ioc, "%s:%ld", a.ioc_source, a.ioc_line);
+            pk_buf_adds(&want, "{\"ioc\":");
+            pki_json_escape(&want, ioc, (size_t)n < sizeof ioc ? (size_t)n : sizeof ioc - 1);
+        }
+        pk_buf_addf(&want, ",\"type\":\"%s\",\"value\":", pk_ioc_type_name(a.type));
+        pki_json_escape(&want, a.value, strlen(a.value));
+        pk_buf_adds(&want, ",\"observed\":");
+        pki_json_escape(&want, a.observed, a.observed_len);
+        pk_buf_addf(&want, ",\"match\":\"%s\",\"field\":", a.how);
+        pki_json_escape(&want, a.field, strlen(a.field));
+        pk_buf_adds(&want, ",\"source\":");
+        pki_json_escape(&want, a.source, strlen(a.source));
+        pk_buf_addf(&want, ",\"line\":%ld", a.line);
+        if (a.time) pk_buf_addf(&want, ",\"time\":\"%s\"", a.time);
+        pk_buf_adds(&want, "}\n");
+        CHECK_INT((long)b.len, (long)want.len);
+        if (b.len != want.len || memcmp(b.data, want.data, b.len) != 0) {
+            CHECK_STR(b.data, want.data);
+            break;
+        }
+    }
+    pk_buf_free(&b);
+    pk_buf_free(&want);
+}
+
+/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's. */
+TEST(ipv4_key_text_equals_inet_ntop)
+{
+    char txt[64], want[INET_ADDRSTRLEN];
+    for (int round = 0; round < 20000; round++) {
+        uint32_t r = (uint32_t)rnd();
+        uint8_t k[4] = {(uint8_t)r, (uint8_t)(r >> 8), (uint8_t)(r >> 16), (uint8_t)(r >> 24)};
+        if (round < 256) k[0] = k[1] = k[2] = k[3] = (uint8_t)round; /* 0, 9, 10, 99, 100, 255 */
+        REQUIRE(inet_ntop(AF_INET, k, want, sizeof want));
+        size_t n = pki_key_text(PK_IOC_IPV4, k, 4, txt, sizeof txt);
+        CHECK_INT((long)n, (long)strlen(want));
+        if (strcmp(txt, want) != 0) {
+            CHECK_STR(txt, want);
+            break;
+        }
+    }
 }
 
 TEST(sightings_merge_counts_and_times)
