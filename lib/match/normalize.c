@@ -404,10 +404,9 @@ size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colo
 }
 
 #ifdef PKI_HAVE_IPV4_SIMD
-/* 16 hex digits at p to 8 bytes at out; 0 when one is no hex digit. */
-__attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, uint8_t *out)
+/* 16 hex digits in v to 8 bytes at out; 0 when one is no hex digit. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16_reg(__m128i v, uint8_t *out)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
     __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
     __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
@@ -422,10 +421,56 @@ __attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, u
     return 1;
 }
 
+/* 16 hex digits at p to 8 bytes at out; 0 when one is no hex digit. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, uint8_t *out)
+{
+    return hex16_reg(_mm_loadu_si128((const __m128i *)(const void *)p), out);
+}
+
+/* "xx:xx:...:xx" (23 bytes at p) to 8 bytes at out; 0 when a digit or a
+ * colon is not one.  Two loads, [0,16) and [7,23), and two shuffles pick
+ * the 16 digits; nothing past p + 23 is read. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16_colons(const char *p, uint8_t *out)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 7));
+    const __m128i colon = _mm_set1_epi8(':');
+    /* colons at 2, 5, 8, 11, 14 (in a) and 17, 20 (10 and 13 in b) */
+    if ((_mm_movemask_epi8(_mm_cmpeq_epi8(a, colon)) & 0x4924) != 0x4924 ||
+        (_mm_movemask_epi8(_mm_cmpeq_epi8(b, colon)) & 0x2400) != 0x2400)
+        return 0;
+    const __m128i pa = _mm_setr_epi8(0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, -1, -1, -1, -1, -1);
+    const __m128i pb = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 9, 11, 12, 14, 15);
+    return hex16_reg(_mm_or_si128(_mm_shuffle_epi8(a, pa), _mm_shuffle_epi8(b, pb)), out);
+}
+
+/* Certificate fingerprints as Suricata writes them: m bytes as 3m - 1
+ * characters, a colon between every two digits, m >= 8.  8 bytes a step,
+ * the last step overlapping; 0 when the value is not exactly that form
+ * (the byte loop then decides: colons may also be left out). */
+__attribute__((target("sse4.1,ssse3"))) static size_t hex_colons(const char *s, size_t n,
+                                                                 uint8_t *out, size_t cap)
+{
+    size_t m = (n + 1) / 3;
+    if ((n + 1) % 3 || m < 8 || m > cap) return 0;
+    size_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        const char *p = s + 3 * j;
+        if (!hex16_colons(p, out + j)) return 0;
+        if (j + 8 < m && p[23] != ':') return 0; /* the colon after this step's last byte */
+    }
+    if (j < m && !hex16_colons(s + 3 * (m - 8), out + m - 8)) return 0;
+    return m;
+}
+
 __attribute__((target("sse4.1,ssse3"))) size_t pki_parse_hex_simd(const char *s, size_t n,
                                                                   uint8_t *out, size_t cap)
 {
-    if (n < 16 || n & 1 || n / 2 > cap) return pki_parse_hex(s, n, out, cap, 1);
+    if (n & 1) { /* an odd length: maybe the colon form */
+        size_t m = n >= 23 ? hex_colons(s, n, out, cap) : 0;
+        return m ? m : pki_parse_hex(s, n, out, cap, 1);
+    }
+    if (n < 16 || n / 2 > cap) return pki_parse_hex(s, n, out, cap, 1);
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
         if (!hex16(s + i, out + i / 2)) return pki_parse_hex(s, n, out, cap, 1);
