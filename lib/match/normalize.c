@@ -288,7 +288,77 @@ size_t pki_norm_email(const char *s, size_t n, uint8_t *out)
     return d ? local + 1 + d : 0;
 }
 
-size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
+/*
+ * The authority's end (the first '/', '?' or '#' from p, or e) and its last
+ * '@' and ':' before that, 16 bytes a step while 16 are left (no byte past e
+ * is read), then byte by byte.
+ */
+static inline __attribute__((always_inline)) const char *
+url_authority(const char *p, const char *e, const char **at, const char **lastc, int simd)
+{
+    const char *q = p;
+#if defined(__SSE2__)
+    for (; simd && e - q >= 16; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        uint32_t stop = (uint32_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('#'))));
+        uint32_t before = stop ? (1u << __builtin_ctz(stop)) - 1 : 0xffff;
+        uint32_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@'))) & before;
+        uint32_t c = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) & before;
+        if (a) *at = q + 31 - __builtin_clz(a);
+        if (c) *lastc = q + 31 - __builtin_clz(c);
+        if (stop) return q + __builtin_ctz(stop);
+    }
+#else
+    (void)simd;
+#endif
+    for (; q < e; q++) {
+        char c = *q;
+        if (c == '/' || c == '?' || c == '#') break;
+        if (c == '@') *at = q;
+        if (c == ':') *lastc = q;
+    }
+    return q;
+}
+
+/* The host (hl bytes at p) to out in lower case; 0 when it holds a control
+ * byte or a space.  16 bytes a step while 16 are left before e (out has
+ * room: it trails the input). */
+static inline __attribute__((always_inline)) int url_host(const char *p, size_t hl, const char *e,
+                                                          uint8_t *out, int simd)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; simd && i < hl && e - (p + i) >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        uint32_t in = hl - i >= 16 ? 0xffff : (1u << (hl - i)) - 1;
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+        if ((uint32_t)_mm_movemask_epi8(bad) & in) return 0;
+        /* 'A'..'Z' + 32: the bytes from 'A' on, shifted to the bottom of the
+         * signed range, are upper-case letters when below -128 + 26 */
+        __m128i up = _mm_cmplt_epi8(_mm_sub_epi8(v, _mm_set1_epi8((char)('A' + 128))),
+                                    _mm_set1_epi8(-128 + 26));
+        v = _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32)));
+        _mm_storeu_si128((__m128i *)(void *)(out + i), v);
+    }
+    if (i >= hl) return 1;
+#else
+    (void)simd;
+    (void)e;
+#endif
+    for (; i < hl; i++) {
+        uint8_t c = lower((uint8_t)p[i]);
+        if (c <= ' ' || c == 0x7f) return 0;
+        out[i] = c;
+    }
+    return 1;
+}
+
+static inline __attribute__((always_inline)) size_t norm_url(const char *s, size_t n, uint8_t *out,
+                                                             int simd)
 {
     if (n > PKI_KEY_MAX - 8) return 0;
     const char *colon = NULL;
@@ -309,13 +379,8 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     o += 3;
     const char *p = colon + 3, *e = s + n;
     /* the authority's end, its last '@' and its last ':' in one pass */
-    const char *hend = p, *at = NULL, *lastc = NULL;
-    for (; hend < e; hend++) {
-        char c = *hend;
-        if (c == '/' || c == '?' || c == '#') break;
-        if (c == '@') at = hend;
-        if (c == ':') lastc = hend;
-    }
+    const char *at = NULL, *lastc = NULL;
+    const char *hend = url_authority(p, e, &at, &lastc, simd);
     /* authority: drop userinfo, lower-case the host, drop the default port */
     if (at) p = at + 1;
     const char *port = NULL;
@@ -330,11 +395,8 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     if (host_end == p) return 0;
     size_t hl = (size_t)(host_end - p);
     if (hl && p[hl - 1] == '.') hl--;
-    for (size_t i = 0; i < hl; i++) {
-        uint8_t c = lower((uint8_t)p[i]);
-        if (c <= ' ' || c == 0x7f) return 0;
-        out[o++] = c;
-    }
+    if (!url_host(p, hl, e, out + o, simd)) return 0;
+    o += hl;
     if (port) {
         size_t pl = (size_t)(hend - port - 1);
         int dflt =
@@ -357,7 +419,7 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     const char *q = path;
 #if defined(__SSE2__)
     /* 16 bytes a step while 16 are left (no byte past e is read) */
-    for (; e - q >= 16; q += 16, o += 16) {
+    for (; simd && e - q >= 16; q += 16, o += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
         __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v),
                                    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
@@ -370,6 +432,16 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
         out[o++] = (uint8_t)*q;
     }
     return o;
+}
+
+size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
+{
+    return norm_url(s, n, out, 1);
+}
+
+size_t pki_norm_url_bytes(const char *s, size_t n, uint8_t *out)
+{
+    return norm_url(s, n, out, 0);
 }
 
 /* Hex digit values plus one, 0 for anything else. */
