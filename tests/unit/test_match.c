@@ -413,6 +413,65 @@ TEST(url_authority_and_long_paths)
         }
 }
 
+/* pki_norm_url with the authority found and the host lowered 16 bytes a
+ * step against the byte loop: random URLs of random pieces (userinfo,
+ * ports, brackets, upper case, bad bytes, long hosts), the same key or the
+ * same refusal. */
+static uint64_t rnd(void);
+TEST(url_simd_equals_byte_loop)
+{
+    static const char *const pieces[] = {"http://",
+                                         "HTTPS://",
+                                         "ftp://",
+                                         "://",
+                                         "evil.com",
+                                         "EVIL.Com",
+                                         "a",
+                                         "b-c.",
+                                         "user:pw@",
+                                         "@",
+                                         ":",
+                                         ":80",
+                                         ":443",
+                                         ":8080",
+                                         "[2001:db8::1]",
+                                         "[",
+                                         "]",
+                                         "/",
+                                         "/x/y",
+                                         "?q=a:b@c",
+                                         "#frag",
+                                         "?",
+                                         "#",
+                                         " ",
+                                         "\t",
+                                         "\x7f",
+                                         "\x01",
+                                         "\xc3\xa9",
+                                         ".",
+                                         "0123456789abcdefGHIJ",
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    char url[600];
+    uint8_t a[PKI_KEY_MAX + 64], b[PKI_KEY_MAX + 64];
+    size_t differ = 0, good = 0;
+    for (int i = 0; i < 100000; i++) {
+        size_t n = 0;
+        if (i % 4) n += (size_t)snprintf(url, sizeof url, "%s", i % 8 == 1 ? "HTTP://" : "http://");
+        for (int k = (int)(rnd() % 12); k >= 0 && n < 500; k--) {
+            const char *pc = pieces[rnd() % np];
+            size_t l = strlen(pc);
+            memcpy(url + n, pc, l);
+            n += l;
+        }
+        size_t x = pki_norm_url_bytes(url, n, a), y = pki_norm_url(url, n, b);
+        differ += x != y || memcmp(a, b, x) != 0;
+        good += x != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(good > 15000);
+}
+
 static void checks_behind_a_valid_checksum(void)
 {
     pk_buf list;
@@ -2107,6 +2166,30 @@ TEST(simd_hex_decoder_equals_byte_loop)
         size_t x = pki_parse_hex(buf, n, a, 64, 1), y = pki_parse_hex_simd(buf, n, b, 64);
         differ += x != y || memcmp(a, b, x) != 0;
         good += x != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(good > 50000);
+}
+
+/* The colon form (certificate fingerprints, 8 bytes a step): every length
+ * 3m - 1 with m up to past the cap, one byte changed in some of them (a
+ * digit, a colon, a bad byte), against the byte loop. */
+TEST(simd_hex_decoder_colon_form_equals_byte_loop)
+{
+    if (!pki_ipv4_simd_ok()) SKIP("no SSE4.1 here");
+    static const char digits[] = "0123456789abcdefABCDEF";
+    static const char other[] = ":g/ 0aF";
+    char buf[260];
+    size_t differ = 0, good = 0;
+    for (int i = 0; i < 100000; i++) {
+        size_t m = 1 + (size_t)(rnd() % 70), n = 3 * m - 1;
+        for (size_t j = 0; j < n; j++)
+            buf[j] = j % 3 == 2 ? ':' : digits[rnd() % (sizeof digits - 1)];
+        if (i % 3 == 0) buf[rnd() % n] = other[rnd() % (sizeof other - 1)];
+        uint8_t a[80], b[80];
+        size_t x = pki_parse_hex(buf, n, a, 64, 1), y = pki_parse_hex_simd(buf, n, b, 64);
+        differ += x != y || memcmp(a, b, x) != 0;
+        good += x != 0 && m >= 8;
     }
     CHECK_INT(differ, 0);
     CHECK(good > 50000);
