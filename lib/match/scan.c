@@ -281,6 +281,19 @@ static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
     return 1;
 }
 
+/* qb_put of a key in the scratch key buffer (64 readable bytes after any
+ * key): one of up to 64 bytes is copied as 64, without a call. */
+static inline int qb_put_key(pk_buf *b, const uint8_t *k, size_t n, uint32_t *off)
+{
+    if (n <= 64 && b->len + 64 < b->cap && b->len + n <= UINT32_MAX) {
+        memcpy(b->data + b->len, k, 64);
+        *off = (uint32_t)b->len;
+        b->len += n;
+        return 1;
+    }
+    return qb_put(b, k, n, off);
+}
+
 /* The next free queue item, growing the queue (or, at its cap, running what
  * is queued); NULL when no memory at all. */
 static inline pki_probe_item *q_slot(pk_match_scanner *s)
@@ -334,7 +347,8 @@ static inline __attribute__((always_inline)) void enqueue(pk_match_scanner *s, u
     pki_probe_item *it = q_slot(s);
     if (!it) return;
     size_t at = s->qbytes.len;
-    if (!qb_put(&s->qbytes, k, n, &it->koff) || !q_obs(s, it, obs, olen)) {
+    if (!(padded ? qb_put_key(&s->qbytes, k, n, &it->koff) : qb_put(&s->qbytes, k, n, &it->koff)) ||
+        !q_obs(s, it, obs, olen)) {
         s->qbytes.len = at;
         return;
     }
@@ -366,7 +380,7 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
     uint32_t koff = 0, ooff = 0;
     const char *optr = in_lines(s, obs, olen) ? obs : NULL;
     size_t at = s->qbytes.len;
-    if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+    if (!qb_put_key(&s->qbytes, k, kn, &koff)) return;
     if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) {
         s->qbytes.len = at;
         return;
@@ -379,7 +393,7 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
         pki_probe_item *it = q_slot(s);
         if (!it) return;
         if (s->nq == 0) { /* the queue was run to make room: the key went with it */
-            if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+            if (!qb_put_key(&s->qbytes, k, kn, &koff)) return;
             if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) return;
         }
         s->nq++;
@@ -956,11 +970,11 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
         return;
     }
     s->st.records++;
-    pki_pat_record_begin(s);
+    if (s->pat) pki_pat_record_begin(s);
     if (s->fmt == F_TEXT) {
         pki_text_extract(s, p, n, "text");
         record_probes_done(s);
-        pki_pat_record_end(s);
+        if (s->pat) pki_pat_record_end(s);
         return;
     }
     char host[260];
@@ -1005,7 +1019,7 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
     }
 done:
     record_probes_done(s);
-    pki_pat_record_end(s);
+    if (s->pat) pki_pat_record_end(s);
 }
 
 /* Match every complete line in the buffer; keep the partial last one. */
