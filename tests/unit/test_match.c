@@ -879,8 +879,9 @@ TEST(alert_json_equals_piecewise_form)
     pk_buf_free(&want);
 }
 
-/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's. */
-TEST(ipv4_key_text_equals_inet_ntop)
+/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's, and a
+ * network's that and snprintf's "/%u". */
+TEST(ipv4_and_cidr_key_text_equal_inet_ntop)
 {
     char txt[64], want[INET_ADDRSTRLEN];
     for (int round = 0; round < 20000; round++) {
@@ -892,6 +893,14 @@ TEST(ipv4_key_text_equals_inet_ntop)
         CHECK_INT((long)n, (long)strlen(want));
         if (strcmp(txt, want) != 0) {
             CHECK_STR(txt, want);
+            break;
+        }
+        uint8_t c[5] = {k[0], k[1], k[2], k[3], (uint8_t)(rnd() % 33)}; /* a network */
+        char cw[40];
+        snprintf(cw, sizeof cw, "%s/%u", want, c[4]);
+        CHECK_INT((long)pki_key_text(PK_IOC_CIDR, c, 5, txt, sizeof txt), (long)strlen(cw));
+        if (strcmp(txt, cw) != 0) {
+            CHECK_STR(txt, cw);
             break;
         }
     }
