@@ -687,27 +687,46 @@ pk_ioc_type pki_guess_type(const char *s, size_t n)
     return PK_IOC_NONE;
 }
 
+/* v in decimal, NUL-terminated; its length. */
+static size_t dec_text(unsigned v, char *out)
+{
+    size_t o = 0;
+    if (v >= 100) out[o++] = (char)('0' + v / 100);
+    if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
+    out[o++] = (char)('0' + v % 10);
+    out[o] = '\0';
+    return o;
+}
+
+/* inet_ntop's text of an IPv4 address (16 bytes of room), without its
+ * printf: alerts are mostly on addresses and networks. */
+static size_t ipv4_text(const uint8_t *key, char *out)
+{
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        o += dec_text(key[i], out + o);
+        if (i < 3) out[o++] = '.';
+    }
+    return o;
+}
+
 size_t pki_key_text(unsigned type, const uint8_t *key, size_t n, char *out, size_t cap)
 {
     static const char hx[] = "0123456789abcdef";
     size_t o = 0;
     switch (type) {
-    case PK_IOC_IPV4: /* inet_ntop's text, without its printf (one per alert) */
-        if (n == 4 && cap >= 16) {
-            for (int i = 0; i < 4; i++) {
-                unsigned v = key[i];
-                if (v >= 100) out[o++] = (char)('0' + v / 100);
-                if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
-                out[o++] = (char)('0' + v % 10);
-                out[o++] = i < 3 ? '.' : '\0';
-            }
-            return o - 1;
-        }
+    case PK_IOC_IPV4:
+        if (n == 4 && cap >= 16) return ipv4_text(key, out);
         break;
     case PK_IOC_IPV6:
         if (n == 16 && inet_ntop(AF_INET6, key, out, (socklen_t)cap)) return strlen(out);
         break;
     case PK_IOC_CIDR:
+        if (n == 5 && cap >= 20) {
+            o = ipv4_text(key, out);
+            out[o++] = '/';
+            return o + dec_text(key[4], out + o);
+        }
         if ((n == 5 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) ||
             (n == 17 && inet_ntop(AF_INET6, key, out, (socklen_t)cap))) {
             o = strlen(out);

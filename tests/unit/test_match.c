@@ -472,7 +472,61 @@ TEST(url_simd_equals_byte_loop)
     CHECK(good > 15000);
 }
 
-static void checks_behind_a_valid_checksum(void)
+/* The parts of a distinguished name found 16 bytes a step (pki_dn_next)
+ * against the byte loop, on random names of random pieces: the same parts,
+ * roles and bounds in the same order. */
+TEST(dn_parts_simd_equal_byte_loop)
+{
+    static const char *const pieces[] = {"CN=",
+                                         "cn=",
+                                         "Cn=",
+                                         "emailAddress=",
+                                         "EMAILADDRESS=",
+                                         "email",
+                                         "C=US",
+                                         "O=x",
+                                         ",",
+                                         "/",
+                                         " ",
+                                         ", ",
+                                         "\\",
+                                         "\\,",
+                                         "a.example",
+                                         "c",
+                                         "e",
+                                         "CN",
+                                         "=",
+                                         "user@example.com",
+                                         "0123456789abcdef"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    char v[700];
+    size_t differ = 0, parts = 0;
+    for (int round = 0; round < 50000; round++) {
+        size_t n = 0;
+        for (int k = (int)(rnd() % 16); k >= 0 && n < 600; k--) {
+            const char *pc = pieces[rnd() % np];
+            size_t l = strlen(pc);
+            memcpy(v + n, pc, l);
+            n += l;
+        }
+        memset(v + n, round & 1 ? ',' : 'c', 16); /* what follows is read, never taken */
+        size_t i1 = 0, i2 = 0, s1 = 0, s2 = 0, e1 = 0, e2 = 0;
+        for (;;) {
+            uint8_t r1 = pki_dn_next(v, n, &i1, &s1, &e1, 0),
+                    r2 = pki_dn_next(v, n, &i2, &s2, &e2, 1);
+            if (r1 != r2 || (r1 && (s1 != s2 || e1 != e2 || i1 != i2))) {
+                differ++;
+                break;
+            }
+            if (!r1) break;
+            parts++;
+        }
+    }
+    CHECK_INT(differ, 0);
+    CHECK(parts > 20000);
+}
+
+TEST(index_checks_behind_a_valid_checksum)
 {
     pk_buf list;
     pk_buf_init(&list, 0);
@@ -589,11 +643,11 @@ static void checks_behind_a_valid_checksum(void)
     pk_match_index_free(ix);
 }
 
-TEST(index_checks_behind_a_valid_checksum)
+/* The same with the plain loops (above: AVX2 where the CPU has it). */
+TEST(index_checks_behind_a_valid_checksum_plain)
 {
-    checks_behind_a_valid_checksum(); /* AVX2 where the CPU has it */
     pki_index_simd(0);
-    checks_behind_a_valid_checksum();
+    test_index_checks_behind_a_valid_checksum();
     pki_index_simd(1);
 }
 
@@ -974,8 +1028,9 @@ TEST(alert_json_equals_piecewise_form)
     pk_buf_free(&want);
 }
 
-/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's. */
-TEST(ipv4_key_text_equals_inet_ntop)
+/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's, and a
+ * network's that and snprintf's "/%u". */
+TEST(ipv4_and_cidr_key_text_equal_inet_ntop)
 {
     char txt[64], want[INET_ADDRSTRLEN];
     for (int round = 0; round < 20000; round++) {
@@ -987,6 +1042,14 @@ TEST(ipv4_key_text_equals_inet_ntop)
         CHECK_INT((long)n, (long)strlen(want));
         if (strcmp(txt, want) != 0) {
             CHECK_STR(txt, want);
+            break;
+        }
+        uint8_t c[5] = {k[0], k[1], k[2], k[3], (uint8_t)(rnd() % 33)}; /* a network */
+        char cw[40];
+        snprintf(cw, sizeof cw, "%s/%u", want, c[4]);
+        CHECK_INT((long)pki_key_text(PK_IOC_CIDR, c, 5, txt, sizeof txt), (long)strlen(cw));
+        if (strcmp(txt, cw) != 0) {
+            CHECK_STR(txt, cw);
             break;
         }
     }
