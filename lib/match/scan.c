@@ -640,17 +640,16 @@ static inline int dull_16(const pk_match_scanner *s, const char *v, size_t n)
     if (p1 - 1 > 2 || l1 - 1 > 2) return 0; /* 1 to 3 digits each */
     uint32_t want = ((1u << p2) - 1) & ~(1u << p1);
     if ((dig & want) != want) return 0;
-    const uint8_t *u = (const uint8_t *)v;
-    uint32_t a1 = u[0] - (uint32_t)'0', a2 = a1 * 10 + (u[1] - (uint32_t)'0'),
-             a3 = a2 * 10 + (u[2] - (uint32_t)'0');
-    const uint8_t *w = u + p1 + 1;
-    uint32_t b1 = w[0] - (uint32_t)'0', b2 = b1 * 10 + (w[1] - (uint32_t)'0'),
-             b3 = b2 * 10 + (w[2] - (uint32_t)'0');
-    /* select by masks: the digit counts are random, a branch on them is not */
-    uint32_t ma2 = 0u - (uint32_t)(p1 >= 2), ma3 = 0u - (uint32_t)(p1 >= 3);
-    uint32_t mb2 = 0u - (uint32_t)(l1 >= 2), mb3 = 0u - (uint32_t)(l1 >= 3);
-    uint32_t a = (a1 & ~ma2) | (a2 & ma2 & ~ma3) | (a3 & ma3);
-    uint32_t b = (b1 & ~mb2) | (b2 & mb2 & ~mb3) | (b3 & mb3);
+    /* each number's digits (their low nibbles) shifted so that the last
+     * lands in byte 2, zeros in front: no branch on the digit counts, which
+     * are random */
+    uint32_t wa, wb;
+    memcpy(&wa, v, 4);
+    memcpy(&wb, v + p1 + 1, 4);
+    wa = ((wa & 0x0f0f0f0fu) << (8 * (3 - p1))) & 0xffffffu;
+    wb = ((wb & 0x0f0f0f0fu) << (8 * (3 - l1))) & 0xffffffu;
+    uint32_t a = (wa & 0xff) * 100 + (wa >> 8 & 0xff) * 10 + (wa >> 16);
+    uint32_t b = (wb & 0xff) * 100 + (wb >> 8 & 0xff) * 10 + (wb >> 16);
     if ((a | b) > 255) return 0; /* not an address: let the parser say so */
     uint32_t x16 = a << 8 | b;
     const pk_match_index *ix = s->ix;
