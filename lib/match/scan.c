@@ -387,8 +387,17 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
     }
     const uint32_t *bloom = s->ix->bloom;
     uint32_t blocks = s->ix->h->bloom_blocks;
-    for (size_t j = 0; j <= nd; j++) {
-        if (!(want & pki_labels_bit(labels - j))) continue;
+    /* the label counts wanted, most first (the name, then its parents);
+     * past 62 labels bit 63 stands for several, so those go one by one */
+    uint64_t m = labels < 63 ? want & ((2ull << labels) - 2) : 0;
+    for (size_t j = 0; labels < 63 ? m != 0 : j <= nd; j++) {
+        if (labels < 63) {
+            unsigned l = 63u - (unsigned)__builtin_clzll(m);
+            m &= ~(1ull << l);
+            j = labels - l;
+        } else if (!(want & pki_labels_bit(labels - j))) {
+            continue;
+        }
         size_t i = j ? (size_t)dots[j - 1] + 1 : 0;
         pki_probe_item *it = q_slot(s);
         if (!it) return;
@@ -739,7 +748,9 @@ static void match_host(pk_match_scanner *s, const char *field, const char *v, si
     if (n && v[0] == '*' && n > 2 && v[1] == '.') v += 2, n -= 2; /* *.evil.com in certificates */
     /* an IPv6 address is never a name (':'), so it is tried last and a
      * name costs no search for a colon */
-    if (match_ipv4(s, field, v, n) || match_domain(s, field, v, n)) return;
+    if (((unsigned)(uint8_t)v[0] - '0' <= 9 && match_ipv4(s, field, v, n)) ||
+        match_domain(s, field, v, n))
+        return;
     match_ipv6(s, field, v, n);
 }
 
