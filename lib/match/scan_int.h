@@ -310,6 +310,20 @@ struct pk_match_scanner {
         int64_t time_ms;
         char timebuf[PK_TIME_STRLEN];
     } pend; /* the record whose batch is q2 */
+    /* the names of this record queued so far (match_domain), in the lines:
+     * the same name again (a DNS query's name and its answer's, a
+     * certificate's CN and the SNI) takes a copy of their probes instead of
+     * being normalised and hashed again; valid while nq has not been reset
+     * (qruns counts the runs of the queue) */
+    struct pki_seen {
+        const char *v;
+        uint32_t n, q0, q1;
+        unsigned long run;
+    } seen[4];
+    unsigned nseen;
+    unsigned long qruns;
+    unsigned long seen_copies; /* names matched by a copy (tests) */
+    int noseen;                /* tests: match every name anew */
 };
 
 /* A queued probe: a key to look up, or (ei set) a network hit already found. */
