@@ -237,6 +237,8 @@ static inline uint64_t pki_labels_bit(size_t labels)
 #define PKI_V4KEYS_SIZE 8192
 size_t pki_norm_email(const char *s, size_t n, uint8_t *out);
 size_t pki_norm_url(const char *s, size_t n, uint8_t *out);
+/* pki_norm_url byte by byte (the same answer and key), for the tests. */
+size_t pki_norm_url_bytes(const char *s, size_t n, uint8_t *out);
 /* Hex (any case, ':' between bytes allowed when colons) to bytes; returns the
  * byte count, 0 when not hex. */
 size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colons);

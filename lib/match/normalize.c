@@ -288,7 +288,77 @@ size_t pki_norm_email(const char *s, size_t n, uint8_t *out)
     return d ? local + 1 + d : 0;
 }
 
-size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
+/*
+ * The authority's end (the first '/', '?' or '#' from p, or e) and its last
+ * '@' and ':' before that, 16 bytes a step while 16 are left (no byte past e
+ * is read), then byte by byte.
+ */
+static inline __attribute__((always_inline)) const char *
+url_authority(const char *p, const char *e, const char **at, const char **lastc, int simd)
+{
+    const char *q = p;
+#if defined(__SSE2__)
+    for (; simd && e - q >= 16; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        uint32_t stop = (uint32_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('#'))));
+        uint32_t before = stop ? (1u << __builtin_ctz(stop)) - 1 : 0xffff;
+        uint32_t a = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@'))) & before;
+        uint32_t c = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) & before;
+        if (a) *at = q + 31 - __builtin_clz(a);
+        if (c) *lastc = q + 31 - __builtin_clz(c);
+        if (stop) return q + __builtin_ctz(stop);
+    }
+#else
+    (void)simd;
+#endif
+    for (; q < e; q++) {
+        char c = *q;
+        if (c == '/' || c == '?' || c == '#') break;
+        if (c == '@') *at = q;
+        if (c == ':') *lastc = q;
+    }
+    return q;
+}
+
+/* The host (hl bytes at p) to out in lower case; 0 when it holds a control
+ * byte or a space.  16 bytes a step while 16 are left before e (out has
+ * room: it trails the input). */
+static inline __attribute__((always_inline)) int url_host(const char *p, size_t hl, const char *e,
+                                                          uint8_t *out, int simd)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; simd && i < hl && e - (p + i) >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        uint32_t in = hl - i >= 16 ? 0xffff : (1u << (hl - i)) - 1;
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+        if ((uint32_t)_mm_movemask_epi8(bad) & in) return 0;
+        /* 'A'..'Z' + 32: the bytes from 'A' on, shifted to the bottom of the
+         * signed range, are upper-case letters when below -128 + 26 */
+        __m128i up = _mm_cmplt_epi8(_mm_sub_epi8(v, _mm_set1_epi8((char)('A' + 128))),
+                                    _mm_set1_epi8(-128 + 26));
+        v = _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32)));
+        _mm_storeu_si128((__m128i *)(void *)(out + i), v);
+    }
+    if (i >= hl) return 1;
+#else
+    (void)simd;
+    (void)e;
+#endif
+    for (; i < hl; i++) {
+        uint8_t c = lower((uint8_t)p[i]);
+        if (c <= ' ' || c == 0x7f) return 0;
+        out[i] = c;
+    }
+    return 1;
+}
+
+static inline __attribute__((always_inline)) size_t norm_url(const char *s, size_t n, uint8_t *out,
+                                                             int simd)
 {
     if (n > PKI_KEY_MAX - 8) return 0;
     const char *colon = NULL;
@@ -309,13 +379,8 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     o += 3;
     const char *p = colon + 3, *e = s + n;
     /* the authority's end, its last '@' and its last ':' in one pass */
-    const char *hend = p, *at = NULL, *lastc = NULL;
-    for (; hend < e; hend++) {
-        char c = *hend;
-        if (c == '/' || c == '?' || c == '#') break;
-        if (c == '@') at = hend;
-        if (c == ':') lastc = hend;
-    }
+    const char *at = NULL, *lastc = NULL;
+    const char *hend = url_authority(p, e, &at, &lastc, simd);
     /* authority: drop userinfo, lower-case the host, drop the default port */
     if (at) p = at + 1;
     const char *port = NULL;
@@ -330,11 +395,8 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     if (host_end == p) return 0;
     size_t hl = (size_t)(host_end - p);
     if (hl && p[hl - 1] == '.') hl--;
-    for (size_t i = 0; i < hl; i++) {
-        uint8_t c = lower((uint8_t)p[i]);
-        if (c <= ' ' || c == 0x7f) return 0;
-        out[o++] = c;
-    }
+    if (!url_host(p, hl, e, out + o, simd)) return 0;
+    o += hl;
     if (port) {
         size_t pl = (size_t)(hend - port - 1);
         int dflt =
@@ -357,7 +419,7 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
     const char *q = path;
 #if defined(__SSE2__)
     /* 16 bytes a step while 16 are left (no byte past e is read) */
-    for (; e - q >= 16; q += 16, o += 16) {
+    for (; simd && e - q >= 16; q += 16, o += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
         __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v),
                                    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
@@ -370,6 +432,16 @@ size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
         out[o++] = (uint8_t)*q;
     }
     return o;
+}
+
+size_t pki_norm_url(const char *s, size_t n, uint8_t *out)
+{
+    return norm_url(s, n, out, 1);
+}
+
+size_t pki_norm_url_bytes(const char *s, size_t n, uint8_t *out)
+{
+    return norm_url(s, n, out, 0);
 }
 
 /* Hex digit values plus one, 0 for anything else. */
@@ -404,10 +476,9 @@ size_t pki_parse_hex(const char *s, size_t n, uint8_t *out, size_t cap, int colo
 }
 
 #ifdef PKI_HAVE_IPV4_SIMD
-/* 16 hex digits at p to 8 bytes at out; 0 when one is no hex digit. */
-__attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, uint8_t *out)
+/* 16 hex digits in v to 8 bytes at out; 0 when one is no hex digit. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16_reg(__m128i v, uint8_t *out)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
     __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
     __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
@@ -422,10 +493,56 @@ __attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, u
     return 1;
 }
 
+/* 16 hex digits at p to 8 bytes at out; 0 when one is no hex digit. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16(const char *p, uint8_t *out)
+{
+    return hex16_reg(_mm_loadu_si128((const __m128i *)(const void *)p), out);
+}
+
+/* "xx:xx:...:xx" (23 bytes at p) to 8 bytes at out; 0 when a digit or a
+ * colon is not one.  Two loads, [0,16) and [7,23), and two shuffles pick
+ * the 16 digits; nothing past p + 23 is read. */
+__attribute__((target("sse4.1,ssse3"))) static inline int hex16_colons(const char *p, uint8_t *out)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 7));
+    const __m128i colon = _mm_set1_epi8(':');
+    /* colons at 2, 5, 8, 11, 14 (in a) and 17, 20 (10 and 13 in b) */
+    if ((_mm_movemask_epi8(_mm_cmpeq_epi8(a, colon)) & 0x4924) != 0x4924 ||
+        (_mm_movemask_epi8(_mm_cmpeq_epi8(b, colon)) & 0x2400) != 0x2400)
+        return 0;
+    const __m128i pa = _mm_setr_epi8(0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15, -1, -1, -1, -1, -1);
+    const __m128i pb = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 9, 11, 12, 14, 15);
+    return hex16_reg(_mm_or_si128(_mm_shuffle_epi8(a, pa), _mm_shuffle_epi8(b, pb)), out);
+}
+
+/* Certificate fingerprints as Suricata writes them: m bytes as 3m - 1
+ * characters, a colon between every two digits, m >= 8.  8 bytes a step,
+ * the last step overlapping; 0 when the value is not exactly that form
+ * (the byte loop then decides: colons may also be left out). */
+__attribute__((target("sse4.1,ssse3"))) static size_t hex_colons(const char *s, size_t n,
+                                                                 uint8_t *out, size_t cap)
+{
+    size_t m = (n + 1) / 3;
+    if ((n + 1) % 3 || m < 8 || m > cap) return 0;
+    size_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        const char *p = s + 3 * j;
+        if (!hex16_colons(p, out + j)) return 0;
+        if (j + 8 < m && p[23] != ':') return 0; /* the colon after this step's last byte */
+    }
+    if (j < m && !hex16_colons(s + 3 * (m - 8), out + m - 8)) return 0;
+    return m;
+}
+
 __attribute__((target("sse4.1,ssse3"))) size_t pki_parse_hex_simd(const char *s, size_t n,
                                                                   uint8_t *out, size_t cap)
 {
-    if (n < 16 || n & 1 || n / 2 > cap) return pki_parse_hex(s, n, out, cap, 1);
+    if (n & 1) { /* an odd length: maybe the colon form */
+        size_t m = n >= 23 ? hex_colons(s, n, out, cap) : 0;
+        return m ? m : pki_parse_hex(s, n, out, cap, 1);
+    }
+    if (n < 16 || n / 2 > cap) return pki_parse_hex(s, n, out, cap, 1);
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
         if (!hex16(s + i, out + i / 2)) return pki_parse_hex(s, n, out, cap, 1);
@@ -570,18 +687,46 @@ pk_ioc_type pki_guess_type(const char *s, size_t n)
     return PK_IOC_NONE;
 }
 
+/* v in decimal, NUL-terminated; its length. */
+static size_t dec_text(unsigned v, char *out)
+{
+    size_t o = 0;
+    if (v >= 100) out[o++] = (char)('0' + v / 100);
+    if (v >= 10) out[o++] = (char)('0' + v / 10 % 10);
+    out[o++] = (char)('0' + v % 10);
+    out[o] = '\0';
+    return o;
+}
+
+/* inet_ntop's text of an IPv4 address (16 bytes of room), without its
+ * printf: alerts are mostly on addresses and networks. */
+static size_t ipv4_text(const uint8_t *key, char *out)
+{
+    size_t o = 0;
+    for (int i = 0; i < 4; i++) {
+        o += dec_text(key[i], out + o);
+        if (i < 3) out[o++] = '.';
+    }
+    return o;
+}
+
 size_t pki_key_text(unsigned type, const uint8_t *key, size_t n, char *out, size_t cap)
 {
     static const char hx[] = "0123456789abcdef";
     size_t o = 0;
     switch (type) {
     case PK_IOC_IPV4:
-        if (n == 4 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) return strlen(out);
+        if (n == 4 && cap >= 16) return ipv4_text(key, out);
         break;
     case PK_IOC_IPV6:
         if (n == 16 && inet_ntop(AF_INET6, key, out, (socklen_t)cap)) return strlen(out);
         break;
     case PK_IOC_CIDR:
+        if (n == 5 && cap >= 20) {
+            o = ipv4_text(key, out);
+            out[o++] = '/';
+            return o + dec_text(key[4], out + o);
+        }
         if ((n == 5 && inet_ntop(AF_INET, key, out, (socklen_t)cap)) ||
             (n == 17 && inet_ntop(AF_INET6, key, out, (socklen_t)cap))) {
             o = strlen(out);

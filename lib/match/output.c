@@ -8,7 +8,8 @@
 
 #include <stdio.h>
 
-pk_status pk_match_alert_json(const pk_match_alert *a, pk_buf *b)
+/* The general form: any lengths, through the buffer's own appends. */
+static pk_status alert_json_long(const pk_match_alert *a, pk_buf *b)
 {
     size_t start = b->len;
     if (a->indicator_id) {
@@ -37,6 +38,131 @@ pk_status pk_match_alert_json(const pk_match_alert *a, pk_buf *b)
         if (b->data) b->data[start] = '\0';
     }
     return rc;
+}
+
+/* The bytes pki_json_escape writes as an escape (below 0x20, '"', '\\',
+ * 0x7f); the rest are 0. */
+static const uint8_t esc_byte[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x70 */
+};
+
+/* pki_json_escape into o (room for 6 n + 2 bytes); the end. */
+static char *esc_put(char *o, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (!esc_byte[c]) {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
+            *o++ = (char)c;
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hx[c >> 4];
+            o[4] = hx[c & 15];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+static char *lit_put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+#define LIT(o, s) lit_put((o), (s), sizeof(s) - 1)
+
+/* %ld */
+static char *long_put(char *o, long v)
+{
+    char t[24];
+    size_t i = sizeof t;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do
+        t[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) t[--i] = '-';
+    return lit_put(o, t + i, sizeof t - i);
+}
+
+/*
+ * An alert is one JSON line built in a stack buffer and appended in one
+ * step: no printf (a format parse per field) and no growth checks per
+ * piece.  Values too long for the buffer, and names the printf form would
+ * print as "(null)", take alert_json_long; the bytes are the same.
+ */
+pk_status pk_match_alert_json(const pk_match_alert *a, pk_buf *b)
+{
+    char line[4096];
+    const char *tn = pk_ioc_type_name(a->type);
+    if (!a->how || !a->value || !a->field || !a->source || (!a->indicator_id && !a->ioc_source))
+        return alert_json_long(a, b);
+    size_t idn = a->indicator_id ? strlen(a->indicator_id) : strlen(a->ioc_source) + 21;
+    size_t vn = strlen(a->value), fn = strlen(a->field), sn = strlen(a->source);
+    size_t hn = strlen(a->how), tln = strlen(tn), timen = a->time ? strlen(a->time) : 0;
+    /* each escaped byte takes at most 6; the names and numbers ~150 */
+    if (idn > 299 || a->observed_len > sizeof line ||
+        6 * (idn + vn + a->observed_len + fn + sn) + hn + tln + timen + 200 > sizeof line)
+        return alert_json_long(a, b);
+    char *o = line;
+    if (a->indicator_id) {
+        o = LIT(o, "{\"indicator_id\":");
+        o = esc_put(o, a->indicator_id, idn);
+    } else {
+        char ioc[320];
+        char *e = lit_put(ioc, a->ioc_source, idn - 21);
+        *e++ = ':';
+        e = long_put(e, a->ioc_line);
+        size_t n = (size_t)(e - ioc);
+        o = LIT(o, "{\"ioc\":");
+        o = esc_put(o, ioc, n < 300 ? n : 299); /* as snprintf into 300 bytes cut it */
+    }
+    o = LIT(o, ",\"type\":\"");
+    o = lit_put(o, tn, tln);
+    o = LIT(o, "\",\"value\":");
+    o = esc_put(o, a->value, vn);
+    o = LIT(o, ",\"observed\":");
+    o = esc_put(o, a->observed, a->observed_len);
+    o = LIT(o, ",\"match\":\"");
+    o = lit_put(o, a->how, hn);
+    o = LIT(o, "\",\"field\":");
+    o = esc_put(o, a->field, fn);
+    o = LIT(o, ",\"source\":");
+    o = esc_put(o, a->source, sn);
+    o = LIT(o, ",\"line\":");
+    o = long_put(o, a->line);
+    if (a->time) {
+        o = LIT(o, ",\"time\":\"");
+        o = lit_put(o, a->time, timen);
+        *o++ = '"';
+    }
+    o = LIT(o, "}\n");
+    return pk_buf_add(b, line, (size_t)(o - line));
 }
 
 typedef struct sight {

@@ -281,6 +281,19 @@ static inline int qb_put(pk_buf *b, const void *p, size_t n, uint32_t *off)
     return 1;
 }
 
+/* qb_put of a key in the scratch key buffer (64 readable bytes after any
+ * key): one of up to 64 bytes is copied as 64, without a call. */
+static inline int qb_put_key(pk_buf *b, const uint8_t *k, size_t n, uint32_t *off)
+{
+    if (n <= 64 && b->len + 64 < b->cap && b->len + n <= UINT32_MAX) {
+        memcpy(b->data + b->len, k, 64);
+        *off = (uint32_t)b->len;
+        b->len += n;
+        return 1;
+    }
+    return qb_put(b, k, n, off);
+}
+
 /* The next free queue item, growing the queue (or, at its cap, running what
  * is queued); NULL when no memory at all. */
 static inline pki_probe_item *q_slot(pk_match_scanner *s)
@@ -334,7 +347,8 @@ static inline __attribute__((always_inline)) void enqueue(pk_match_scanner *s, u
     pki_probe_item *it = q_slot(s);
     if (!it) return;
     size_t at = s->qbytes.len;
-    if (!qb_put(&s->qbytes, k, n, &it->koff) || !q_obs(s, it, obs, olen)) {
+    if (!(padded ? qb_put_key(&s->qbytes, k, n, &it->koff) : qb_put(&s->qbytes, k, n, &it->koff)) ||
+        !q_obs(s, it, obs, olen)) {
         s->qbytes.len = at;
         return;
     }
@@ -366,7 +380,7 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
     uint32_t koff = 0, ooff = 0;
     const char *optr = in_lines(s, obs, olen) ? obs : NULL;
     size_t at = s->qbytes.len;
-    if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+    if (!qb_put_key(&s->qbytes, k, kn, &koff)) return;
     if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) {
         s->qbytes.len = at;
         return;
@@ -379,7 +393,7 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
         pki_probe_item *it = q_slot(s);
         if (!it) return;
         if (s->nq == 0) { /* the queue was run to make room: the key went with it */
-            if (!qb_put(&s->qbytes, k, kn, &koff)) return;
+            if (!qb_put_key(&s->qbytes, k, kn, &koff)) return;
             if (!optr && !qb_put(&s->qbytes, obs, olen, &ooff)) return;
         }
         s->nq++;
@@ -767,30 +781,112 @@ static void match_host(pk_match_scanner *s, const char *field, const char *v, si
     match_ipv6(s, field, v, n);
 }
 
+/* The role of a distinguished name's part at v (m bytes left): "CN=" is a
+ * host, "emailAddress=" an e-mail address; 0 for any other.  *klen: the
+ * name's length with its '='. */
+static inline uint8_t dn_part(const char *v, size_t m, size_t *klen)
+{
+    if (starts_ci(v, m, "cn=", 3)) return *klen = 3, R_HOST;
+    if (starts_ci(v, m, "emailaddress=", 13)) return *klen = 13, R_EMAIL;
+    return 0;
+}
+
+/*
+ * The next part of a distinguished name that is matched, from *i on: a
+ * "CN=" or "emailAddress=" at the start or after ',', '/' or ' '.  Its
+ * value is [*st, *en) (up to a ',', a '/' or a '\' that is not the last
+ * byte), and the search goes on after its end.  0 when none is left.  The
+ * SIMD form finds the places that can start a part (the byte 'c' or 'e' in
+ * any case, after a separator) and the value's end 16 bytes a step; v has
+ * 16 readable bytes after n (scan_int.h).
+ */
+static inline __attribute__((always_inline)) uint8_t dn_next(const char *v, size_t n, size_t *i,
+                                                             size_t *st, size_t *en, int simd)
+{
+    size_t klen = 0, j = *i;
+    uint8_t role = 0;
+#if defined(__SSE2__)
+    if (simd) {
+        uint32_t prev = j == 0 || v[j - 1] == ',' || v[j - 1] == '/' || v[j - 1] == ' ';
+        while (j < n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + j));
+            uint32_t sep = (uint32_t)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('/'))),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8(' '))));
+            __m128i lo = _mm_or_si128(x, _mm_set1_epi8(0x20));
+            uint32_t ce = (uint32_t)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(lo, _mm_set1_epi8('c')), _mm_cmpeq_epi8(lo, _mm_set1_epi8('e'))));
+            uint32_t in = n - j >= 16 ? 0xffff : (1u << (n - j)) - 1;
+            uint32_t cand = ((sep << 1) | prev) & ce & in;
+            prev = (sep >> 15) & 1;
+            for (; cand; cand &= cand - 1) {
+                size_t at = j + (size_t)__builtin_ctz(cand);
+                if ((role = dn_part(v + at, n - at, &klen))) {
+                    j = at;
+                    goto found;
+                }
+            }
+            j += 16;
+        }
+        return 0;
+    found:;
+        size_t e = j + klen;
+        *st = e;
+        for (;; e += 16) {
+            if (e >= n) {
+                e = n;
+                break;
+            }
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + e));
+            uint32_t stop = (uint32_t)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8('/'))));
+            uint32_t bs = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+            uint32_t in = n - e >= 16 ? 0xffff : (1u << (n - e)) - 1;
+            uint32_t before_last = n - e >= 17 ? 0xffff : (1u << (n - e - 1)) - 1;
+            /* a '\' stops the value unless it is the last byte */
+            stop = (stop & in) | (bs & before_last);
+            if (stop) {
+                e += (size_t)__builtin_ctz(stop);
+                break;
+            }
+        }
+        *en = e;
+        *i = e + 1;
+        return role;
+    }
+#else
+    (void)simd;
+#endif
+    for (; j < n; j++) {
+        if (j && v[j - 1] != ',' && v[j - 1] != '/' && v[j - 1] != ' ') continue;
+        if ((role = dn_part(v + j, n - j, &klen))) break;
+    }
+    if (!role) return 0;
+    size_t e = j + klen;
+    *st = e;
+    while (e < n && v[e] != ',' && v[e] != '/' && !(v[e] == '\\' && e + 1 < n))
+        e++;
+    *en = e;
+    *i = e + 1;
+    return role;
+}
+
+uint8_t pki_dn_next(const char *v, size_t n, size_t *i, size_t *st, size_t *en, int simd)
+{
+    return simd ? dn_next(v, n, i, st, en, 1) : dn_next(v, n, i, st, en, 0);
+}
+
 static void match_dn(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     /* "CN=a.example, O=x" (Suricata, Zeek) and "/C=US/CN=a.example" (OpenSSL) */
-    for (size_t i = 0; i < n; i++) {
-        if (i && v[i - 1] != ',' && v[i - 1] != '/' && v[i - 1] != ' ') continue;
-        size_t klen = 0;
-        uint8_t role;
-        if (starts_ci(v + i, n - i, "cn=", 3)) {
-            klen = 3;
-            role = R_HOST;
-        } else if (starts_ci(v + i, n - i, "emailaddress=", 13)) {
-            klen = 13;
-            role = R_EMAIL;
-        } else {
-            continue;
-        }
-        size_t st = i + klen, en = st;
-        while (en < n && v[en] != ',' && v[en] != '/' && !(v[en] == '\\' && en + 1 < n))
-            en++;
+    size_t i = 0, st, en;
+    uint8_t role;
+    while ((role = dn_next(v, n, &i, &st, &en, 1))) {
         if (role == R_HOST)
             match_host(s, field, v + st, en - st);
         else
             pki_match_value(s, R_EMAIL, field, v + st, en - st);
-        i = en;
     }
 }
 
@@ -994,11 +1090,11 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
         return;
     }
     s->st.records++;
-    pki_pat_record_begin(s);
+    if (s->pat) pki_pat_record_begin(s);
     if (s->fmt == F_TEXT) {
         pki_text_extract(s, p, n, "text");
         record_probes_done(s);
-        pki_pat_record_end(s);
+        if (s->pat) pki_pat_record_end(s);
         return;
     }
     char host[260];
@@ -1043,7 +1139,7 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
     }
 done:
     record_probes_done(s);
-    pki_pat_record_end(s);
+    if (s->pat) pki_pat_record_end(s);
 }
 
 /* Match every complete line in the buffer; keep the partial last one. */

@@ -362,6 +362,10 @@ size_t pki_unescape(const char *v, size_t n, int esc, char *out, size_t cap);
  * followed by at least 16 readable bytes (the lines have PKI_PAD, scratch
  * buffers spare room): addresses are parsed 16 bytes at a time. */
 void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n);
+/* The next matched part of a distinguished name from *i on ("CN=" R_HOST,
+ * "emailAddress=" R_EMAIL, 0 none left), its value [*st, *en); simd 0 for
+ * the byte loop (the tests compare the two).  16 bytes after v are read. */
+uint8_t pki_dn_next(const char *v, size_t n, size_t *i, size_t *st, size_t *en, int simd);
 void pki_emit(pk_match_scanner *s, uint32_t ei, const char *field, const char *observed,
               size_t olen, const char *how);
 

@@ -4,6 +4,7 @@
  * reference matcher on a few thousand generated observations. */
 #include "picket/picket.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <unistd.h>
 
@@ -382,6 +383,119 @@ TEST(url_authority_and_long_paths)
         }
 }
 
+/* pki_norm_url with the authority found and the host lowered 16 bytes a
+ * step against the byte loop: random URLs of random pieces (userinfo,
+ * ports, brackets, upper case, bad bytes, long hosts), the same key or the
+ * same refusal. */
+static uint64_t rnd(void);
+TEST(url_simd_equals_byte_loop)
+{
+    static const char *const pieces[] = {"http://",
+                                         "HTTPS://",
+                                         "ftp://",
+                                         "://",
+                                         "evil.com",
+                                         "EVIL.Com",
+                                         "a",
+                                         "b-c.",
+                                         "user:pw@",
+                                         "@",
+                                         ":",
+                                         ":80",
+                                         ":443",
+                                         ":8080",
+                                         "[2001:db8::1]",
+                                         "[",
+                                         "]",
+                                         "/",
+                                         "/x/y",
+                                         "?q=a:b@c",
+                                         "#frag",
+                                         "?",
+                                         "#",
+                                         " ",
+                                         "\t",
+                                         "\x7f",
+                                         "\x01",
+                                         "\xc3\xa9",
+                                         ".",
+                                         "0123456789abcdefGHIJ",
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    char url[600];
+    uint8_t a[PKI_KEY_MAX + 64], b[PKI_KEY_MAX + 64];
+    size_t differ = 0, good = 0;
+    for (int i = 0; i < 100000; i++) {
+        size_t n = 0;
+        if (i % 4) n += (size_t)snprintf(url, sizeof url, "%s", i % 8 == 1 ? "HTTP://" : "http://");
+        for (int k = (int)(rnd() % 12); k >= 0 && n < 500; k--) {
+            const char *pc = pieces[rnd() % np];
+            size_t l = strlen(pc);
+            memcpy(url + n, pc, l);
+            n += l;
+        }
+        size_t x = pki_norm_url_bytes(url, n, a), y = pki_norm_url(url, n, b);
+        differ += x != y || memcmp(a, b, x) != 0;
+        good += x != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(good > 15000);
+}
+
+/* The parts of a distinguished name found 16 bytes a step (pki_dn_next)
+ * against the byte loop, on random names of random pieces: the same parts,
+ * roles and bounds in the same order. */
+TEST(dn_parts_simd_equal_byte_loop)
+{
+    static const char *const pieces[] = {"CN=",
+                                         "cn=",
+                                         "Cn=",
+                                         "emailAddress=",
+                                         "EMAILADDRESS=",
+                                         "email",
+                                         "C=US",
+                                         "O=x",
+                                         ",",
+                                         "/",
+                                         " ",
+                                         ", ",
+                                         "\\",
+                                         "\\,",
+                                         "a.example",
+                                         "c",
+                                         "e",
+                                         "CN",
+                                         "=",
+                                         "user@example.com",
+                                         "0123456789abcdef"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    char v[700];
+    size_t differ = 0, parts = 0;
+    for (int round = 0; round < 50000; round++) {
+        size_t n = 0;
+        for (int k = (int)(rnd() % 16); k >= 0 && n < 600; k--) {
+            const char *pc = pieces[rnd() % np];
+            size_t l = strlen(pc);
+            memcpy(v + n, pc, l);
+            n += l;
+        }
+        memset(v + n, round & 1 ? ',' : 'c', 16); /* what follows is read, never taken */
+        size_t i1 = 0, i2 = 0, s1 = 0, s2 = 0, e1 = 0, e2 = 0;
+        for (;;) {
+            uint8_t r1 = pki_dn_next(v, n, &i1, &s1, &e1, 0),
+                    r2 = pki_dn_next(v, n, &i2, &s2, &e2, 1);
+            if (r1 != r2 || (r1 && (s1 != s2 || e1 != e2 || i1 != i2))) {
+                differ++;
+                break;
+            }
+            if (!r1) break;
+            parts++;
+        }
+    }
+    CHECK_INT(differ, 0);
+    CHECK(parts > 20000);
+}
+
 TEST(index_checks_behind_a_valid_checksum)
 {
     pk_buf list;
@@ -744,6 +858,106 @@ TEST(alert_json_escapes)
               "\"observed\":\"x\\n\\\\y\",\"match\":\"exact\",\"field\":\"f\",\"source\":"
               "\"s\",\"line\":3}\n");
     pk_buf_free(&b);
+}
+
+/* The alert line written in one piece (output.c) against the same line put
+ * together from pki_json_escape and snprintf, on random bytes of every
+ * value (all 256, escapes included) and lengths on both sides of the one-
+ * piece form's limit. */
+TEST(alert_json_equals_piecewise_form)
+{
+    pk_buf b, want;
+    pk_buf_init(&b, 0);
+    pk_buf_init(&want, 0);
+    char str[5][1200];
+    for (int round = 0; round < 3000; round++) {
+        size_t len[5];
+        for (int k = 0; k < 5; k++) {
+            size_t cap = round % 7 == 0 ? 1100 : 40;
+            len[k] = (size_t)(rnd() % cap);
+            for (size_t i = 0; i < len[k]; i++) {
+                uint64_t r = rnd();
+                str[k][i] = (char)(r % 4 ? 'a' + (int)(r >> 8) % 26 : (int)((r >> 16) & 255));
+                if (k != 2 && str[k][i] == 0) str[k][i] = 'z'; /* C strings but observed */
+            }
+            str[k][len[k]] = '\0';
+        }
+        pk_match_alert a;
+        memset(&a, 0, sizeof a);
+        long line = (long)(rnd() % 3 ? rnd() % 100000 : rnd() >> 1);
+        if (round & 1) {
+            a.indicator_id = str[0];
+        } else {
+            a.ioc_source = str[0];
+            a.ioc_line = round % 5 ? line : -line;
+        }
+        a.type = (pk_ioc_type)(1 + round % 12);
+        a.value = str[1];
+        a.observed = str[2];
+        a.observed_len = len[2];
+        a.field = str[3];
+        a.how = round % 3 ? "exact" : "subdomain";
+        a.source = str[4];
+        a.line = line;
+        a.time = round % 4 ? "2024-03-21T05:46:40.786948Z" : NULL;
+        pk_buf_reset(&b);
+        pk_buf_reset(&want);
+        REQUIRE(pk_match_alert_json(&a, &b) == PK_OK);
+        if (a.indicator_id) {
+            pk_buf_adds(&want, "{\"indicator_id\":");
+            pki_json_escape(&want, a.indicator_id, strlen(a.indicator_id));
+        } else {
+            char ioc[300];
+            int n = snprintf(ioc, sizeof ioc, "%s:%ld", a.ioc_source, a.ioc_line);
+            pk_buf_adds(&want, "{\"ioc\":");
+            pki_json_escape(&want, ioc, (size_t)n < sizeof ioc ? (size_t)n : sizeof ioc - 1);
+        }
+        pk_buf_addf(&want, ",\"type\":\"%s\",\"value\":", pk_ioc_type_name(a.type));
+        pki_json_escape(&want, a.value, strlen(a.value));
+        pk_buf_adds(&want, ",\"observed\":");
+        pki_json_escape(&want, a.observed, a.observed_len);
+        pk_buf_addf(&want, ",\"match\":\"%s\",\"field\":", a.how);
+        pki_json_escape(&want, a.field, strlen(a.field));
+        pk_buf_adds(&want, ",\"source\":");
+        pki_json_escape(&want, a.source, strlen(a.source));
+        pk_buf_addf(&want, ",\"line\":%ld", a.line);
+        if (a.time) pk_buf_addf(&want, ",\"time\":\"%s\"", a.time);
+        pk_buf_adds(&want, "}\n");
+        CHECK_INT((long)b.len, (long)want.len);
+        if (b.len != want.len || memcmp(b.data, want.data, b.len) != 0) {
+            CHECK_STR(b.data, want.data);
+            break;
+        }
+    }
+    pk_buf_free(&b);
+    pk_buf_free(&want);
+}
+
+/* An IPv4 key's text (pki_key_text, one per alert) is inet_ntop's, and a
+ * network's that and snprintf's "/%u". */
+TEST(ipv4_and_cidr_key_text_equal_inet_ntop)
+{
+    char txt[64], want[INET_ADDRSTRLEN];
+    for (int round = 0; round < 20000; round++) {
+        uint32_t r = (uint32_t)rnd();
+        uint8_t k[4] = {(uint8_t)r, (uint8_t)(r >> 8), (uint8_t)(r >> 16), (uint8_t)(r >> 24)};
+        if (round < 256) k[0] = k[1] = k[2] = k[3] = (uint8_t)round; /* 0, 9, 10, 99, 100, 255 */
+        REQUIRE(inet_ntop(AF_INET, k, want, sizeof want));
+        size_t n = pki_key_text(PK_IOC_IPV4, k, 4, txt, sizeof txt);
+        CHECK_INT((long)n, (long)strlen(want));
+        if (strcmp(txt, want) != 0) {
+            CHECK_STR(txt, want);
+            break;
+        }
+        uint8_t c[5] = {k[0], k[1], k[2], k[3], (uint8_t)(rnd() % 33)}; /* a network */
+        char cw[40];
+        snprintf(cw, sizeof cw, "%s/%u", want, c[4]);
+        CHECK_INT((long)pki_key_text(PK_IOC_CIDR, c, 5, txt, sizeof txt), (long)strlen(cw));
+        if (strcmp(txt, cw) != 0) {
+            CHECK_STR(txt, cw);
+            break;
+        }
+    }
 }
 
 TEST(sightings_merge_counts_and_times)
@@ -1920,6 +2134,30 @@ TEST(simd_hex_decoder_equals_byte_loop)
         size_t x = pki_parse_hex(buf, n, a, 64, 1), y = pki_parse_hex_simd(buf, n, b, 64);
         differ += x != y || memcmp(a, b, x) != 0;
         good += x != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(good > 50000);
+}
+
+/* The colon form (certificate fingerprints, 8 bytes a step): every length
+ * 3m - 1 with m up to past the cap, one byte changed in some of them (a
+ * digit, a colon, a bad byte), against the byte loop. */
+TEST(simd_hex_decoder_colon_form_equals_byte_loop)
+{
+    if (!pki_ipv4_simd_ok()) SKIP("no SSE4.1 here");
+    static const char digits[] = "0123456789abcdefABCDEF";
+    static const char other[] = ":g/ 0aF";
+    char buf[260];
+    size_t differ = 0, good = 0;
+    for (int i = 0; i < 100000; i++) {
+        size_t m = 1 + (size_t)(rnd() % 70), n = 3 * m - 1;
+        for (size_t j = 0; j < n; j++)
+            buf[j] = j % 3 == 2 ? ':' : digits[rnd() % (sizeof digits - 1)];
+        if (i % 3 == 0) buf[rnd() % n] = other[rnd() % (sizeof other - 1)];
+        uint8_t a[80], b[80];
+        size_t x = pki_parse_hex(buf, n, a, 64, 1), y = pki_parse_hex_simd(buf, n, b, 64);
+        differ += x != y || memcmp(a, b, x) != 0;
+        good += x != 0 && m >= 8;
     }
     CHECK_INT(differ, 0);
     CHECK(good > 50000);
