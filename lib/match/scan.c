@@ -387,8 +387,17 @@ static void enqueue_domain(pk_match_scanner *s, const uint8_t *k, size_t kn, con
     }
     const uint32_t *bloom = s->ix->bloom;
     uint32_t blocks = s->ix->h->bloom_blocks;
-    for (size_t j = 0; j <= nd; j++) {
-        if (!(want & pki_labels_bit(labels - j))) continue;
+    /* the label counts wanted, most first (the name, then its parents);
+     * past 62 labels bit 63 stands for several, so those go one by one */
+    uint64_t m = labels < 63 ? want & ((2ull << labels) - 2) : 0;
+    for (size_t j = 0; labels < 63 ? m != 0 : j <= nd; j++) {
+        if (labels < 63) {
+            unsigned l = 63u - (unsigned)__builtin_clzll(m);
+            m &= ~(1ull << l);
+            j = labels - l;
+        } else if (!(want & pki_labels_bit(labels - j))) {
+            continue;
+        }
         size_t i = j ? (size_t)dots[j - 1] + 1 : 0;
         pki_probe_item *it = q_slot(s);
         if (!it) return;
@@ -642,17 +651,16 @@ static inline int dull_16(const pk_match_scanner *s, const char *v, size_t n)
     if (p1 - 1 > 2 || l1 - 1 > 2) return 0; /* 1 to 3 digits each */
     uint32_t want = ((1u << p2) - 1) & ~(1u << p1);
     if ((dig & want) != want) return 0;
-    const uint8_t *u = (const uint8_t *)v;
-    uint32_t a1 = u[0] - (uint32_t)'0', a2 = a1 * 10 + (u[1] - (uint32_t)'0'),
-             a3 = a2 * 10 + (u[2] - (uint32_t)'0');
-    const uint8_t *w = u + p1 + 1;
-    uint32_t b1 = w[0] - (uint32_t)'0', b2 = b1 * 10 + (w[1] - (uint32_t)'0'),
-             b3 = b2 * 10 + (w[2] - (uint32_t)'0');
-    /* select by masks: the digit counts are random, a branch on them is not */
-    uint32_t ma2 = 0u - (uint32_t)(p1 >= 2), ma3 = 0u - (uint32_t)(p1 >= 3);
-    uint32_t mb2 = 0u - (uint32_t)(l1 >= 2), mb3 = 0u - (uint32_t)(l1 >= 3);
-    uint32_t a = (a1 & ~ma2) | (a2 & ma2 & ~ma3) | (a3 & ma3);
-    uint32_t b = (b1 & ~mb2) | (b2 & mb2 & ~mb3) | (b3 & mb3);
+    /* each number's digits (their low nibbles) shifted so that the last
+     * lands in byte 2, zeros in front: no branch on the digit counts, which
+     * are random */
+    uint32_t wa, wb;
+    memcpy(&wa, v, 4);
+    memcpy(&wb, v + p1 + 1, 4);
+    wa = ((wa & 0x0f0f0f0fu) << (8 * (3 - p1))) & 0xffffffu;
+    wb = ((wb & 0x0f0f0f0fu) << (8 * (3 - l1))) & 0xffffffu;
+    uint32_t a = (wa & 0xff) * 100 + (wa >> 8 & 0xff) * 10 + (wa >> 16);
+    uint32_t b = (wb & 0xff) * 100 + (wb >> 8 & 0xff) * 10 + (wb >> 16);
     if ((a | b) > 255) return 0; /* not an address: let the parser say so */
     uint32_t x16 = a << 8 | b;
     const pk_match_index *ix = s->ix;
@@ -777,7 +785,9 @@ static void match_host(pk_match_scanner *s, const char *field, const char *v, si
     if (n && v[0] == '*' && n > 2 && v[1] == '.') v += 2, n -= 2; /* *.evil.com in certificates */
     /* an IPv6 address is never a name (':'), so it is tried last and a
      * name costs no search for a colon */
-    if (match_ipv4(s, field, v, n) || match_domain(s, field, v, n)) return;
+    if (((unsigned)(uint8_t)v[0] - '0' <= 9 && match_ipv4(s, field, v, n)) ||
+        match_domain(s, field, v, n))
+        return;
     match_ipv6(s, field, v, n);
 }
 
@@ -890,12 +900,34 @@ static void match_dn(pk_match_scanner *s, const char *field, const char *v, size
     }
 }
 
+static __attribute__((noinline)) void match_ip_field(pk_match_scanner *s, const char *field,
+                                                     const char *v, size_t n)
+{
+    if (!match_ipv4(s, field, v, n)) match_ipv6(s, field, v, n);
+}
+
+static __attribute__((noinline)) void match_value(pk_match_scanner *s, uint8_t role,
+                                                  const char *field, const char *v, size_t n);
+
+/* Address fields, the most common values (two a flow), take a short way:
+ * most stop at dull_16, and none pays for the frame of the other kinds. */
 void pki_match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v, size_t n)
+{
+    if (n == 0 || n > PKI_KEY_MAX - 8) return;
+    s->st.observations++;
+    if (role != R_IP || s->pat) {
+        match_value(s, role, field, v, n);
+        return;
+    }
+    if (!(s->kinds & (KIND(PK_IOC_IPV4) | KIND(PK_IOC_IPV6))) || dull_16(s, v, n)) return;
+    match_ip_field(s, field, v, n);
+}
+
+static void match_value(pk_match_scanner *s, uint8_t role, const char *field, const char *v,
+                        size_t n)
 {
     uint8_t *k = s->key;
     size_t kn;
-    if (n == 0 || n > PKI_KEY_MAX - 8) return;
-    s->st.observations++;
     switch (role) {
     case R_IP:
         if (!(s->kinds & (KIND(PK_IOC_IPV4) | KIND(PK_IOC_IPV6)))) break;

@@ -1917,6 +1917,39 @@ TEST(older_index_format_is_refused)
     pk_match_index_free(ix);
 }
 
+/* An address field dismissed after its first two numbers (dull_16) yields
+ * what the whole parse yields (R_SRC_IP takes no such shortcut): random
+ * quads of 1 to 4 digits a part, leading zeros, junk after, around the
+ * /16s of an index that has some. */
+TEST(dull_16_loses_no_probe)
+{
+    pk_match_index *ix = build("10.1.2.3\n10.12.0.9\n100.200.3.4\n1.2.3.4\n9.99.1.1\n"
+                               "192.0.2.0/24\n172.16.0.0/12\n");
+    REQUIRE(ix);
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_scanner *s;
+    REQUIRE(pk_match_scanner_new(ix, &opt, NULL, &s, NULL) == PK_OK);
+    static const unsigned firsts[] = {10, 100, 1, 9, 192, 172, 0, 255, 256, 999, 1000};
+    static const unsigned seconds[] = {1, 12, 200, 2, 99, 0, 16, 20, 31, 32, 255, 256, 1000};
+    size_t differ = 0, hits = 0;
+    for (int i = 0; i < 20000; i++) {
+        char v[64];
+        unsigned a = firsts[rnd() % (sizeof firsts / sizeof *firsts)];
+        unsigned b = seconds[rnd() % (sizeof seconds / sizeof *seconds)];
+        const char *z1 = rnd() % 8 ? "" : "0", *z2 = rnd() % 8 ? "" : "0";
+        const char *junk = rnd() % 6 ? "" : (rnd() & 1 ? "x" : ":80");
+        snprintf(v, sizeof v, "%s%u.%s%u.%u.%u%s", z1, a, z2, b, (unsigned)(rnd() % 300),
+                 (unsigned)(rnd() % 300), junk);
+        size_t x = probes_for(s, R_IP, v), y = probes_for(s, R_SRC_IP, v);
+        differ += x != y;
+        hits += x != 0;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(hits > 300);
+    pk_match_scanner_free(s);
+    pk_match_index_free(ix);
+}
+
 /* Addresses of a /16 that holds no IPv4 key cost no probe (the image's
  * v4keys bit map); networks and IPv4-mapped IPv6 addresses still hit. */
 TEST(addresses_of_a_16_without_indicators_cost_no_probe)
