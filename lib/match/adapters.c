@@ -696,13 +696,16 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
     unsigned b = (unsigned)(v >> 6);
     if (j->in[b] >> (v & 63) & 1) return 0;
     uint64_t mm = j->br[b] & (~0ull << (v & 63)), arr = 0;
-    /* most such values hold no bracket: the next one in the block closes */
+    /* most such values hold no bracket: the next one closes */
     uint64_t nx = mm & (mm - 1);
+    unsigned nb = b;
+    while (!nx && ++nb < j->nb)
+        nx = j->br[nb];
     if (nx) {
         unsigned bit = (unsigned)__builtin_ctzll(nx);
-        size_t pos = 64 * (size_t)b + bit;
+        size_t pos = 64 * (size_t)nb + bit;
         if ((unsigned char)L[pos] == (unsigned char)L[v] + 2) { /* { } and [ ] */
-            *k = j->cc[b] + (size_t)__builtin_popcountll(j->cq[b] & ((1ull << bit) - 1));
+            *k = j->cc[nb] + (size_t)__builtin_popcountll(j->cq[nb] & ((1ull << bit) - 1));
             return pos;
         }
     }
