@@ -1147,7 +1147,9 @@ static pk_status validate(const uint8_t *img, size_t size, pk_loader *ld, pk_err
     int failed = 0;
     for (size_t off = sizeof h0; off < size; off += STEP) {
         size_t len = size - off < STEP ? size - off : STEP;
-        if (!need(ld, off + len)) return read_failed(ld, err);
+        /* and a little more: the last entries or slots of the step may end
+         * after it, and a group's link is checked against the next entry */
+        if (!need(ld, size - (off + len) < 64 ? size : off + len + 64)) return read_failed(ld, err);
         fletcher_words(img + off, len, &a, &b,
                        off + len == size || (off + len - sizeof h0) % CHUNK == 0);
         if (why) continue;
