@@ -618,7 +618,7 @@ static inline size_t norm_domain(const pk_match_scanner *s, const char *v, size_
                                  uint8_t *dots, size_t *nd)
 {
 #ifdef PKI_HAVE_NAME_AVX512
-    if (s->avx512) return pki_norm_domain_dots_avx512(v, n, k, dots, nd);
+    if (s->avx512) return pki_norm_domain_dots_avx512_pad(v, n, k, dots, nd);
 #endif
     return pki_norm_domain_dots(v, n, k, dots, nd);
 }
