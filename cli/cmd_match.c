@@ -250,6 +250,7 @@ typedef struct shared {
 
 typedef struct worker {
     shared *sh;
+    pk_match_scanner *s; /* made before the run (the first worker's), or NULL */
     pthread_t tid;
     pk_buf buf;
     pk_match_sightings *sight;
@@ -303,10 +304,10 @@ static void *work(void *arg)
     worker *w = arg;
     shared *sh = w->sh;
     pk_match_callbacks cb = {on_alert, on_malformed, w};
-    pk_match_scanner *s = NULL;
+    pk_match_scanner *s = w->s;
     pk_error err;
     pk_error_clear(&err);
-    if (pk_match_scanner_new(sh->ix, &sh->opt, &cb, &s, &err) != PK_OK) {
+    if (!s && pk_match_scanner_new(sh->ix, &sh->opt, &cb, &s, &err) != PK_OK) {
         pthread_mutex_lock(&err_lock);
         cli_report("match", &err);
         pthread_mutex_unlock(&err_lock);
@@ -337,6 +338,7 @@ static void *work(void *arg)
     }
     pk_match_scanner_stats(s, &w->st);
     pk_match_scanner_free(s);
+    w->s = NULL;
     return NULL;
 }
 
@@ -465,25 +467,6 @@ static int run(int argc, char **argv)
     sh.follow = follow;
     pthread_mutex_init(&sh.out_lock, NULL);
     sh.out = stdout;
-    {
-        /* a bad --map is a usage error, found before any thread starts */
-        pk_match_scanner *probe = NULL;
-        pk_error err;
-        pk_error_clear(&err);
-        if (pk_match_scanner_new(ix, &sh.opt, NULL, &probe, &err) != PK_OK) {
-            cli_report("match", &err);
-            pk_match_index_free(ix);
-            rc = err.code == PK_ENOMEM ? EXIT_PK_INTERNAL : EXIT_PK_USAGE;
-            goto out;
-        }
-        pk_match_scanner_free(probe);
-    }
-    if (alerts && !(sh.out = fopen(alerts, "w"))) {
-        cli_error("match", "%s: cannot create: %s", alerts, strerror(errno));
-        pk_match_index_free(ix);
-        rc = EXIT_PK_USAGE;
-        goto out;
-    }
     if (follow) {
         jobs = (long)sh.nfiles; /* every followed file needs its own reader */
         struct sigaction sa;
@@ -498,8 +481,32 @@ static int run(int argc, char **argv)
     for (long i = 0; i < jobs; i++) {
         ws[i].sh = &sh;
         pk_buf_init(&ws[i].buf, 0);
-        if (sightings && !(ws[i].sight = pk_match_sightings_new())) cli_oom();
     }
+    {
+        /* The first worker's scanner, made here: a bad --map is a usage
+         * error, found before any thread starts (and no scanner is made
+         * only to find it). */
+        pk_match_callbacks cb = {on_alert, on_malformed, &ws[0]};
+        pk_error err;
+        pk_error_clear(&err);
+        if (pk_match_scanner_new(ix, &sh.opt, &cb, &ws[0].s, &err) != PK_OK) {
+            cli_report("match", &err);
+            pk_free(ws);
+            pk_match_index_free(ix);
+            rc = err.code == PK_ENOMEM ? EXIT_PK_INTERNAL : EXIT_PK_USAGE;
+            goto out;
+        }
+    }
+    if (alerts && !(sh.out = fopen(alerts, "w"))) {
+        cli_error("match", "%s: cannot create: %s", alerts, strerror(errno));
+        pk_match_scanner_free(ws[0].s);
+        pk_free(ws);
+        pk_match_index_free(ix);
+        rc = EXIT_PK_USAGE;
+        goto out;
+    }
+    for (long i = 0; i < jobs; i++)
+        if (sightings && !(ws[i].sight = pk_match_sightings_new())) cli_oom();
     if (jobs == 1) {
         work(&ws[0]);
     } else {
@@ -511,6 +518,7 @@ static int run(int argc, char **argv)
         for (long i = 0; i < jobs; i++)
             if (ws[i].failed != 2) pthread_join(ws[i].tid, NULL);
     }
+    pk_match_scanner_free(ws[0].s); /* left when its thread did not start */
     double t_total = now_s() - t0;
     pk_match_stats tot;
     memset(&tot, 0, sizeof tot);

@@ -3,7 +3,8 @@
  * then safe to match against.  Each input is also tried with its header's
  * checksum made right, as a forger would: random bytes almost never pass
  * the checksum, and only then are the checks behind it (sections, entries,
- * table slots, networks, patterns) reached. */
+ * table slots, networks, patterns) reached.  The loader's AVX2 and plain
+ * forms must agree on every input. */
 #include "fuzz_match_common.h"
 #include "match/match_int.h"
 
@@ -15,8 +16,19 @@ static const char line[] =
 
 static void try_load(const uint8_t *data, size_t size)
 {
-    pk_match_index *ix;
-    if (pk_match_index_from_memory(data, size, &ix, NULL) != PK_OK) return;
+    pk_match_index *ix, *plain = NULL;
+    pk_error e1, e2;
+    pk_error_clear(&e1);
+    pk_error_clear(&e2);
+    /* the AVX2 checksum and checks (where the CPU has them) and the plain
+     * loops reach the same verdict, for the same reason */
+    pki_index_simd(0);
+    pk_status rc2 = pk_match_index_from_memory(data, size, &plain, &e2);
+    pki_index_simd(1);
+    pk_status rc = pk_match_index_from_memory(data, size, &ix, &e1);
+    if (rc != rc2 || strcmp(e1.message, e2.message) != 0) abort();
+    pk_match_index_free(plain);
+    if (rc != PK_OK) return;
     pk_match_scanner *s;
     pk_match_options opt = {PK_FMT_EVE, NULL, 0};
     if (pk_match_scanner_new(ix, &opt, NULL, &s, NULL) != PK_OK) abort();

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <immintrin.h>
+
 /*
  * The compiler stages values where the index will hold them.  One buffer,
  * `img`, is laid out like the image's first sections: header space, then
@@ -426,11 +428,59 @@ static void sort_entries(pki_entry *a, size_t n, const uint8_t *keys, int depth)
 /* Fletcher over 64-bit words: a sum and a sum of sums, so any change to one
  * word and any swap of two is caught; it runs at memory speed, which a
  * 50 MB index needs to be ready in milliseconds.  Not a defence against a
- * forger: validation, not the checksum, is what keeps reads in bounds. */
+ * forger: validation, not the checksum, is what keeps reads in bounds.
+ *
+ * Word by word the sum of sums is a chain of dependent adds (8 bytes a
+ * cycle, slower than the memory).  Over N words from (a, b) the result is
+ * a + sum(w[j]) and b + N*a + sum((N - j) * w[j]), so blocks of 16 words
+ * are summed in vector lanes instead: per block, B += A, then A += the
+ * block's words (lane by lane); after M blocks word j = 16m + 4k + l has
+ * weight 16 * (M - 1 - m) + 16 - 4k - l, which is 16 * B + (16 - 4k - l) * A
+ * summed over the lanes.  The same value, all of it modulo 2^64. */
+typedef uint64_t ck_vec __attribute__((vector_size(32)));
+typedef uint64_t ck_uvec __attribute__((vector_size(32), aligned(1), may_alias));
+
+static inline __attribute__((always_inline)) void ck_blocks(const uint8_t *p, size_t m,
+                                                            uint64_t *s1, uint64_t *s2)
+{
+    ck_vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+    for (size_t i = 0; i < m; i++, p += 128) {
+        const ck_uvec *v = (const ck_uvec *)(const void *)p;
+        b0 += a0;
+        b1 += a1;
+        b2 += a2;
+        b3 += a3;
+        a0 += v[0];
+        a1 += v[1];
+        a2 += v[2];
+        a3 += v[3];
+    }
+    /* A lane's weight in the block: 16 - l for a0, 12 - l for a1, ... */
+    const ck_vec w = {16, 15, 14, 13};
+    ck_vec sa = a0 + a1 + a2 + a3,
+           sb = 16 * (b0 + b1 + b2 + b3) + w * a0 + (w - 4) * a1 + (w - 8) * a2 + (w - 12) * a3;
+    *s2 += (uint64_t)(16 * m) * *s1 + sb[0] + sb[1] + sb[2] + sb[3];
+    *s1 += sa[0] + sa[1] + sa[2] + sa[3];
+}
+
+__attribute__((target("avx2"))) static void ck_blocks_avx2(const uint8_t *p, size_t m, uint64_t *s1,
+                                                           uint64_t *s2)
+{
+    ck_blocks(p, m, s1, s2);
+}
+
+static void ck_blocks_base(const uint8_t *p, size_t m, uint64_t *s1, uint64_t *s2)
+{
+    ck_blocks(p, m, s1, s2);
+}
+
+static int have_avx2(void);
+
 static void fletcher_words(const uint8_t *p, size_t n, uint64_t *s1, uint64_t *s2, int last)
 {
     uint64_t a = *s1, b = *s2;
-    size_t i = 0;
+    size_t i = n / 128 * 128;
+    if (i) (have_avx2() ? ck_blocks_avx2 : ck_blocks_base)(p, i / 128, &a, &b);
     for (; i + 8 <= n; i += 8) {
         a += pki_load64(p + i);
         b += a;
@@ -566,6 +616,41 @@ static void compact_keys(pk_match_compiler *c, pki_entry *ent, size_t n)
     pk_free(rank);
 }
 
+/* Copy the networks' keys to the end of the staged pool in entry order (the
+ * old bytes are then dead, and compact_keys drops them): loading reads each
+ * network's prefix byte, and in the order values came those reads are
+ * cache misses all over the pool; together they are one run.  1 if moved;
+ * without memory (or room below 4 GiB) they stay where they are. */
+static int gather_nets(pk_match_compiler *c, size_t n)
+{
+    pki_entry *ent = stage_entries(c);
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ent[i].type == PK_IOC_CIDR && !(i > 0 && (ent[i - 1].flags & PKI_F_MORE)))
+            nb += ent[i].key_len;
+    if (!nb || c->klen + nb >= UINT32_MAX) return 0;
+    if (c->kcap - c->klen < nb) {
+        size_t keys = STAGE_HDR + c->cap * sizeof(pki_entry);
+        uint8_t *img = pk_realloc(c->img, keys + c->klen + nb);
+        if (!img) return 0;
+        c->img = img;
+        c->kcap = c->klen + nb;
+        ent = stage_entries(c);
+    }
+    uint8_t *k = stage_keys(c);
+    for (size_t i = 0; i < n; i++) {
+        if (ent[i].type != PK_IOC_CIDR) continue;
+        if (i > 0 && (ent[i - 1].flags & PKI_F_MORE)) { /* the group's bytes are moved */
+            ent[i].key_off = ent[i - 1].key_off;
+            continue;
+        }
+        memcpy(k + c->klen, k + ent[i].key_off, ent[i].key_len);
+        ent[i].key_off = (uint32_t)c->klen;
+        c->klen += ent[i].key_len;
+    }
+    return 1;
+}
+
 pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error *err)
 {
     *out = NULL;
@@ -600,7 +685,9 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
         else
             nkeys++;
     }
-    if (nkeys + n4 + n6 < n) compact_keys(c, ent, n);
+    int moved = gather_nets(c, n);
+    ent = stage_entries(c);
+    if (moved || nkeys + n4 + n6 < n) compact_keys(c, ent, n);
     size_t keybytes = c->klen;
     if (keybytes >= UINT32_MAX || c->strings.len >= UINT32_MAX)
         return pk_error_set(err, PK_ELIMIT, "the index would pass 4 GiB of keys or names");
@@ -789,32 +876,148 @@ static const char *entry_why(const pki_header *h, const uint8_t *img, const pki_
     return NULL;
 }
 
-/* Entries [i0, i1): any bad one (entry_why says which) in a loop without
- * a branch on the data but for networks, which read their key (as
- * entry_why does, so that the two agree). */
+/* Networks' keys among entries [i0, i1): a prefix length after 4 or 16
+ * address bytes.  Their keys lie anywhere in the pool (in the order the
+ * values came), so each read is a cache miss: they are prefetched 16
+ * entries ahead, which overlaps the misses. */
+static unsigned nets_bad(const pki_header *h, const uint8_t *img, const pki_entry *e, size_t i0,
+                         size_t i1)
+{
+    const uint8_t *keys = img + h->off_keys;
+    unsigned bad = 0;
+    for (size_t i = i0; i < i1; i++) {
+        if (i + 16 < i1 && e[i + 16].type == PK_IOC_CIDR) {
+            uint64_t end = (uint64_t)e[i + 16].key_off + e[i + 16].key_len;
+            if (end && end <= h->size_keys) __builtin_prefetch(keys + end - 1);
+        }
+        const pki_entry *x = &e[i];
+        if (x->type != PK_IOC_CIDR) continue;
+        uint64_t end = (uint64_t)x->key_off + x->key_len;
+        unsigned v6 = x->key_len == 17;
+        bad |= (x->key_len != 5 && !v6) || (end <= h->size_keys && keys[end - 1] > (v6 ? 128 : 32));
+    }
+    return bad;
+}
+
+/* Entry i's checks but a network's prefix; *net says whether it is one. */
+static inline unsigned entry_bad(const pki_header *h, const pki_entry *e, size_t i, unsigned *net)
+{
+    const pki_entry *x = &e[i];
+    unsigned bad = ((uint64_t)x->key_off + x->key_len > h->size_keys) | (x->type == 0) |
+                   (x->type >= PK_IOC_TYPE_MAX_) | (x->src >= h->size_strings) |
+                   ((x->flags & PKI_F_STIX) != 0 && x->aux > h->n_patterns);
+    if (x->flags & PKI_F_MORE) {
+        const pki_entry *y = x + (i + 1 < h->n_entries);
+        bad |= (i + 1 >= h->n_entries) | (y->type != x->type) | (y->key_off != x->key_off) |
+               (y->key_len != x->key_len);
+    }
+    *net |= x->type == PK_IOC_CIDR;
+    return bad;
+}
+
+/* entry_bad over four entries at a time in AVX2, as long as the entry after
+ * the four is there to compare a group's link with; returns where it
+ * stopped.  An entry is two 64-bit words, q0 = key_off | key_len << 32 |
+ * type << 48 | flags << 56 and q1 = src | aux << 32; the unpacks give the
+ * q0 (q1) of entries i, i+2, i+1, i+3, and those of i+1... for the links.
+ * Every value compared is below 2^63, so signed compares do. */
+__attribute__((target("avx2"))) static size_t entries_avx2(const pki_header *h, const pki_entry *e,
+                                                           size_t i, size_t i1, unsigned *bad,
+                                                           unsigned *net)
+{
+    size_t last = h->n_entries ? (size_t)h->n_entries - 1 : 0;
+    size_t end = last < i1 ? last : i1; /* the four and the one after them */
+    const __m256i zero = _mm256_setzero_si256(), m32 = _mm256_set1_epi64x(0xffffffff),
+                  m16 = _mm256_set1_epi64x(0xffff), m8 = _mm256_set1_epi64x(0xff),
+                  low56 = _mm256_set1_epi64x(0x00ffffffffffffffll),
+                  keys = _mm256_set1_epi64x((long long)h->size_keys),
+                  strs = _mm256_set1_epi64x((long long)h->size_strings - 1),
+                  pats = _mm256_set1_epi64x((long long)h->n_patterns),
+                  tmax = _mm256_set1_epi64x(PK_IOC_TYPE_MAX_ - 2),
+                  cidr = _mm256_set1_epi64x(PK_IOC_CIDR),
+                  more = _mm256_set1_epi64x((long long)PKI_F_MORE << 56),
+                  stix = _mm256_set1_epi64x((long long)PKI_F_STIX << 56);
+    __m256i acc = zero, nets = zero;
+    for (; i + 4 <= end; i += 4) {
+        const __m256i *p = (const __m256i *)(const void *)(e + i);
+        __m256i v0 = _mm256_loadu_si256(p), v1 = _mm256_loadu_si256(p + 1);
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(e + i + 1));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(e + i + 3));
+        __m256i q0 = _mm256_unpacklo_epi64(v0, v1), q1 = _mm256_unpackhi_epi64(v0, v1);
+        __m256i n0 = _mm256_unpacklo_epi64(w0, w1);
+        __m256i klen = _mm256_and_si256(_mm256_srli_epi64(q0, 32), m16);
+        __m256i type = _mm256_and_si256(_mm256_srli_epi64(q0, 48), m8);
+        __m256i kend = _mm256_add_epi64(_mm256_and_si256(q0, m32), klen);
+        /* (type - 1) & 255 > MAX - 2: type 0 or MAX and above */
+        __m256i tm1 = _mm256_and_si256(_mm256_add_epi64(type, m8), m8);
+        __m256i is_stix = _mm256_cmpeq_epi64(_mm256_and_si256(q0, stix), stix);
+        __m256i is_more = _mm256_cmpeq_epi64(_mm256_and_si256(q0, more), more);
+        __m256i same = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_xor_si256(q0, n0), low56), zero);
+        acc = _mm256_or_si256(acc, _mm256_cmpgt_epi64(kend, keys));
+        acc = _mm256_or_si256(acc, _mm256_cmpgt_epi64(tm1, tmax));
+        acc = _mm256_or_si256(acc, _mm256_cmpgt_epi64(_mm256_and_si256(q1, m32), strs));
+        acc = _mm256_or_si256(
+            acc, _mm256_and_si256(is_stix, _mm256_cmpgt_epi64(_mm256_srli_epi64(q1, 32), pats)));
+        acc = _mm256_or_si256(acc, _mm256_andnot_si256(same, is_more));
+        nets = _mm256_or_si256(nets, _mm256_cmpeq_epi64(type, cidr));
+    }
+    *bad |= !_mm256_testz_si256(acc, acc);
+    *net |= !_mm256_testz_si256(nets, nets);
+    return i;
+}
+
+/* Table slots [i, i1) four at a time in AVX2 (see slots_why); returns where
+ * it stopped. */
+__attribute__((target("avx2"))) static size_t slots_avx2(const uint64_t *t, size_t i, size_t i1,
+                                                         uint32_t n_entries, uint64_t *used,
+                                                         unsigned *bad)
+{
+    const __m256i zero = _mm256_setzero_si256(), m32 = _mm256_set1_epi64x(0xffffffff),
+                  last = _mm256_set1_epi64x((long long)n_entries - 1);
+    __m256i acc = zero, empty = zero;
+    size_t i0 = i;
+    for (; i + 4 <= i1; i += 4) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(t + i));
+        __m256i z = _mm256_cmpeq_epi64(v, zero);
+        /* (uint32_t)t - 1 as a 32-bit number */
+        __m256i x = _mm256_and_si256(_mm256_add_epi64(v, m32), m32);
+        acc = _mm256_or_si256(acc, _mm256_andnot_si256(z, _mm256_cmpgt_epi64(x, last)));
+        empty = _mm256_sub_epi64(empty, z);
+    }
+    uint64_t n[4];
+    _mm256_storeu_si256((__m256i *)(void *)n, empty);
+    *used += (i - i0) - (n[0] + n[1] + n[2] + n[3]);
+    *bad |= !_mm256_testz_si256(acc, acc);
+    return i;
+}
+
+static int simd_off; /* pki_index_simd(0): the plain loops, for the tests */
+
+static int have_avx2(void)
+{
+    static int v = -1;
+    if (v < 0) v = __builtin_cpu_supports("avx2") != 0;
+    return v && !simd_off;
+}
+
+void pki_index_simd(int on)
+{
+    simd_off = !on;
+}
+
+/* Entries [i0, i1): any bad one (entry_why says which).  Without a branch on
+ * the data (AVX2 when there is), then the networks' prefixes, which read
+ * their keys (as entry_why does, so that the two agree). */
 static const char *entries_why(const pki_header *h, const uint8_t *img, const pki_entry *e,
                                size_t i0, size_t i1)
 {
-    unsigned bad = 0;
-    for (size_t i = i0; i < i1; i++) {
-        const pki_entry *x = &e[i];
-        bad |= ((uint64_t)x->key_off + x->key_len > h->size_keys) | (x->type == 0) |
-               (x->type >= PK_IOC_TYPE_MAX_) | (x->src >= h->size_strings) |
-               ((x->flags & PKI_F_STIX) != 0 && x->aux > h->n_patterns);
-        if (x->flags & PKI_F_MORE) {
-            const pki_entry *y = x + (i + 1 < h->n_entries);
-            bad |= (i + 1 >= h->n_entries) | (y->type != x->type) | (y->key_off != x->key_off) |
-                   (y->key_len != x->key_len);
-        }
-        if (x->type == PK_IOC_CIDR) { /* a prefix length after 4 or 16 address bytes */
-            uint64_t end = (uint64_t)x->key_off + x->key_len;
-            unsigned v6 = x->key_len == 17;
-            bad |= (x->key_len != 5 && !v6) ||
-                   (end <= h->size_keys && (img + h->off_keys)[end - 1] > (v6 ? 128 : 32));
-        }
-    }
+    unsigned bad = 0, net = 0;
+    size_t i = have_avx2() ? entries_avx2(h, e, i0, i1, &bad, &net) : i0;
+    for (; i < i1; i++)
+        bad |= entry_bad(h, e, i, &net);
+    if (net) bad |= nets_bad(h, img, e, i0, i1);
     if (!bad) return NULL;
-    for (size_t i = i0; i < i1; i++) {
+    for (i = i0; i < i1; i++) {
         const char *why = entry_why(h, img, e, i);
         if (why) return why;
     }
@@ -828,7 +1031,8 @@ static const char *slots_why(const uint64_t *t, size_t i0, size_t i1, uint32_t n
 {
     uint64_t u = 0;
     unsigned bad = 0;
-    for (size_t i = i0; i < i1; i++) {
+    size_t i = have_avx2() ? slots_avx2(t, i0, i1, n_entries, used, &bad) : i0;
+    for (; i < i1; i++) {
         unsigned full = t[i] != 0;
         u += full;
         bad |= full & ((uint32_t)t[i] - 1u >= n_entries);

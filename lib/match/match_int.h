@@ -178,6 +178,9 @@ static inline uint64_t pki_hash_padded(unsigned type, const uint8_t *p, size_t n
 
 uint64_t pki_checksum(const uint8_t *p, size_t n);
 uint64_t pki_image_checksum(const uint8_t *img, size_t size);
+/* Whether loading may use the AVX2 forms of the checksum and the checks (when
+ * the CPU has it; the default): the tests and fuzzing compare both. */
+void pki_index_simd(int on);
 
 /* Split-block Bloom filter (the Parquet layout). */
 static const uint32_t pki_bloom_salt[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,

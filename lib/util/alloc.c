@@ -78,9 +78,16 @@ void *pk_malloc(size_t n)
     return hook.malloc_fn(n ? n : 1, hook.ud);
 }
 
+/* With libc's allocator, calloc: memory fresh from the kernel is zero
+ * already, and libc knows when it is (a large block is mapped for it), so
+ * the block's pages are not all written, and faulted in, up front. */
 void *pk_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) return NULL;
+    if (hook.malloc_fn == libc_malloc) {
+        if (should_fail()) return NULL;
+        return calloc(count ? count : 1, size ? size : 1);
+    }
     void *p = pk_malloc(count * size);
     if (p) memset(p, 0, count * size);
     return p;

@@ -190,6 +190,36 @@ TEST(cidrs_nest_most_specific_first)
     pk_match_index_free(ix);
 }
 
+/* The networks' keys lie together at the end of the key pool in entry
+ * order (loading reads their prefix bytes as one run); a repeated network
+ * still shares one key and gives an alert per line. */
+TEST(network_keys_gathered_in_entry_order)
+{
+    pk_match_index *ix = build("evil.com\n10.1.0.0/16\ncidr\t2001:db8::/32\n10.0.0.0/8\n"
+                               "10.1.2.3\n10.1.0.0/16\nzzz.org\n");
+    REQUIRE(ix);
+    const pki_entry *e = ix->entries;
+    uint64_t next = 0;
+    size_t nets = 0;
+    for (size_t i = 0; i < ix->h->n_entries; i++) {
+        if (e[i].type != PK_IOC_CIDR) continue;
+        if (i > 0 && (e[i - 1].flags & PKI_F_MORE)) {
+            CHECK_INT(e[i].key_off, e[i - 1].key_off);
+            continue;
+        }
+        if (nets++) CHECK_INT(e[i].key_off, next);
+        next = (uint64_t)e[i].key_off + e[i].key_len;
+    }
+    CHECK_INT(nets, 3);
+    CHECK_INT(next, ix->h->size_keys);
+    got g;
+    CHECK_STR(scan(ix, PK_FMT_TEXT, "10.1.9.9 2001:db8::1\n", &g),
+              "1 cidr 10.1.0.0/16 cidr 10.1.9.9 text|1 cidr 10.1.0.0/16 cidr 10.1.9.9 text|"
+              "1 cidr 10.0.0.0/8 cidr 10.1.9.9 text|1 cidr 2001:db8::/32 cidr 2001:db8::1 text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(ix);
+}
+
 TEST(same_value_on_two_lines_gives_two_alerts)
 {
     pk_match_index *ix = build("1.2.3.4\n# x\nipv4\t1.2.3.4\n");
@@ -519,9 +549,13 @@ TEST(index_checks_behind_a_valid_checksum)
         if (e0[i].type == PK_IOC_CIDR && e0[i].key_len == 17) v6 = i;
     }
     REQUIRE(v4 < ne && v6 < ne);
-    /* entries at the start, across the first step boundary, and last */
+    /* entries at the start, across the first step boundary, and last; in
+     * each lane of the AVX2 loop (four entries a step, from each step's
+     * first) and in the plain loop after it (the last entries) */
     size_t step_entry = ((256u << 10) - h0->off_entries) / sizeof(pki_entry);
-    size_t where[] = {0, step_entry, step_entry + 1, ne - 1};
+    size_t where[] = {
+        0,      1,      2,      3,      step_entry, step_entry + 1, step_entry + 2, step_entry + 3,
+        ne - 6, ne - 5, ne - 4, ne - 3, ne - 2,     ne - 1};
     for (size_t w = 0; w < sizeof where / sizeof *where; w++) {
         memcpy(copy, ix->base, size);
         pki_header *h = (pki_header *)(void *)copy;
@@ -591,6 +625,11 @@ TEST(index_checks_behind_a_valid_checksum)
         t[slots[k]] = (t[slots[k]] & ~(uint64_t)UINT32_MAX) | (uint32_t)(ne + 1);
         CHECK_STR(load_damaged(copy, size, 1, &err),
                   "not a valid picket index: a table slot points at no entry");
+        /* a tag but entry + 1 == 0 */
+        memcpy(copy, ix->base, size);
+        t[slots[k]] = (uint64_t)0xabcd << 32;
+        CHECK_STR(load_damaged(copy, size, 1, &err),
+                  "not a valid picket index: a table slot points at no entry");
     }
     /* a header field: damage is named first, a re-checksummed one by its check */
     memcpy(copy, ix->base, size);
@@ -602,6 +641,62 @@ TEST(index_checks_behind_a_valid_checksum)
     CHECK_STR(load_damaged(copy, size, 0, &err), "ok");
     pk_free(copy);
     pk_match_index_free(ix);
+}
+
+/* The same with the plain loops (above: AVX2 where the CPU has it). */
+TEST(index_checks_behind_a_valid_checksum_plain)
+{
+    pki_index_simd(0);
+    test_index_checks_behind_a_valid_checksum();
+    pki_index_simd(1);
+}
+
+/* The checksum as the format defines it: a 64-bit Fletcher sum, word by
+ * word, then the tail zero-filled as one more word. */
+static uint64_t checksum_by_words(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0x243f6a8885a308d3ull, b = n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        a += w;
+        b += a;
+    }
+    w = 0;
+    memcpy(&w, p + i, n - i);
+    a += w;
+    b += a;
+    return pki_mix(a ^ 0x13198a2e03707344ull, b ^ 0xa4093822299f31d0ull);
+}
+
+/* The checksum summed 16 words a step in vector lanes (AVX2, or the plain
+ * form) equals the word loop at every length and alignment. */
+TEST(checksum_blocks_equal_word_loop)
+{
+    size_t cap = 70000;
+    uint8_t *buf = pk_malloc(cap + 8);
+    REQUIRE(buf);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < cap + 8; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf[i] = (uint8_t)(i % 97 == 0 ? 0xff : x >> 56);
+    }
+    size_t lens[] = {1000, 4095, 4096, 65536 + 7, 70000};
+    for (int simd = 1; simd >= 0; simd--) {
+        pki_index_simd(simd);
+        size_t bad = 0;
+        for (size_t off = 0; off < 8; off++) {
+            for (size_t n = 0; n <= 600; n++)
+                bad += pki_checksum(buf + off, n) != checksum_by_words(buf + off, n);
+            for (size_t k = 0; k < sizeof lens / sizeof *lens; k++)
+                bad += pki_checksum(buf + off, lens[k]) != checksum_by_words(buf + off, lens[k]);
+        }
+        CHECK_INT(bad, 0);
+    }
+    pki_index_simd(1);
+    pk_free(buf);
 }
 
 TEST(index_save_and_load)
