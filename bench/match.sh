@@ -95,6 +95,13 @@ mb = os.path.getsize(log) / 1e6
 print("     %d rounds in turns: picket median %.3f s CPU (%.0f MB/s), wc -l median %.3f s; "
       "ratio of medians %.3f = %.2fx the target (%s)"
       % (rounds, mp, mb / mp, mw, r, r * 3, "met" if r * 3 >= 1 else "NOT met"))
+# the same runs seen two more ways: each round's pair (a slow stretch of the
+# VM that spans a round slows both of its runs), and the fastest of each
+per = sorted(b / a for a, b in zip(p, w))
+print("     per round (wc -l / picket): median %.3f, lowest %.3f, highest %.3f; rounds at or "
+      "above a third: %d of %d; fastest of each: %.3f s / %.3f s = %.3f"
+      % (statistics.median(per), per[0], per[-1], sum(x * 3 >= 1 for x in per), rounds,
+         min(w), min(p), min(w) / min(p)))
 PY
         echo "   $(python3 "$here/score_match.py" "truth-eve-$EVE_MB.tsv" "alerts-$n.json" | head -3)"
         run "picket match --iocs ($n, no .pki) EVE" "$eve" "$PICKET" match -q --iocs "iocs-$n.txt" "$eve"

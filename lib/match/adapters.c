@@ -725,29 +725,72 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
  * short: one 16-byte compare finds most ends, where a mask of those bytes
  * in stage 1 cost every block of every line (~3% of a run).  Reads up to 15
  * bytes past n (PKI_PAD). */
-static inline __attribute__((always_inline)) size_t jf_scalar_end(const char *L, size_t p, size_t n)
+#if defined(__SSE2__)
+/* jf_scalar_end's compare constants, made once per line and hidden from
+ * the compiler, which would otherwise broadcast them again for every
+ * scalar (more instructions than the compares). */
+typedef struct jf_sk {
+    __m128i comma, bracket, blank;
+} jf_sk;
+
+static inline __attribute__((always_inline)) void jf_sk_init(jf_sk *k)
+{
+    k->comma = _mm_set1_epi8(',');
+    k->bracket = _mm_set1_epi8(']');
+    k->blank = _mm_set1_epi8(0x20);
+    __asm__("" : "+x"(k->comma), "+x"(k->bracket), "+x"(k->blank));
+}
+#else
+typedef int jf_sk;
+static inline void jf_sk_init(jf_sk *k)
+{
+    *k = 0;
+}
+#endif
+
+/* The terminators among the 16 bytes at p, a bit each. */
+static inline __attribute__((always_inline)) unsigned jf_scalar_ends16(const char *p,
+                                                                       const jf_sk *k)
 {
 #if defined(__SSE2__)
-    const __m128i CM = _mm_set1_epi8(','), CB = _mm_set1_epi8(']'), UP = _mm_set1_epi8(0x20);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_andnot_si128(k->blank, v), k->bracket),
+                                          _mm_cmpeq_epi8(v, k->comma)),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, k->blank), v));
+    return (unsigned)_mm_movemask_epi8(e);
+#else
+    (void)k;
+    unsigned m = 0;
+    for (int i = 0; i < 16; i++) {
+        unsigned char c = (unsigned char)p[i];
+        m |= (unsigned)(c == ',' || c == '}' || c == ']' || c <= 0x20) << i;
+    }
+    return m;
+#endif
+}
+
+/* jf_scalar_end past its first 16 bytes (a scalar seldom gets there). */
+static __attribute__((noinline)) size_t jf_scalar_end_long(const char *L, size_t p, size_t n)
+{
+    jf_sk k;
+    jf_sk_init(&k);
     for (; p < n; p += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(L + p));
-        __m128i e = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(_mm_andnot_si128(UP, v), CB), _mm_cmpeq_epi8(v, CM)),
-            _mm_cmpeq_epi8(_mm_min_epu8(v, UP), v));
-        unsigned m = (unsigned)_mm_movemask_epi8(e);
+        unsigned m = jf_scalar_ends16(L + p, &k);
         if (m) {
             size_t r = p + (size_t)__builtin_ctz(m);
             return r < n ? r : n;
         }
     }
     return n;
-#else
-    for (; p < n; p++) {
-        unsigned char c = (unsigned char)L[p];
-        if (c == ',' || c == '}' || c == ']' || c <= 0x20) return p;
-    }
-    return n;
-#endif
+}
+
+static inline __attribute__((always_inline)) size_t jf_scalar_end(const char *L, size_t p, size_t n,
+                                                                  const jf_sk *k)
+{
+    unsigned m = jf_scalar_ends16(L + p, k);
+    if (__builtin_expect(m == 0, 0)) return jf_scalar_end_long(L, p + 16, n);
+    size_t r = p + (size_t)__builtin_ctz(m);
+    return r < n ? r : n;
 }
 
 static inline uint16_t jf_load16(const char *p)
@@ -817,6 +860,8 @@ static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, co
     const pki_fslot *sl;
     size_t k = 0, a, x, vs;
     if (L[0] != '{') return JF_BAIL;
+    jf_sk sk;
+    jf_sk_init(&sk);
     *f = (jframe){PKI_PATH_ROOT, NULL, 0};
     vs = 0;
     goto open_obj;
@@ -843,12 +888,22 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
             k += 2;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
-            x = jf_scalar_end(L, vs, n);
-            /* a quote in the scalar: the walker judges */
-            if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
+            x = jf_scalar_end(L, vs, n, &sk);
             k++;
             if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) /* ports and sizes */
                 jf_obs(s, sl, L + vs, x - vs);
+            /* A quote in the scalar: the walker judges.  When a key follows
+             * (,"), there is one exactly when the next closing quote comes
+             * before that key's opening quote is passed: the scalar's first
+             * quote opens a string that the key's quote (or a second one in
+             * the scalar) closes.  Otherwise the quote mask says. */
+            if (jf_load16(L + x) == JF_PAIR(',', '"')) {
+                if (ci[k] <= x + 1) return JF_BAIL;
+                a = x + 1;
+                continue;
+            }
+            if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
+            goto after;
         } else {
             k++;
             goto value;
@@ -897,7 +952,7 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
         goto close;
     default:
         if (!scalar_first[(unsigned char)L[vs]] || vs >= n) return JF_BAIL;
-        x = jf_scalar_end(L, vs, n);
+        x = jf_scalar_end(L, vs, n, &sk);
         if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
         if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) jf_obs(s, sl, L + vs, x - vs);
         break;

@@ -494,6 +494,7 @@ static void hit_batch(pk_match_scanner *s)
 
 void pki_flush_probes(pk_match_scanner *s)
 {
+    s->qruns++;
     if (!s->nq) return;
     if (filter(s, s->q, s->nq)) hit_batch(s);
     s->nq = 0;
@@ -515,6 +516,7 @@ void pki_flush_probes(pk_match_scanner *s)
 
 static void swap_queues(pk_match_scanner *s)
 {
+    s->qruns++; /* the record's names point into the other queue now */
     SWAP_WORD(s->q, s->q2);
     SWAP_WORD(s->nq, s->nq2);
     SWAP_WORD(s->qcap, s->qcap2);
@@ -737,17 +739,52 @@ static inline int match_ip(pk_match_scanner *s, const char *field, const char *v
     return match_ipv4(s, field, v, n) || match_ipv6(s, field, v, n);
 }
 
+/* The probes of a name queued earlier in the record (seen), again for the
+ * same bytes at v in field: the same keys, hashes and order as matching it
+ * anew would queue.  0 when they cannot be copied (no room without running
+ * the queue). */
+static int again_domain(pk_match_scanner *s, const struct pki_seen *e, const char *field,
+                        const char *v, size_t n)
+{
+    size_t cnt = e->q1 - e->q0;
+    if (e->run != s->qruns || s->nq < e->q1 || s->nq + cnt > s->qcap) return 0;
+    const char *optr = in_lines(s, v, n) ? v : NULL;
+    uint32_t ooff = 0;
+    if (!optr && !qb_put(&s->qbytes, v, n, &ooff)) return 0;
+    OBSERVE(s, PK_IOC_DOMAIN, v, n);
+    s->seen_copies++;
+    for (size_t j = 0; j < cnt; j++) {
+        pki_probe_item *it = &s->q[s->nq++];
+        *it = s->q[e->q0 + j];
+        it->field = field;
+        it->obs = optr;
+        it->ooff = ooff;
+        it->olen = (uint32_t)n;
+        it->pass = 0;
+    }
+    return 1;
+}
+
 /* 1 when v is a name (and was matched as one) */
 static int match_domain(pk_match_scanner *s, const char *field, const char *v, size_t n)
 {
     uint8_t *k = s->key;
     if (n > 253 + 1) return 0;
+    for (unsigned i = 0; i < s->nseen; i++)
+        if (s->seen[i].n == n && memcmp(s->seen[i].v, v, n) == 0 &&
+            again_domain(s, &s->seen[i], field, v, n))
+            return 1;
     uint8_t dots[128];
     size_t nd;
     size_t kn = norm_domain(s, v, n, k, dots, &nd);
     if (!kn) return 0;
     OBSERVE(s, PK_IOC_DOMAIN, v, n);
+    size_t q0 = s->nq;
+    unsigned long run = s->qruns;
     enqueue_domain(s, k, kn, dots, nd, field, v, n);
+    if (s->nseen < sizeof s->seen / sizeof s->seen[0] && run == s->qruns && !s->noseen &&
+        in_lines(s, v, n))
+        s->seen[s->nseen++] = (struct pki_seen){v, (uint32_t)n, (uint32_t)q0, (uint32_t)s->nq, run};
     return 1;
 }
 
@@ -1064,6 +1101,7 @@ static void process_line(pk_match_scanner *s, const char *p, size_t n)
         p++, n--;
     if (n == 0) return;
     if (s->fmt == F_UNKNOWN) s->fmt = sniff(s, p, n);
+    s->nseen = 0;
     s->nobs = 0;
     s->time = NULL;
     s->path = NULL;

@@ -68,18 +68,23 @@ typedef struct pki_ftab {
      * array and touches a 64-byte slot only on a likely hit (the slots
      * together are 32 KiB, more than the L1 cache) */
     uint64_t tag[PKI_FTAB_SLOTS];
-    /* a bit per (length, first byte, last byte) of every entered key, each
-     * taken mod 32: a key whose bit is clear is in no path, and costs the
+    /* a bit per (length, first two bytes) of every entered key, hashed
+     * to 15 bits: a key whose bit is clear is in no path, and costs the
      * scanner neither a hash nor a lookup (most keys of a log line) */
     uint64_t kf[512];
     pki_fslot slot[PKI_FTAB_SLOTS];
     unsigned count;
 } pki_ftab;
 
+/* The filter bit of a key of n > 0 bytes at k: its length and first two
+ * bytes (the first alone when n is 1) multiplied into 15 bits.  Reads two
+ * bytes at k. */
 static inline unsigned pki_kf_bit(const char *k, size_t n)
 {
-    return (unsigned)(n & 31) << 10 | ((unsigned)(uint8_t)k[0] & 31) << 5 |
-           ((unsigned)(uint8_t)k[n - 1] & 31);
+    uint16_t w;
+    memcpy(&w, k, 2);
+    uint32_t v = (n < 2 ? (uint32_t)(w & 0xff) : (uint32_t)w) | (uint32_t)n << 16;
+    return (v * 0x9e3779b1u) >> 17;
 }
 
 /* May a key of n > 0 bytes at k be in t? */
@@ -310,6 +315,20 @@ struct pk_match_scanner {
         int64_t time_ms;
         char timebuf[PK_TIME_STRLEN];
     } pend; /* the record whose batch is q2 */
+    /* the names of this record queued so far (match_domain), in the lines:
+     * the same name again (a DNS query's name and its answer's, a
+     * certificate's CN and the SNI) takes a copy of their probes instead of
+     * being normalised and hashed again; valid while nq has not been reset
+     * (qruns counts the runs of the queue) */
+    struct pki_seen {
+        const char *v;
+        uint32_t n, q0, q1;
+        unsigned long run;
+    } seen[4];
+    unsigned nseen;
+    unsigned long qruns;
+    unsigned long seen_copies; /* names matched by a copy (tests) */
+    int noseen;                /* tests: match every name anew */
 };
 
 /* A queued probe: a key to look up, or (ei set) a network hit already found. */

@@ -2293,3 +2293,99 @@ TEST(simd_hex_decoder_colon_form_equals_byte_loop)
     CHECK(good > 50000);
 }
 #endif
+
+/* A name seen again in a record (a DNS query and its answers, a
+ * certificate's CN and the SNI) takes a copy of the first one's probes:
+ * the alerts are those of matching every name anew, on generated records
+ * that repeat names in every field that holds one, in other cases, escaped,
+ * with a port, up to 40 times a record (past the memo's four names and the
+ * queue's first growth), in any chunking. */
+static char *seen_scan(pk_match_index *ix, int noseen, const char *log, size_t chunk, got *g,
+                       unsigned long *copies)
+{
+    pk_buf_init(&g->b, 0);
+    g->bad = 0;
+    pk_match_options opt = {PK_FMT_EVE, NULL, 0};
+    pk_match_callbacks cb = {on_alert, on_bad, g};
+    pk_match_scanner *s;
+    if (pk_match_scanner_new(ix, &opt, &cb, &s, NULL) != PK_OK) return NULL;
+    s->noseen = noseen;
+    pk_match_scanner_begin(s, "log", NULL);
+    size_t n = strlen(log);
+    for (size_t i = 0; i < n; i += chunk)
+        pk_match_scanner_feed(s, log + i, n - i < chunk ? n - i : chunk, NULL);
+    pk_match_scanner_end(s, NULL);
+    *copies = s->seen_copies;
+    pk_match_scanner_free(s);
+    pk_buf_addc(&g->b, '\0');
+    return g->b.data;
+}
+
+TEST(names_seen_again_in_a_record_give_the_same_alerts)
+{
+    pk_match_index *ix = build("evil.com\nphish.example.net\ndomain\tx.y.bad.org\n10.9.8.7\n");
+    REQUIRE(ix);
+    static const char *names[] = {
+        "evil.com",         "a.evil.com", "A.Evil.COM",   "cdn.phish.example.net",
+        "x.y.bad.org",      "y.bad.org",  "good.example", "evil.com.",
+        "a.evil\\u002ecom", "10.9.8.7",   "*.evil.com",   "notevil.com"};
+    const size_t nn = sizeof names / sizeof names[0];
+    pk_buf log;
+    pk_buf_init(&log, 0);
+    rng_state = 0x5eed5eedull;
+    for (int r = 0; r < 400; r++) {
+        const char *a = names[rnd() % nn], *b = names[rnd() % nn];
+        switch (rnd() % 4) {
+        case 0: { /* a DNS record: query, answers, CNAME data */
+            int na = (int)(rnd() % 40);
+            pk_buf_addf(
+                &log,
+                "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"%s\",\"rdata\":\"%s\",\"answers\":[",
+                a, b);
+            for (int i = 0; i < na; i++)
+                pk_buf_addf(&log, "%s{\"rrname\":\"%s\",\"rdata\":\"%s\"}", i ? "," : "",
+                            rnd() % 2 ? a : names[rnd() % nn], rnd() % 3 ? b : a);
+            pk_buf_addf(&log, "]}}\n");
+            break;
+        }
+        case 1: /* a certificate */
+            pk_buf_addf(&log,
+                        "{\"event_type\":\"tls\",\"tls\":{\"subject\":\"C=US, CN=%s\","
+                        "\"issuerdn\":\"CN=%s\",\"sni\":\"%s\"}}\n",
+                        a, b, rnd() % 2 ? a : b);
+            break;
+        case 2: /* a host with and without a port, and a URL to it */
+            pk_buf_addf(&log,
+                        "{\"event_type\":\"http\",\"http\":{\"hostname\":\"%s%s\",\"url\":\"/x\","
+                        "\"http_refer\":\"http://%s/y\"}}\n",
+                        a, rnd() % 2 ? ":8080" : "", a);
+            break;
+        default: /* the same name in a record after a malformed one */
+            pk_buf_addf(&log,
+                        "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"%s\"\n"
+                        "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"%s\",\"rdata\":\"%s\"}}\n",
+                        a, a, a);
+            break;
+        }
+    }
+    pk_buf_addc(&log, '\0');
+    got want, g;
+    unsigned long copies = 0, none = 0;
+    char *ref = seen_scan(ix, 1, log.data, log.len, &want, &none);
+    REQUIRE(ref);
+    CHECK(none == 0);
+    CHECK(strlen(ref) > 20000); /* thousands of alerts */
+    CHECK(want.bad > 50);       /* the malformed records of case 3 */
+    static const size_t chunks[] = {1 << 20, 4096, 333, 61};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        char *out = seen_scan(ix, 0, log.data, chunks[c], &g, &copies);
+        REQUIRE(out);
+        CHECK_STR(out, ref);
+        CHECK(copies > 1000);
+        CHECK(g.bad == want.bad);
+        pk_buf_free(&g.b);
+    }
+    pk_buf_free(&want.b);
+    pk_buf_free(&log);
+    pk_match_index_free(ix);
+}
