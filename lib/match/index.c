@@ -514,14 +514,6 @@ uint64_t pki_checksum(const uint8_t *p, size_t n)
     return ck_final(a, b);
 }
 
-/* Give pages of a mapped index back (they stay in the page cache). */
-static void release(const uint8_t *base, size_t from, size_t to, int mapped)
-{
-    if (!mapped) return;
-    size_t a = (from + 4095) & ~(size_t)4095, b = to & ~(size_t)4095;
-    if (b > a) madvise((void *)(base + a), b - a, MADV_DONTNEED);
-}
-
 #define CHUNK ((size_t)4 << 20)
 
 static uint64_t image_checksum(const uint8_t *img, size_t size, int mapped)
@@ -1147,19 +1139,16 @@ static void hugepage_bloom(pk_match_index *ix)
     size_t len = (n + huge - 1) & ~(huge - 1);
     uint8_t *m = mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return;
+    /* The aligned part is used; the rest is never touched, so it costs
+     * address space only (unmapping it cost two calls and TLB flushes). */
     uint8_t *a = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
-    /* keep only the aligned part */
-    if (a > m) munmap(m, (size_t)(a - m));
-    if (a + len < m + len + huge) munmap(a + len, (size_t)(m + len + huge - (a + len)));
 #ifdef MADV_HUGEPAGE
     madvise(a, len, MADV_HUGEPAGE);
 #endif
     memcpy(a, ix->bloom, n);
-    ix->bloom_copy = a;
-    ix->bloom_copy_size = len;
+    ix->bloom_copy = m;
+    ix->bloom_copy_size = len + huge;
     ix->bloom = (const uint32_t *)a;
-    if (ix->mapped) /* the file's copy of the filter is not needed any more */
-        release(ix->base, ix->h->off_bloom, ix->h->off_bloom + n, 1);
 }
 
 static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped,
