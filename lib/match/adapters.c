@@ -696,6 +696,19 @@ static inline __attribute__((always_inline)) size_t jf_skip(const pki_jfast *j, 
     unsigned b = (unsigned)(v >> 6);
     if (j->in[b] >> (v & 63) & 1) return 0;
     uint64_t mm = j->br[b] & (~0ull << (v & 63)), arr = 0;
+    /* most such values hold no bracket: the next one closes */
+    uint64_t nx = mm & (mm - 1);
+    unsigned nb = b;
+    while (!nx && ++nb < j->nb)
+        nx = j->br[nb];
+    if (nx) {
+        unsigned bit = (unsigned)__builtin_ctzll(nx);
+        size_t pos = 64 * (size_t)nb + bit;
+        if ((unsigned char)L[pos] == (unsigned char)L[v] + 2) { /* { } and [ ] */
+            *k = j->cc[nb] + (size_t)__builtin_popcountll(j->cq[nb] & ((1ull << bit) - 1));
+            return pos;
+        }
+    }
     int d = 0;
     for (;;) {
         for (; mm; mm &= mm - 1) {
@@ -855,10 +868,11 @@ typedef struct jframe {
 static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, const char *L,
                                                          size_t n, const pki_ftab *t)
 {
-    const uint16_t *ci = s->jf.ci;
+    const uint16_t *c =
+        s->jf.ci; /* the next closing quote (a pointer: one register less than base and index) */
     jframe st[MAX_DEPTH], *f = st;
     const pki_fslot *sl;
-    size_t k = 0, a, x, vs;
+    size_t a, x, vs;
     if (L[0] != '{') return JF_BAIL;
     jf_sk sk;
     jf_sk_init(&sk);
@@ -866,12 +880,12 @@ static inline __attribute__((always_inline)) int jf_walk(pk_match_scanner *s, co
     vs = 0;
     goto open_obj;
 
-member: /* a: the opening quote of a key in object f, ci[k] its closing one */
+member: /* a: the opening quote of a key in object f, c[0] its closing one */
     /* The bulk of a line is members "key":"text" and "key":123 followed by
      * ,": they go round this loop; anything else leaves it (x or vs set)
      * for the general code below. */
     for (;;) {
-        x = ci[k];
+        x = c[0];
         if (x >= n || x <= a) return JF_BAIL;
         uint16_t cv = jf_load16(L + x + 1); /* ':' and the value's first byte */
         if ((uint8_t)cv != ':') return JF_BAIL;
@@ -881,15 +895,15 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
         vs = x + 2;
         unsigned char vc = (unsigned char)(cv >> 8);
         if (vc == '"') {
-            x = ci[k + 1];
+            x = c[1];
             int r = jf_string(s, sl, L, vs, x, n);
             if (r != JF_OK) return r;
             x++;
-            k += 2;
+            c += 2;
         } else if (scalar_first[vc]) {
             if (vs >= n) return JF_BAIL;
             x = jf_scalar_end(L, vs, n, &sk);
-            k++;
+            c++;
             if (sl && (sl->role == R_TIME || sl->role >= R_SRC_PORT)) /* ports and sizes */
                 jf_obs(s, sl, L + vs, x - vs);
             /* A quote in the scalar: the walker judges.  When a key follows
@@ -898,14 +912,14 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
              * quote opens a string that the key's quote (or a second one in
              * the scalar) closes.  Otherwise the quote mask says. */
             if (jf_load16(L + x) == JF_PAIR(',', '"')) {
-                if (ci[k] <= x + 1) return JF_BAIL;
+                if (c[0] <= x + 1) return JF_BAIL;
                 a = x + 1;
                 continue;
             }
             if (jf_next(s->jf.q, vs) < x) return JF_BAIL;
             goto after;
         } else {
-            k++;
+            c++;
             goto value;
         }
         /* x <= n + 1: readable */
@@ -914,14 +928,14 @@ member: /* a: the opening quote of a key in object f, ci[k] its closing one */
     }
 
 value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
-        * sl; ci[k] closes the next string */
+        * sl; c[0] closes the next string */
     switch (L[vs]) {
     case '"':
-        x = ci[k];
+        x = c[0];
         int r = jf_string(s, sl, L, vs, x, n);
         if (r != JF_OK) return r;
         x++;
-        k++;
+        c++;
         break;
     case '{':
     case '[':
@@ -929,8 +943,10 @@ value: /* a value that starts at vs (< n + 2), of the key (or array) of slot
         /* as the walker: into an object below which a wanted field lies, an
          * array of such objects or of values of a kind; over the rest */
         if (!sl || (!sl->prefix && (L[vs] == '{' || sl->role == R_NONE))) {
+            size_t k;
             x = jf_skip(&s->jf, L, vs, &k);
             if (!x) return JF_BAIL;
+            c = s->jf.ci + k;
             x++;
             break;
         }
