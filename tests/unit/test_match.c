@@ -5,6 +5,7 @@
 #include "picket/picket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <unistd.h>
 
@@ -721,6 +722,62 @@ TEST(index_save_and_load)
     pk_error_clear(&err);
     CHECK_INT(pk_match_index_load(path, &back, &err), PK_EIO);
     CHECK_STR(err.file, path);
+    pk_match_index_free(ix);
+}
+
+/* A .pki read into huge pages (as large files are; here any size) loads
+ * and scans like the mapped one, and damage or truncation is refused the
+ * same way. */
+TEST(index_read_into_huge_pages)
+{
+    pk_match_index *ix = build("10.0.0.0/8\nevil.com\ncidr\t2001:db8::/32\n1.2.3.4\n");
+    REQUIRE(ix);
+    char path[] = "/tmp/picket-test-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    REQUIRE(pk_match_index_save(ix, path, NULL) == PK_OK);
+    char thp[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f) {
+        if (!fgets(thp, sizeof thp, f)) thp[0] = '\0';
+        fclose(f);
+    }
+    int usable = strstr(thp, "[always]") || strstr(thp, "[madvise]");
+    pki_index_read_min(0);
+    pk_match_index *back = NULL;
+    pk_error err;
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_load(path, &back, &err), PK_OK);
+    REQUIRE(back);
+    CHECK_INT(back->huge, usable);
+    CHECK_INT(back->size, ix->size);
+    got g;
+    CHECK_STR(scan(back, PK_FMT_TEXT, "1.2.3.4 www.evil.com 2001:db8::5\n", &g),
+              "1 ipv4 1.2.3.4 exact 1.2.3.4 text|1 domain evil.com subdomain www.evil.com text|"
+              "1 cidr 2001:db8::/32 cidr 2001:db8::5 text|");
+    pk_buf_free(&g.b);
+    pk_match_index_free(back);
+    /* a byte changed in the file; then the file cut short */
+    uint8_t *copy = pk_malloc(ix->size);
+    REQUIRE(copy);
+    memcpy(copy, ix->base, ix->size);
+    copy[ix->size / 2] ^= 0x5a;
+    fd = open(path, O_WRONLY | O_TRUNC);
+    REQUIRE(fd >= 0);
+    CHECK_INT(write(fd, copy, ix->size), (long)ix->size);
+    close(fd);
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_load(path, &back, &err), PK_EPARSE);
+    CHECK_STR(err.message, "not a valid picket index: checksum mismatch (damaged file)");
+    CHECK_STR(err.file, path);
+    CHECK(truncate(path, (off_t)(ix->size - 64)) == 0);
+    pk_error_clear(&err);
+    CHECK_INT(pk_match_index_load(path, &back, &err), PK_EPARSE);
+    CHECK_STR(err.message, "not a valid picket index: size differs from the header (truncated?)");
+    pki_index_read_min((size_t)8 << 20);
+    pk_free(copy);
+    unlink(path);
     pk_match_index_free(ix);
 }
 
