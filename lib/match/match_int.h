@@ -233,6 +233,11 @@ size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots
  * CPUs where pki_name_avx512_ok. */
 size_t pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots,
                                    size_t *ndots);
+/* The same, out holding whole 64-byte steps (256 bytes for any name) and
+ * written whole (zeros past n): the scanner's scratch key, read again at
+ * once. */
+size_t pki_norm_domain_dots_avx512_pad(const char *s, size_t n, uint8_t *out, uint8_t *dots,
+                                       size_t *ndots);
 int pki_name_avx512_ok(void);
 #endif
 /* How many labels a normalised name has. */

@@ -2289,11 +2289,13 @@ TEST(avx512_name_normaliser_equals_byte_loop)
         if (i % 5 == 0)
             for (size_t j = 0; j < n; j++) /* long labels: dots every 60 to 70 bytes */
                 buf[j] = j % (60 + (size_t)(i % 11)) == 59 ? '.' : 'a';
-        uint8_t k1[300], k2[300], d1[128], d2[128];
-        size_t n1 = 0, n2 = 0;
+        uint8_t k1[300], k2[300], k3[320], d1[128], d2[128], d3[128];
+        size_t n1 = 0, n2 = 0, n3 = 0;
         size_t a = pki_norm_domain_dots(buf, n, k1, d1, &n1);
         size_t b = pki_norm_domain_dots_avx512(buf, n, k2, d2, &n2);
+        size_t c = pki_norm_domain_dots_avx512_pad(buf, n, k3, d3, &n3);
         differ += a != b || (a && (memcmp(k1, k2, a) != 0 || n1 != n2 || memcmp(d1, d2, n1) != 0));
+        differ += a != c || (a && (memcmp(k1, k3, a) != 0 || n1 != n3 || memcmp(d1, d3, n1) != 0));
         names += a != 0;
     }
     CHECK_INT(differ, 0);
