@@ -95,7 +95,9 @@ struct pk_match_index {
     atomic_int refs;
     const uint8_t *base;
     size_t size;
-    void *mapped;   /* mmap base, or NULL */
+    void *mapped; /* mmap base, or NULL */
+    size_t mapped_size;
+    int huge;       /* the image lies on 2 MiB pages (read_huge in index.c) */
     uint8_t *owned; /* pk_malloc'd image, or NULL */
     const pki_header *h;
     const pki_entry *entries;
@@ -181,6 +183,9 @@ uint64_t pki_image_checksum(const uint8_t *img, size_t size);
 /* Whether loading may use the AVX2 forms of the checksum and the checks (when
  * the CPU has it; the default): the tests and fuzzing compare both. */
 void pki_index_simd(int on);
+/* The smallest .pki file loading reads into huge pages rather than maps
+ * (default 8 MiB; the tests lower it to reach that path with small files). */
+void pki_index_read_min(size_t bytes);
 
 /* Split-block Bloom filter (the Parquet layout). */
 static const uint32_t pki_bloom_salt[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
@@ -228,6 +233,11 @@ size_t pki_norm_domain_dots(const char *s, size_t n, uint8_t *out, uint8_t *dots
  * CPUs where pki_name_avx512_ok. */
 size_t pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots,
                                    size_t *ndots);
+/* The same, out holding whole 64-byte steps (256 bytes for any name) and
+ * written whole (zeros past n): the scanner's scratch key, read again at
+ * once. */
+size_t pki_norm_domain_dots_avx512_pad(const char *s, size_t n, uint8_t *out, uint8_t *dots,
+                                       size_t *ndots);
 int pki_name_avx512_ok(void);
 #endif
 /* How many labels a normalised name has. */

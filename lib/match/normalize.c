@@ -205,9 +205,13 @@ int pki_name_avx512_ok(void)
 
 /* The byte classes of pki_norm_domain_dots as mask compares, 64 bytes at a
  * time; only the dots are visited one by one (to check the label lengths
- * and note where they are). */
-__attribute__((target("avx512bw,avx512f"))) size_t
-pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots)
+ * and note where they are).  pad: out has room for whole 64-byte steps,
+ * and they are stored whole (zeros past n): what reads the key next (the
+ * queue's copy, the hash) then gets its bytes forwarded from the store,
+ * which a masked store does not do (the load waits for the store to reach
+ * the cache). */
+__attribute__((target("avx512bw,avx512f"))) static inline __attribute__((always_inline)) size_t
+norm_domain_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots, int pad)
 {
     if (n && s[n - 1] == '.') n--; /* the root label */
     if (n == 0 || n > 253) return 0;
@@ -228,7 +232,10 @@ pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots
                        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('-')) |
                        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_'));
         if ((ok & in) != in) return 0;
-        _mm512_mask_storeu_epi8(out + off, in, low);
+        if (pad)
+            _mm512_storeu_si512((void *)(out + off), low);
+        else
+            _mm512_mask_storeu_epi8(out + off, in, low);
         while (dot) {
             size_t i = off + (size_t)__builtin_ctzll(dot);
             if (i == start || i - start > 63) return 0; /* empty or overlong label */
@@ -240,6 +247,18 @@ pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots
     if (n == start || n - start > 63) return 0;
     *ndots = nd;
     return n;
+}
+
+__attribute__((target("avx512bw,avx512f"))) size_t
+pki_norm_domain_dots_avx512(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots)
+{
+    return norm_domain_avx512(s, n, out, dots, ndots, 0);
+}
+
+__attribute__((target("avx512bw,avx512f"))) size_t
+pki_norm_domain_dots_avx512_pad(const char *s, size_t n, uint8_t *out, uint8_t *dots, size_t *ndots)
+{
+    return norm_domain_avx512(s, n, out, dots, ndots, 1);
 }
 #endif
 

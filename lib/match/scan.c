@@ -501,20 +501,29 @@ void pki_flush_probes(pk_match_scanner *s)
     pk_buf_reset(&s->qbytes);
 }
 
+/* One word each way.  The barrier keeps the compiler from pairing the
+ * words into 16-byte moves: the lengths were just stored one word at a
+ * time, and a wider load over two such stores is not forwarded from them
+ * (it waits until they reach the cache: a third of record_probes_done's
+ * samples). */
+#define SWAP_WORD(a, b)                                                                            \
+    do {                                                                                           \
+        __typeof__(a) t_ = (a);                                                                    \
+        (a) = (b);                                                                                 \
+        (b) = t_;                                                                                  \
+        __asm__ volatile("" ::: "memory");                                                         \
+    } while (0)
+
 static void swap_queues(pk_match_scanner *s)
 {
     s->qruns++; /* the record's names point into the other queue now */
-    pki_probe_item *q = s->q;
-    size_t nq = s->nq, qcap = s->qcap;
-    pk_buf b = s->qbytes;
-    s->q = s->q2;
-    s->nq = s->nq2;
-    s->qcap = s->qcap2;
-    s->qbytes = s->qbytes2;
-    s->q2 = q;
-    s->nq2 = nq;
-    s->qcap2 = qcap;
-    s->qbytes2 = b;
+    SWAP_WORD(s->q, s->q2);
+    SWAP_WORD(s->nq, s->nq2);
+    SWAP_WORD(s->qcap, s->qcap2);
+    SWAP_WORD(s->qbytes.data, s->qbytes2.data);
+    SWAP_WORD(s->qbytes.len, s->qbytes2.len);
+    SWAP_WORD(s->qbytes.cap, s->qbytes2.cap);
+    SWAP_WORD(s->qbytes.max, s->qbytes2.max);
 }
 
 static void save_ctx(pk_match_scanner *s, struct pki_recctx *c)
@@ -620,7 +629,7 @@ static inline size_t norm_domain(const pk_match_scanner *s, const char *v, size_
                                  uint8_t *dots, size_t *nd)
 {
 #ifdef PKI_HAVE_NAME_AVX512
-    if (s->avx512) return pki_norm_domain_dots_avx512(v, n, k, dots, nd);
+    if (s->avx512) return pki_norm_domain_dots_avx512_pad(v, n, k, dots, nd);
 #endif
     return pki_norm_domain_dots(v, n, k, dots, nd);
 }
