@@ -823,6 +823,14 @@ static inline __attribute__((always_inline)) int jf_obs(pk_match_scanner *s, con
         s->obs[s->nobs++] = (pki_obs){v, (uint32_t)n, sl->role, 0, sl->name};
         return 1;
     }
+    if (sl->role == R_TIME) { /* pki_add_obs's, without the call (one a line) */
+        if (!s->time) {
+            s->time = v;
+            s->time_len = n;
+            s->time_esc = 0;
+        }
+        return 1;
+    }
     return pki_add_obs(s, sl->role, sl->name, v, n, 0);
 }
 
