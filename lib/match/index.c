@@ -868,6 +868,33 @@ static const char *entry_why(const pki_header *h, const uint8_t *img, const pki_
     return NULL;
 }
 
+/* A file read into memory as it is validated (read_huge): need() reads on
+ * until the first `upto` bytes are there, so that each step is checked
+ * right after it was copied, while it is in cache.  NULL: all there. */
+typedef struct pk_loader {
+    int fd;
+    uint8_t *img;
+    size_t done, size;
+    int errnum; /* after a failed need(): errno, or 0 when the file shrank */
+} pk_loader;
+
+#define LOAD_CHUNK ((size_t)1 << 20)
+
+static int need(pk_loader *ld, size_t upto)
+{
+    while (ld && ld->done < upto) {
+        size_t want = ld->size - ld->done < LOAD_CHUNK ? ld->size - ld->done : LOAD_CHUNK;
+        ssize_t r = pread(ld->fd, ld->img + ld->done, want, (off_t)ld->done);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            ld->errnum = r < 0 ? errno : 0;
+            return 0;
+        }
+        ld->done += (size_t)r;
+    }
+    return 1;
+}
+
 /* Networks' keys among entries [i0, i1): a prefix length after 4 or 16
  * address bytes.  Their keys lie anywhere in the pool (in the order the
  * values came), so each read is a cache miss: they are prefetched 16
@@ -1001,12 +1028,22 @@ void pki_index_simd(int on)
  * the data (AVX2 when there is), then the networks' prefixes, which read
  * their keys (as entry_why does, so that the two agree). */
 static const char *entries_why(const pki_header *h, const uint8_t *img, const pki_entry *e,
-                               size_t i0, size_t i1)
+                               size_t i0, size_t i1, pk_loader *ld, int *failed)
 {
     unsigned bad = 0, net = 0;
     size_t i = have_avx2() ? entries_avx2(h, e, i0, i1, &bad, &net) : i0;
     for (; i < i1; i++)
         bad |= entry_bad(h, e, i, &net);
+    if (net && ld) { /* their keys may lie further on in the file than read so far */
+        uint64_t end = 0;
+        for (i = i0; i < i1; i++)
+            if (e[i].type == PK_IOC_CIDR && (uint64_t)e[i].key_off + e[i].key_len > end)
+                end = (uint64_t)e[i].key_off + e[i].key_len;
+        if (!need(ld, h->off_keys + (end < h->size_keys ? end : h->size_keys))) {
+            *failed = 1;
+            return NULL;
+        }
+    }
     if (net) bad |= nets_bad(h, img, e, i0, i1);
     if (!bad) return NULL;
     for (i = i0; i < i1; i++) {
@@ -1033,8 +1070,8 @@ static const char *slots_why(const uint64_t *t, size_t i0, size_t i1, uint32_t n
     return bad ? "a table slot points at no entry" : NULL;
 }
 
-/* The checks that need only the header and the names' last byte: NULL or
- * what is wrong.  They make the sections' loops safe to run. */
+/* The checks that need only the header: NULL or what is wrong.  They make
+ * the sections' loops safe to run. */
 static const char *header_why(const pki_header *h, const uint8_t *img, size_t size)
 {
     if (!h->table_slots || h->table_slots > UINT32_MAX || h->n_keys >= h->table_slots)
@@ -1050,9 +1087,16 @@ static const char *header_why(const pki_header *h, const uint8_t *img, size_t si
         !section_ok(h->off_v6, h->n_v6, sizeof(pki_v6), size) ||
         !section_ok(h->off_patterns, h->n_patterns, sizeof(pki_pattern), size))
         return "a section lies outside the file";
-    const char *str = (const char *)img + h->off_strings;
-    if (h->size_strings == 0 || str[h->size_strings - 1] != '\0') return "names are not terminated";
+    if (h->size_strings == 0) return "names are not terminated";
     return NULL;
+}
+
+/* The check that reads the file (the names' last byte): after the pass,
+ * which checks nothing that reads the names. */
+static const char *strings_why(const pki_header *h, const uint8_t *img)
+{
+    const char *str = (const char *)img + h->off_strings;
+    return str[h->size_strings - 1] != '\0' ? "names are not terminated" : NULL;
 }
 
 /* The checksum and the checks of the two large sections (entries and table
@@ -1063,10 +1107,16 @@ static const char *header_why(const pki_header *h, const uint8_t *img, size_t si
  * other finding, as when the checksum came first. */
 #define STEP ((size_t)256 << 10) /* divides CHUNK */
 
-static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error *err)
+static pk_status read_failed(const pk_loader *ld, pk_error *err)
 {
-    (void)mapped;
+    return pk_error_set(err, PK_EIO, "cannot read: %s",
+                        ld->errnum ? strerror(ld->errnum) : "the file shrank");
+}
+
+static pk_status validate(const uint8_t *img, size_t size, pk_loader *ld, pk_error *err)
+{
     if (size < sizeof(pki_header)) return bad_index(err, "too short for a header");
+    if (!need(ld, sizeof(pki_header))) return read_failed(ld, err);
     const pki_header *h = (const pki_header *)img;
     if (memcmp(h->magic, PKI_MAGIC, 8) != 0) return bad_index(err, "wrong magic");
     if (h->byte_order != PKI_BYTE_ORDER)
@@ -1080,6 +1130,7 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
     if (h->file_size != size) return bad_index(err, "size differs from the header (truncated?)");
     const char *why = header_why(h, img, size);
     if (why) {
+        if (!need(ld, size)) return read_failed(ld, err);
         if (image_checksum(img, size, 0) != h->checksum)
             return bad_index(err, "checksum mismatch (damaged file)");
         return bad_index(err, why);
@@ -1093,19 +1144,27 @@ static pk_status validate(const uint8_t *img, size_t size, int mapped, pk_error 
     const uint64_t *t = (const uint64_t *)(img + h->off_table);
     /* the same sums as image_checksum's: a call of fletcher per CHUNK,
      * whose last STEP adds the tail word */
+    int failed = 0;
     for (size_t off = sizeof h0; off < size; off += STEP) {
         size_t len = size - off < STEP ? size - off : STEP;
+        /* and a little more: the last entries or slots of the step may end
+         * after it, and a group's link is checked against the next entry */
+        if (!need(ld, size - (off + len) < 64 ? size : off + len + 64)) return read_failed(ld, err);
         fletcher_words(img + off, len, &a, &b,
                        off + len == size || (off + len - sizeof h0) % CHUNK == 0);
         if (why) continue;
-        why = entries_why(h, img, e, first_at(off, h->off_entries, sizeof *e, h->n_entries),
-                          first_at(off + len, h->off_entries, sizeof *e, h->n_entries));
+        why =
+            entries_why(h, img, e, first_at(off, h->off_entries, sizeof *e, h->n_entries),
+                        first_at(off + len, h->off_entries, sizeof *e, h->n_entries), ld, &failed);
+        if (failed) return read_failed(ld, err);
         if (!why)
             why = slots_why(t, first_at(off, h->off_table, 8, h->table_slots),
                             first_at(off + len, h->off_table, 8, h->table_slots),
                             (uint32_t)h->n_entries, &used);
     }
     if (ck_final(a, b) != h->checksum) return bad_index(err, "checksum mismatch (damaged file)");
+    const char *names = strings_why(h, img); /* header_why's: named before the sections' */
+    if (names) return bad_index(err, names);
     if (why) return bad_index(err, why);
     if (used >= h->table_slots) return bad_index(err, "the table has no free slot");
     const pki_v4 *v4 = (const pki_v4 *)(img + h->off_v4);
@@ -1202,7 +1261,7 @@ pk_status pk_match_index_from_memory(const void *data, size_t n, pk_match_index 
     uint8_t *img = pk_malloc(n ? n : 1);
     if (!img) return pk_error_set(err, PK_ENOMEM, "out of memory");
     if (n) memcpy(img, data, n);
-    pk_status rc = validate(img, n, 0, err);
+    pk_status rc = validate(img, n, NULL, err);
     if (rc != PK_OK) {
         pk_free(img);
         return rc;
@@ -1242,9 +1301,10 @@ static int thp_usable(void)
  * compile here).  Faulting in ~22 zeroed huge pages and copying costs less,
  * whatever the page cache holds (measured: 21.6 against 25.6 to 34.7 ms of
  * CPU for a whole `picket match` of an empty log with the 1M index).  The
- * region (its start and length in *region, *len) or NULL: then the caller
- * maps; *err is set only when reading failed. */
-static uint8_t *read_huge(int fd, size_t size, void **region, size_t *len, pk_error *err)
+ * file is read into it 1 MiB at a time as validation goes (pk_loader), so
+ * each step is checked while the copy is in cache.  The start of the image
+ * (the region's start and length in *region, *len), or NULL: map instead. */
+static uint8_t *read_huge(size_t size, void **region, size_t *len)
 {
     const size_t huge = (size_t)2 << 20;
     if (size < read_min || !thp_usable()) return NULL;
@@ -1255,19 +1315,6 @@ static uint8_t *read_huge(int fd, size_t size, void **region, size_t *len, pk_er
 #ifdef MADV_HUGEPAGE
     madvise(a, n, MADV_HUGEPAGE);
 #endif
-    size_t done = 0;
-    while (done < size) {
-        size_t want = size - done < huge * 2 ? size - done : huge * 2;
-        ssize_t r = pread(fd, a + done, want, (off_t)done);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            pk_error_set(err, PK_EIO, "cannot read: %s",
-                         r < 0 ? strerror(errno) : "the file shrank");
-            munmap(m, n + huge);
-            return NULL;
-        }
-        done += (size_t)r;
-    }
     *region = m;
     *len = n + huge;
     return a;
@@ -1293,17 +1340,10 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
         pk_error_at(err, path, 0, 0);
         return bad_index(err, "too short for a header");
     }
-    pk_error rerr;
-    pk_error_clear(&rerr);
     void *region = NULL;
     size_t region_len = 0;
-    uint8_t *img = read_huge(fd, size, &region, &region_len, &rerr);
-    if (!img && rerr.code) {
-        close(fd);
-        if (err) *err = rerr;
-        pk_error_at(err, path, 0, 0);
-        return rerr.code;
-    }
+    uint8_t *img = read_huge(size, &region, &region_len);
+    pk_loader ld = {fd, img, 0, size, 0};
     if (!img) {
         /* one bulk fault instead of one per page: validation reads every byte */
         region = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
@@ -1315,8 +1355,8 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
         img = region;
         region_len = size;
     }
+    pk_status rc = validate(img, size, region_len != size ? &ld : NULL, err);
     close(fd);
-    pk_status rc = validate(img, size, 1, err);
     if (rc != PK_OK) {
         munmap(region, region_len);
         pk_error_at(err, path, 0, 0);

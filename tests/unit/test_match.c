@@ -775,6 +775,43 @@ TEST(index_read_into_huge_pages)
     pk_error_clear(&err);
     CHECK_INT(pk_match_index_load(path, &back, &err), PK_EPARSE);
     CHECK_STR(err.message, "not a valid picket index: size differs from the header (truncated?)");
+    pk_free(copy);
+    pk_match_index_free(ix);
+    /* 1.3 MB: the file is read a MiB at a time as it is checked, and the
+     * networks' keys (the pool's end) lie past the first MiB when their
+     * entries are checked; a prefix changed there, the file resealed */
+    pk_buf list;
+    pk_buf_init(&list, 0);
+    pk_buf_adds(&list, "10.0.0.0/8\ncidr\t2001:db8::/32\n");
+    for (int i = 0; i < 40000; i++)
+        pk_buf_addf(&list, "host%d.example.org\n", i);
+    ix = build(list.data);
+    pk_buf_free(&list);
+    REQUIRE(ix);
+    const pki_entry *e = ix->entries;
+    size_t v4 = ix->h->n_entries;
+    for (size_t i = 0; i < ix->h->n_entries; i++)
+        if (e[i].type == PK_IOC_CIDR && e[i].key_len == 5) v4 = i;
+    REQUIRE(v4 < ix->h->n_entries);
+    size_t prefix = ix->h->off_keys + e[v4].key_off + 4;
+    CHECK(prefix > ((size_t)1 << 20));
+    copy = pk_malloc(ix->size);
+    REQUIRE(copy);
+    for (int bad = 0; bad < 2; bad++) {
+        memcpy(copy, ix->base, ix->size);
+        if (bad) copy[prefix] = 33;
+        pki_header *h = (pki_header *)(void *)copy;
+        h->checksum = pki_image_checksum(copy, ix->size);
+        fd = open(path, O_WRONLY | O_TRUNC);
+        REQUIRE(fd >= 0);
+        CHECK_INT(write(fd, copy, ix->size), (long)ix->size);
+        close(fd);
+        pk_error_clear(&err);
+        back = NULL;
+        CHECK_INT(pk_match_index_load(path, &back, &err), bad ? PK_EPARSE : PK_OK);
+        if (bad) CHECK_STR(err.message, "not a valid picket index: a network has a bad prefix");
+        pk_match_index_free(back);
+    }
     pki_index_read_min((size_t)8 << 20);
     pk_free(copy);
     unlink(path);
