@@ -630,27 +630,34 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
         BST bs = BS0;                                                                              \
         uint16_t *o = j->ci;                                                                       \
         unsigned b = 0;                                                                            \
+        size_t tot = FIND ? lim : n; /* > 0 */                                                     \
+        /* the block of the last byte; a block before it (stop) can end the                        \
+         * search only with a newline or, for a line search, the length cap */                     \
+        unsigned last = (unsigned)((tot - 1) / 64), stop = last;                                   \
+        if (FIND && stop > PKI_JF_MAX / 64 - 1) stop = PKI_JF_MAX / 64 - 1;                        \
         for (;; b++) {                                                                             \
             jf_masks m;                                                                            \
             MASKS(L + 64 * (size_t)b, &m, &bs);                                                    \
-            size_t left = (FIND ? lim : n) - 64 * (size_t)b; /* > 0 */                             \
             uint64_t past = 0; /* bits of the bytes after the line */                              \
-            if (FIND) {                                                                            \
-                uint64_t nl = left < 64 ? m.nl & ((1ull << left) - 1) : m.nl;                      \
-                if (nl) {                                                                          \
-                    n = 64 * (size_t)b + (size_t)__builtin_ctzll(nl);                              \
-                    past = ~0ull << (n & 63);                                                      \
-                } else if (left <= 64) {                                                           \
-                    n = JF_NOLINE;                                                                 \
-                    break;                                                                         \
-                } else if (64 * (size_t)b + 64 >= PKI_JF_MAX) {                                    \
-                    n = JF_LONG;                                                                   \
-                    break;                                                                         \
+            if (__builtin_expect((FIND && m.nl) || b >= stop, 0)) {                                \
+                size_t left = tot - 64 * (size_t)b; /* > 0 */                                      \
+                if (FIND) {                                                                        \
+                    uint64_t nl = left < 64 ? m.nl & ((1ull << left) - 1) : m.nl;                  \
+                    if (nl) {                                                                      \
+                        n = 64 * (size_t)b + (size_t)__builtin_ctzll(nl);                          \
+                        past = ~0ull << (n & 63);                                                  \
+                    } else if (left <= 64) {                                                       \
+                        n = JF_NOLINE;                                                             \
+                        break;                                                                     \
+                    } else if (64 * (size_t)b + 64 >= PKI_JF_MAX) {                                \
+                        n = JF_LONG;                                                               \
+                        break;                                                                     \
+                    }                                                                              \
+                } else if (left < 64) {                                                            \
+                    past = ~0ull << left;                                                          \
                 }                                                                                  \
-            } else if (left < 64) {                                                                \
-                past = ~0ull << left;                                                              \
+                m.q &= ~past, m.br &= ~past;                                                       \
             }                                                                                      \
-            m.q &= ~past, m.br &= ~past;                                                           \
             uint64_t in = PXOR(m.q) ^ carry;                                                       \
             carry = (uint64_t)((int64_t)in >> 63);                                                 \
             j->q[b] = m.q;                                                                         \
@@ -659,7 +666,7 @@ static inline __attribute__((always_inline)) uint16_t *jf_flatten(uint16_t *o, u
             j->cq[b] = m.q & ~in;                                                                  \
             j->cc[b] = (uint16_t)(o - j->ci);                                                      \
             o = FLAT(o, m.q & ~in, 64 * b);                                                        \
-            if (past || left <= 64) {                                                              \
+            if (past || b >= last) {                                                               \
                 b++;                                                                               \
                 break;                                                                             \
             }                                                                                      \
