@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -557,7 +558,7 @@ static int lt128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
 }
 
 static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped, size_t mapped_size,
-                            pk_match_index **out, pk_error *err);
+                            int huge, pk_match_index **out, pk_error *err);
 
 /* Drop the bytes of repeated keys from the staged pool (every entry of a
  * group points at its first one's bytes by now), keeping the order of the
@@ -820,7 +821,7 @@ pk_status pk_match_compile(pk_match_compiler *c, pk_match_index **out, pk_error 
         }
     }
     h->checksum = pki_image_checksum(img, size);
-    return index_wrap(img, size, 1, NULL, 0, out, err);
+    return index_wrap(img, size, 1, NULL, 0, 0, out, err);
 }
 
 /* ---- loading and validation ---------------------------------------------- */
@@ -1211,7 +1212,7 @@ static void hugepage_bloom(pk_match_index *ix)
 }
 
 static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped, size_t mapped_size,
-                            pk_match_index **out, pk_error *err)
+                            int huge, pk_match_index **out, pk_error *err)
 {
     pk_match_index *ix = pk_calloc(1, sizeof *ix);
     if (!ix) {
@@ -1225,7 +1226,7 @@ static pk_status index_wrap(uint8_t *img, size_t size, int owned, void *mapped, 
     ix->owned = owned ? img : NULL;
     ix->mapped = mapped;
     ix->mapped_size = mapped_size;
-    ix->huge = mapped && mapped_size != size; /* read_huge's region: a page more */
+    ix->huge = huge;
     const pki_header *h = ix->h = (const pki_header *)img;
     ix->entries = (const pki_entry *)(img + h->off_entries);
     ix->keys = img + h->off_keys;
@@ -1266,7 +1267,7 @@ pk_status pk_match_index_from_memory(const void *data, size_t n, pk_match_index 
         pk_free(img);
         return rc;
     }
-    return index_wrap(img, n, 1, NULL, 0, out, err);
+    return index_wrap(img, n, 1, NULL, 0, 0, out, err);
 }
 
 static size_t read_min = (size_t)8 << 20;
@@ -1292,6 +1293,48 @@ static int thp_usable(void)
     return v;
 }
 
+/* PAGEMAP_SCAN (Linux 6.7): which pages of a range are mapped how. */
+struct pk_page_region {
+    uint64_t start, end, categories;
+};
+struct pk_pm_scan {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PK_PAGEMAP_SCAN _IOWR('f', 16, struct pk_pm_scan)
+#define PK_PAGE_IS_HUGE (1u << 6)
+
+/* How many bytes of a fresh mapping of the file the page cache gives on
+ * 2 MiB pages: a byte is read every 2 MiB (a fault maps a whole 2 MiB
+ * folio at once), then the kernel says which ranges are mapped huge.  -1
+ * when it cannot tell (a kernel before 6.7). */
+static long long huge_mapped(const uint8_t *m, size_t size)
+{
+    const volatile uint8_t *p = m;
+    for (size_t off = 0; off < size; off += (size_t)2 << 20)
+        (void)p[off];
+    int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pm < 0) return -1;
+    long long huge = 0;
+    uint64_t at = (uintptr_t)m, end = (uintptr_t)m + size;
+    while (at < end) {
+        struct pk_page_region r[32];
+        struct pk_pm_scan q = {
+            sizeof q, 0, at, end, 0, (uintptr_t)r, 32, 0, 0, PK_PAGE_IS_HUGE, 0, PK_PAGE_IS_HUGE};
+        int n = ioctl(pm, PK_PAGEMAP_SCAN, &q);
+        if (n < 0) {
+            huge = -1;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            huge += (long long)(r[i].end - r[i].start);
+        if (q.walk_end <= at) break;
+        at = q.walk_end;
+    }
+    close(pm);
+    return huge;
+}
+
 /* Read a large .pki into anonymous memory on 2 MiB pages instead of mapping
  * it.  Validation touches every page, and on this VM the first touch of a
  * 4 KiB page of a mapping costs ~1.5 us of CPU even after MAP_POPULATE (the
@@ -1307,7 +1350,6 @@ static int thp_usable(void)
 static uint8_t *read_huge(size_t size, void **region, size_t *len)
 {
     const size_t huge = (size_t)2 << 20;
-    if (size < read_min || !thp_usable()) return NULL;
     size_t n = (size + huge - 1) & ~(huge - 1);
     uint8_t *m = mmap(NULL, n + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return NULL;
@@ -1342,7 +1384,23 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
     }
     void *region = NULL;
     size_t region_len = 0;
-    uint8_t *img = read_huge(size, &region, &region_len);
+    int huge = 0;
+    uint8_t *img = NULL;
+    if (size >= read_min && thp_usable()) {
+        /* mapped, if the page cache holds it on 2 MiB pages (or nearly) */
+        uint8_t *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED && huge_mapped(m, size) >= (long long)(size - size / 5)) {
+#ifdef MADV_POPULATE_READ
+            madvise(m, size, MADV_POPULATE_READ); /* the rest at once */
+#endif
+            img = region = m;
+            region_len = size;
+            huge = 1;
+        } else if (m != MAP_FAILED) {
+            munmap(m, size);
+        }
+        if (!img && (img = read_huge(size, &region, &region_len))) huge = 2;
+    }
     pk_loader ld = {fd, img, 0, size, 0};
     if (!img) {
         /* one bulk fault instead of one per page: validation reads every byte */
@@ -1355,14 +1413,14 @@ pk_status pk_match_index_load(const char *path, pk_match_index **out, pk_error *
         img = region;
         region_len = size;
     }
-    pk_status rc = validate(img, size, region_len != size ? &ld : NULL, err);
+    pk_status rc = validate(img, size, huge == 2 ? &ld : NULL, err);
     close(fd);
     if (rc != PK_OK) {
         munmap(region, region_len);
         pk_error_at(err, path, 0, 0);
         return rc;
     }
-    return index_wrap(img, size, 0, region, region_len, out, err);
+    return index_wrap(img, size, 0, region, region_len, huge != 0, out, err);
 }
 
 pk_status pk_match_index_save(const pk_match_index *ix, const char *path, pk_error *err)
