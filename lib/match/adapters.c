@@ -1010,48 +1010,36 @@ after: /* x: the byte after a value in container f */
     }
 }
 
-static int jf_line_c(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t lim = 0;
-    (void)lim;
-    JF_STAGE1(jf_masks_c, prefix_xor, jf_flatten, 0, uint64_t, 0, JF_ANY_C);
-    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
-}
+/* A form of the fast path: stage 1 with these masks, prefix XOR and list
+ * of closing quotes, over a line of known length then the walk
+ * (jf_line_NAME), or up to the line's end (jf_find_NAME); ATTR the
+ * instructions it may use. */
+#define JF_FORM(NAME, ATTR, MASKS, PXOR, FLAT, BST, BS0, BSANY)                                    \
+    static ATTR int jf_line_##NAME(pk_match_scanner *s, const char *L, size_t n,                   \
+                                   const pki_ftab *t)                                              \
+    {                                                                                              \
+        pki_jfast *j = &s->jf;                                                                     \
+        int ok;                                                                                    \
+        size_t lim = 0;                                                                            \
+        (void)lim;                                                                                 \
+        JF_STAGE1(MASKS, PXOR, FLAT, 0, BST, BS0, BSANY);                                          \
+        return ok ? jf_walk(s, L, n, t) : JF_BAIL;                                                 \
+    }                                                                                              \
+    static ATTR size_t jf_find_##NAME(pk_match_scanner *s, const char *L, size_t lim)              \
+    {                                                                                              \
+        pki_jfast *j = &s->jf;                                                                     \
+        int ok;                                                                                    \
+        size_t n = 0;                                                                              \
+        JF_STAGE1(MASKS, PXOR, FLAT, 1, BST, BS0, BSANY);                                          \
+        j->ok = ok;                                                                                \
+        return n;                                                                                  \
+    }
 
-static size_t jf_find_c(pk_match_scanner *s, const char *L, size_t lim)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t n = 0;
-    JF_STAGE1(jf_masks_c, prefix_xor, jf_flatten, 1, uint64_t, 0, JF_ANY_C);
-    j->ok = ok;
-    return n;
-}
+JF_FORM(c, , jf_masks_c, prefix_xor, jf_flatten, uint64_t, 0, JF_ANY_C)
 
 #if defined(__SSE2__)
-static int jf_line_sse2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t lim = 0;
-    (void)lim;
-    JF_STAGE1(jf_masks_sse2, prefix_xor, jf_flatten, 0, __m128i, _mm_setzero_si128(),
-              _mm_movemask_epi8);
-    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
-}
-
-static size_t jf_find_sse2(pk_match_scanner *s, const char *L, size_t lim)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t n = 0;
-    JF_STAGE1(jf_masks_sse2, prefix_xor, jf_flatten, 1, __m128i, _mm_setzero_si128(),
-              _mm_movemask_epi8);
-    j->ok = ok;
-    return n;
-}
+JF_FORM(sse2, , jf_masks_sse2, prefix_xor, jf_flatten, __m128i, _mm_setzero_si128(),
+        _mm_movemask_epi8)
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -1086,16 +1074,8 @@ static inline JF_AVX2 uint64_t prefix_xor_clmul(uint64_t x)
         _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xff), 0));
 }
 
-static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t lim = 0;
-    (void)lim;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, jf_flatten, 0, __m256i, _mm256_setzero_si256(),
-              _mm256_movemask_epi8);
-    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
-}
+JF_FORM(avx2, JF_AVX2, jf_masks_avx2, prefix_xor_clmul, jf_flatten, __m256i, _mm256_setzero_si256(),
+        _mm256_movemask_epi8)
 
 /* The walk after jf_find_avx2's stage 1, with the same instructions at hand:
  * without them jf_skip's popcount is a call into libgcc and jf_next's
@@ -1103,17 +1083,6 @@ static JF_AVX2 int jf_line_avx2(pk_match_scanner *s, const char *L, size_t n, co
 static JF_AVX2 int jf_walk_avx2(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
 {
     return jf_walk(s, L, n, t);
-}
-
-static JF_AVX2 size_t jf_find_avx2(pk_match_scanner *s, const char *L, size_t lim)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t n = 0;
-    JF_STAGE1(jf_masks_avx2, prefix_xor_clmul, jf_flatten, 1, __m256i, _mm256_setzero_si256(),
-              _mm256_movemask_epi8);
-    j->ok = ok;
-    return n;
 }
 
 /* With AVX-512 (BW for byte compares into mask registers, VBMI2 for the
@@ -1150,30 +1119,14 @@ static inline JF_AVX512 uint16_t *jf_flatten_avx512(uint16_t *o, uint64_t m, uns
     return o + __builtin_popcountll(m);
 }
 
-static JF_AVX512 int jf_line_avx512(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t lim = 0;
-    (void)lim;
-    JF_STAGE1(jf_masks_avx512, prefix_xor_clmul, jf_flatten_avx512, 0, uint64_t, 0, JF_ANY_C);
-    return ok ? jf_walk(s, L, n, t) : JF_BAIL;
-}
+JF_FORM(avx512, JF_AVX512, jf_masks_avx512, prefix_xor_clmul, jf_flatten_avx512, uint64_t, 0,
+        JF_ANY_C)
 
 static JF_AVX512 int jf_walk_avx512(pk_match_scanner *s, const char *L, size_t n, const pki_ftab *t)
 {
     return jf_walk(s, L, n, t);
 }
 
-static JF_AVX512 size_t jf_find_avx512(pk_match_scanner *s, const char *L, size_t lim)
-{
-    pki_jfast *j = &s->jf;
-    int ok;
-    size_t n = 0;
-    JF_STAGE1(jf_masks_avx512, prefix_xor_clmul, jf_flatten_avx512, 1, uint64_t, 0, JF_ANY_C);
-    j->ok = ok;
-    return n;
-}
 #endif
 
 static int jf_cpu_avx2(void)
